@@ -1,0 +1,75 @@
+//! The HTML shell and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::auth::ui::{ForgotPasswordPage, LoginPage, PortalChooserPage, ResetPasswordPage};
+use crate::components::PlainPage;
+use crate::mail::ui::OutboxPage;
+use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
+use crate::portals::ui::{PortalHomePage, SignUpPage};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets tests (and people on slow links) know the page is interactive.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/intranet.css" />
+        <Title text="Bitrix24 intranet" />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=SignUpPage />
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/portals") view=PortalChooserPage />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/reset-password") view=ResetPasswordPage />
+                <Route path=path!("/network/profile") view=NetworkProfilePage />
+                <Route path=path!("/network/confirm-login") view=ConfirmLoginPage />
+                <Route path=path!("/dev/outbox") view=OutboxPage />
+                <Route path=path!("/p/:slug") view=PortalHomePage />
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <PlainPage>
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. " <a href="/">"Go to the front page"</a></p>
+        </PlainPage>
+    }
+}

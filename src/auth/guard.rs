@@ -1,0 +1,51 @@
+//! Who is calling: the session behind the request's cookie, and the client's address.
+//! Every server function starts here.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderValue, header, request::Parts};
+use chrono::Utc;
+use leptos::prelude::use_context;
+
+use super::session::{self, SessionAccount};
+use crate::error::AppError;
+use crate::server::AppState;
+
+fn request_parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+pub fn session_token() -> Option<String> {
+    let parts = request_parts()?;
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(session::token_from_cookie_header)
+        .map(str::to_string)
+}
+
+pub async fn current_session(state: &AppState) -> Result<Option<SessionAccount>, AppError> {
+    let Some(token) = session_token() else { return Ok(None) };
+    Ok(session::find(&state.pool, &token, Utc::now()).await?)
+}
+
+pub async fn require_account(state: &AppState) -> Result<SessionAccount, AppError> {
+    current_session(state).await?.ok_or(AppError::Unauthorized)
+}
+
+/// The peer's IP address (the app is expected to sit directly behind at most a
+/// loopback proxy; a proxy setup would read X-Forwarded-For here).
+pub fn client_address() -> String {
+    request_parts()
+        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(value)) {
+        response.append_header(header::SET_COOKIE, value);
+    }
+}

@@ -1,0 +1,175 @@
+//! The log-in and password-reset rules, with time and the client passed in so tests can
+//! drive them directly. Server functions in `api.rs` are thin wrappers.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgPool;
+
+use super::passwords::{Passwords, check_new_password};
+use super::tokens::{hash_secret, new_secret};
+use super::{normalize_login, session, throttle};
+use crate::error::AppError;
+use crate::mail::outbox::enqueue_email;
+use crate::server::config::Config;
+
+pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
+/// More reset emails than this per hour for one account are silently not sent, so the
+/// form cannot be used to flood someone's mailbox.
+pub const MAX_RESET_EMAILS_PER_HOUR: i64 = 5;
+
+/// A successful log-in: the cookie secret and the page to go to.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub token: String,
+    pub destination: String,
+}
+
+pub async fn log_in(
+    pool: &PgPool,
+    passwords: &Passwords,
+    raw_login: &str,
+    password: &str,
+    remember: bool,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<LoggedIn, AppError> {
+    let login = normalize_login(raw_login);
+    if login.is_empty() {
+        return Err(AppError::invalid("login", "Enter your login."));
+    }
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    throttle::check(pool, &login, client, now).await?;
+    let account = sqlx::query!("SELECT id, password_hash FROM accounts WHERE login = $1", login).fetch_optional(pool).await?;
+    let (account_id, stored_hash) = match account {
+        Some(row) => (Some(row.id), Some(row.password_hash)),
+        None => (None, None),
+    };
+    // An unknown login is verified against a dummy hash: same work, same answer.
+    let verified = passwords.verify(password, stored_hash).await;
+    let Some(account_id) = account_id.filter(|_| verified) else {
+        throttle::record_failure(pool, &login, client, now).await?;
+        return Err(AppError::BadCredentials);
+    };
+    throttle::clear(pool, &login).await?;
+
+    let portals = sqlx::query!(
+        "SELECT p.slug, m.status FROM memberships m JOIN portals p ON p.id = m.portal_id
+         WHERE m.account_id = $1 ORDER BY p.name",
+        account_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let active: Vec<&str> = portals.iter().filter(|p| p.status == "active").map(|p| p.slug.as_str()).collect();
+    if active.is_empty() && portals.iter().any(|p| p.status == "pending_approval") {
+        return Err(AppError::AwaitingApproval);
+    }
+    let destination = match active.as_slice() {
+        [only] => format!("/p/{only}"),
+        [] => "/network/profile".to_string(),
+        _ => "/portals".to_string(),
+    };
+    let token = session::create(pool, account_id, remember, now).await?;
+    Ok(LoggedIn { token, destination })
+}
+
+/// Sends a reset link if the login belongs to an account. Answers the same either way.
+pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let login = normalize_login(raw_login);
+    if login.is_empty() {
+        return Err(AppError::invalid("login", "Enter your login."));
+    }
+    let Some(account) = sqlx::query!("SELECT id FROM accounts WHERE login = $1", login).fetch_optional(pool).await? else {
+        return Ok(());
+    };
+    let mut tx = pool.begin().await?;
+    // Serializes concurrent requests for one account so the hourly cap holds.
+    sqlx::query!("SELECT id FROM accounts WHERE id = $1 FOR UPDATE", account.id).fetch_one(&mut *tx).await?;
+    let recent = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM account_tokens
+           WHERE account_id = $1 AND purpose = 'password_reset' AND created_at > $2"#,
+        account.id,
+        now - Duration::hours(1),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if recent >= MAX_RESET_EMAILS_PER_HOUR {
+        return Ok(());
+    }
+    let (token, hash) = new_secret();
+    sqlx::query!(
+        "INSERT INTO account_tokens (token_hash, account_id, purpose, created_at, expires_at)
+         VALUES ($1, $2, 'password_reset', $3, $4)",
+        hash,
+        account.id,
+        now,
+        now + RESET_LINK_LIFETIME,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let link = config.link(&format!("/reset-password?token={token}"));
+    let body = format!(
+        "Someone asked to reset the password of your Bitrix24 account ({login}).\n\n\
+         To choose a new password, open this link within one hour:\n{link}\n\n\
+         If it was not you, ignore this email; your password stays as it is."
+    );
+    enqueue_email(&mut *tx, &login, "Reset your password", &body).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a link token of this purpose can still be used (for showing the right page).
+pub async fn link_is_usable(pool: &PgPool, token: &str, purpose: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
+    let usable = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM account_tokens
+           WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3) AS "usable!""#,
+        hash_secret(token),
+        purpose,
+        now,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(usable)
+}
+
+/// Sets a new password from a reset link, and ends every session of the account.
+pub async fn reset_password(
+    pool: &PgPool,
+    passwords: &Passwords,
+    token: &str,
+    new_password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    check_new_password(new_password).map_err(|message| AppError::invalid("password", message))?;
+    let new_hash = passwords.hash(new_password).await.ok_or(AppError::Internal)?;
+    let mut tx = pool.begin().await?;
+    // Marking the token used in the same statement that checks it makes it single-use
+    // even when two requests race.
+    let account_id = sqlx::query_scalar!(
+        "UPDATE account_tokens SET used_at = $2
+         WHERE token_hash = $1 AND purpose = 'password_reset' AND used_at IS NULL AND expires_at > $2
+         RETURNING account_id",
+        hash_secret(token),
+        now,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::LinkExpired)?;
+    let login = sqlx::query_scalar!("UPDATE accounts SET password_hash = $2 WHERE id = $1 RETURNING login", account_id, new_hash)
+        .fetch_one(&mut *tx)
+        .await?;
+    // Other reset links sent before this one die too.
+    sqlx::query!(
+        "UPDATE account_tokens SET used_at = $2 WHERE account_id = $1 AND purpose = 'password_reset' AND used_at IS NULL",
+        account_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    session::end_all_for_account(&mut *tx, account_id, None).await?;
+    let body = "The password of your Bitrix24 account was just changed with a reset link, \
+                and every open session was logged out.\n\nIf it was not you, reset your password again at once.";
+    enqueue_email(&mut *tx, &login, "Your password was changed", body).await?;
+    tx.commit().await?;
+    Ok(())
+}

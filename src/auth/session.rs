@@ -1,0 +1,145 @@
+//! Server-side sessions. The cookie holds a random secret; Postgres holds its hash, the
+//! account, and two clocks: an idle time-out and an absolute one ("Remember me" makes
+//! both longer). A new secret is issued on every log-in.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{PgExecutor, PgPool};
+
+use super::tokens::{hash_secret, new_secret};
+
+pub const COOKIE_NAME: &str = "sid";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+pub fn lifetimes(remember: bool) -> Lifetimes {
+    if remember {
+        Lifetimes { idle: Duration::days(14), absolute: Duration::days(30) }
+    } else {
+        Lifetimes { idle: Duration::hours(8), absolute: Duration::hours(24) }
+    }
+}
+
+/// The account behind a live session.
+#[derive(Debug, Clone)]
+pub struct SessionAccount {
+    pub account_id: i64,
+    pub login: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub token_hash: Vec<u8>,
+}
+
+impl SessionAccount {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+/// Starts a session and returns the secret for the cookie.
+pub async fn create(db: impl PgExecutor<'_>, account_id: i64, remember: bool, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
+    let (token, hash) = new_secret();
+    let life = lifetimes(remember);
+    sqlx::query!(
+        "INSERT INTO sessions (token_hash, account_id, remember, created_at, last_seen_at, idle_timeout_secs, expires_at)
+         VALUES ($1, $2, $3, $4, $4, $5, $6)",
+        hash,
+        account_id,
+        remember,
+        now,
+        life.idle.num_seconds(),
+        now + life.absolute,
+    )
+    .execute(db)
+    .await?;
+    Ok(token)
+}
+
+/// The account of a live session, or None for unknown, idle or expired sessions.
+pub async fn find(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Option<SessionAccount>, sqlx::Error> {
+    let hash = hash_secret(token);
+    let row = sqlx::query!(
+        r#"SELECT s.account_id, s.last_seen_at, a.login, a.first_name, a.last_name
+           FROM sessions s JOIN accounts a ON a.id = s.account_id
+           WHERE s.token_hash = $1 AND s.expires_at > $2
+             AND s.last_seen_at + make_interval(secs => s.idle_timeout_secs) > $2"#,
+        hash,
+        now,
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    // Writing on every request would cost a row update per page; a minute's precision
+    // is plenty for an idle time-out measured in hours.
+    if now - row.last_seen_at > Duration::minutes(1) {
+        sqlx::query!("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", hash, now).execute(pool).await?;
+    }
+    Ok(Some(SessionAccount {
+        account_id: row.account_id,
+        login: row.login,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        token_hash: hash,
+    }))
+}
+
+pub async fn end(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", token_hash).execute(db).await?;
+    Ok(())
+}
+
+/// Ends every session of the account, except the one given (the person's current one).
+pub async fn end_all_for_account(db: impl PgExecutor<'_>, account_id: i64, keep: Option<&[u8]>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM sessions WHERE account_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)", account_id, keep,)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The Set-Cookie value for a new session. Without "Remember me" it is a browser-session
+/// cookie; with it, it outlives the browser until the absolute time-out.
+pub fn cookie(token: &str, remember: bool, secure: bool) -> String {
+    let max_age = if remember { format!("; Max-Age={}", lifetimes(true).absolute.num_seconds()) } else { String::new() };
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}")
+}
+
+pub fn clearing_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+/// The session secret in a Cookie header, if any.
+pub fn token_from_cookie_header(header: &str) -> Option<&str> {
+    header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(COOKIE_NAME)?.strip_prefix('=')).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_has_the_safe_attributes() {
+        let plain = cookie("abc", false, false);
+        assert_eq!(plain, "sid=abc; Path=/; HttpOnly; SameSite=Lax");
+        let remembered = cookie("abc", true, true);
+        assert!(remembered.contains("Max-Age=2592000"));
+        assert!(remembered.ends_with("; Secure"));
+    }
+
+    #[test]
+    fn token_is_read_from_the_cookie_header() {
+        assert_eq!(token_from_cookie_header("a=1; sid=xyz; b=2"), Some("xyz"));
+        assert_eq!(token_from_cookie_header("sidx=1"), None);
+        assert_eq!(token_from_cookie_header("sid="), None);
+    }
+
+    #[test]
+    fn remember_me_extends_both_clocks() {
+        assert!(lifetimes(true).absolute > lifetimes(false).absolute);
+        assert!(lifetimes(true).idle > lifetimes(false).idle);
+    }
+}

@@ -1,0 +1,153 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::api::{ForgotPassword, LogIn, ResetPassword, link_status, my_portals};
+use crate::components::{Field, FormError, PlainPage, field_error};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    let value = action.value();
+    let query = use_query_map();
+    let reset_done = move || query.read().get("reset").is_some_and(|v| v == "done");
+    view! {
+        <PlainPage>
+            <h1>"Log In"</h1>
+            <Show when=reset_done>
+                <p class="notice" role="status">"Your password was changed. Log in with the new one."</p>
+            </Show>
+            <ActionForm action=action>
+                <FormError value=value />
+                <Field label="Login" name="login" autocomplete="username" error=field_error(value, "login") />
+                <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(value, "password") />
+                <div class="check">
+                    <input type="checkbox" id="field-remember" name="remember" value="on" />
+                    <label for="field-remember">"Remember me"</label>
+                </div>
+                <button type="submit" class="primary">"Log In"</button>
+            </ActionForm>
+            <p class="links">
+                <a href="/forgot-password">"Forgot password?"</a>
+                " · "
+                <a href="/">"Create your Bitrix24"</a>
+            </p>
+        </PlainPage>
+    }
+}
+
+#[component]
+pub fn PortalChooserPage() -> impl IntoView {
+    let portals = Resource::new(|| (), |_| my_portals());
+    view! {
+        <PlainPage>
+            <h1>"Choose a Bitrix24"</h1>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match portals.await {
+                        Ok(list) => view! {
+                            <ul class="portal-list">
+                                {list.into_iter().map(|p| {
+                                    let href = format!("/p/{}", p.slug);
+                                    let note = match p.status.as_str() {
+                                        "active" if p.role == "admin" => "administrator",
+                                        "active" => "employee",
+                                        "pending_approval" => "awaiting administrator approval",
+                                        "dismissed" => "no access (dismissed)",
+                                        _ => "invited",
+                                    };
+                                    view! {
+                                        <li>
+                                            {if p.status == "active" {
+                                                view! { <a href=href>{p.name.clone()}</a> }.into_any()
+                                            } else {
+                                                view! { <span>{p.name.clone()}</span> }.into_any()
+                                            }}
+                                            <span class="muted">" — " {note}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <p class="links"><a href="/network/profile">"Network profile"</a></p>
+                        }.into_any(),
+                        Err(_) => view! { <p>"Please " <a href="/login">"log in"</a> " first."</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PlainPage>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ForgotPassword>::new();
+    let value = action.value();
+    let sent = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
+    view! {
+        <PlainPage>
+            <h1>"Forgot password?"</h1>
+            <Show
+                when=move || sent().is_some()
+                fallback=move || view! {
+                    <p>"Enter your login. If it belongs to an account, we will email a link to set a new password."</p>
+                    <ActionForm action=action>
+                        <FormError value=value />
+                        <Field label="Login" name="login" autocomplete="username" error=field_error(value, "login") />
+                        <button type="submit" class="primary">"Send reset link"</button>
+                    </ActionForm>
+                }
+            >
+                <p class="notice" role="status">{sent}</p>
+            </Show>
+            <p class="links"><a href="/login">"Back to Log In"</a></p>
+        </PlainPage>
+    }
+}
+
+/// A page for a single-use link: shows its children while the link still works,
+/// otherwise a clear "expired or used" message.
+#[component]
+pub fn LinkGate(purpose: &'static str, children: ChildrenFn) -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let status = Resource::new(token, move |token| link_status(token, purpose.to_string()));
+    view! {
+        <Suspense fallback=|| view! { <p>"Checking the link…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match status.await {
+                        Ok(true) => children().into_any(),
+                        _ => view! {
+                            <h1>"This link no longer works"</h1>
+                            <p class="form-error" role="alert">"This link has expired or has already been used."</p>
+                            <p>"Links in our emails work once and only for a limited time. Ask for a new one and use the newest email."</p>
+                        }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let value = action.value();
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    view! {
+        <PlainPage>
+            <LinkGate purpose="password_reset">
+                <h1>"Set a new password"</h1>
+                <ActionForm action=action>
+                    <FormError value=value />
+                    <input type="hidden" name="token" value=token />
+                    <Field label="New password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
+                    <p class="hint">"At least 8 characters. Setting it logs out every session of the account."</p>
+                    <button type="submit" class="primary">"Set new password"</button>
+                </ActionForm>
+            </LinkGate>
+            <p class="links"><a href="/forgot-password">"Ask for a new link"</a> " · " <a href="/login">"Log In"</a></p>
+        </PlainPage>
+    }
+}

@@ -1,0 +1,156 @@
+//! Newtypes for values that cross a boundary. Each has a private field and one `parse`
+//! that returns a message fit to show beside the form field it came from.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An email address, trimmed and lower-cased so that one address is one login.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let candidate = raw.trim().to_lowercase();
+        if candidate.is_empty() {
+            return Err("Enter an email address.".into());
+        }
+        if candidate.len() > 254 {
+            return Err("This email address is too long.".into());
+        }
+        let valid =
+            email_address::EmailAddress::parse_with_options(&candidate, email_address::Options::default().without_display_text()).is_ok();
+        // The crate accepts single-label domains ("a@b"); a company mailbox always has a dot.
+        let has_dotted_domain = candidate.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.') && !domain.ends_with('.'));
+        if !valid || !has_dotted_domain {
+            return Err("Enter a valid email address, like name@company.com.".into());
+        }
+        Ok(Email(candidate))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The portal's address: the `acme` in `/p/acme`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PortalSlug(String);
+
+/// Addresses that would shadow the app's own pages or mislead people.
+const RESERVED_SLUGS: &[&str] =
+    &["admin", "api", "app", "dev", "login", "logout", "network", "p", "pkg", "portals", "signup", "static", "support", "www"];
+
+impl PortalSlug {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let candidate = raw.trim().to_lowercase();
+        if candidate.len() < 3 || candidate.len() > 40 {
+            return Err("The address must be 3 to 40 characters long.".into());
+        }
+        let allowed = candidate.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !allowed || candidate.starts_with('-') || candidate.ends_with('-') {
+            return Err("Use only Latin letters, digits and hyphens (not at the start or end).".into());
+        }
+        if RESERVED_SLUGS.contains(&candidate.as_str()) {
+            return Err("This address is reserved. Please choose another.".into());
+        }
+        Ok(PortalSlug(candidate))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PortalSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A short piece of display text (a person's name, a company name): trimmed, not empty,
+/// length-limited. Rendered as text, never as HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayText(String);
+
+impl DisplayText {
+    pub fn parse(raw: &str, what: &str, max_chars: usize) -> Result<Self, String> {
+        let candidate = raw.trim();
+        if candidate.is_empty() {
+            return Err(format!("Enter {what}."));
+        }
+        if candidate.chars().count() > max_chars {
+            return Err(format!("This is too long (at most {max_chars} characters)."));
+        }
+        if candidate.chars().any(char::is_control) {
+            return Err("Remove the special characters.".into());
+        }
+        Ok(DisplayText(candidate.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Password rules (NIST 800-63B): length only, no composition rules. The list of common
+/// passwords is checked on the server (`auth::passwords`), which holds it.
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+pub fn check_password_length(password: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < PASSWORD_MIN_CHARS {
+        return Err(format!("Use at least {PASSWORD_MIN_CHARS} characters."));
+    }
+    if chars > PASSWORD_MAX_CHARS {
+        return Err(format!("Use at most {PASSWORD_MAX_CHARS} characters."));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(Email::parse("  Ann@Example.COM ").map(|e| e.to_string()), Ok("ann@example.com".into()));
+        assert!(Email::parse("").is_err());
+        assert!(Email::parse("ann").is_err());
+        assert!(Email::parse("ann@localhost").is_err());
+        assert!(Email::parse("ann @example.com").is_err());
+        assert!(Email::parse("Ann <ann@example.com>").is_err());
+    }
+
+    #[test]
+    fn slugs_follow_the_rules() {
+        assert_eq!(PortalSlug::parse(" Acme-2 ").map(|s| s.to_string()), Ok("acme-2".into()));
+        assert!(PortalSlug::parse("ab").is_err());
+        assert!(PortalSlug::parse("-acme").is_err());
+        assert!(PortalSlug::parse("acme_co").is_err());
+        assert!(PortalSlug::parse("api").is_err());
+        assert!(PortalSlug::parse(&"a".repeat(41)).is_err());
+    }
+
+    #[test]
+    fn display_text_is_trimmed_and_limited() {
+        assert_eq!(DisplayText::parse("  Ann ", "a first name", 5).map(|t| t.as_str().to_string()), Ok("Ann".into()));
+        assert!(DisplayText::parse("   ", "a first name", 5).is_err());
+        assert!(DisplayText::parse("Annabel", "a first name", 5).is_err());
+        assert!(DisplayText::parse("A\u{0}n", "a first name", 5).is_err());
+    }
+
+    #[test]
+    fn password_length_is_the_only_shape_rule() {
+        assert!(check_password_length("short").is_err());
+        assert!(check_password_length("longenough").is_ok());
+        assert!(check_password_length(&"x".repeat(64)).is_ok());
+        assert!(check_password_length(&"x".repeat(129)).is_err());
+    }
+}

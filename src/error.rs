@@ -1,0 +1,118 @@
+//! One error type for every server function. Variants carry what the person needs to
+//! read; internal causes are logged on the server and never sent to the browser.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Bad input in one form field; `field` is the input's `name`.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("Please log in to continue.")]
+    Unauthorized,
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    #[error("Not found.")]
+    NotFound,
+    /// One message for every failed log-in, whatever the reason.
+    #[error("Incorrect login or password")]
+    BadCredentials,
+    #[error("Too many failed attempts. Please wait 15 minutes and try again.")]
+    TooManyAttempts,
+    #[error("Your registration is awaiting administrator approval.")]
+    AwaitingApproval,
+    /// A state-changing request that did not come from this site.
+    #[error("This request did not come from this site and was refused.")]
+    CrossSite,
+    /// A single-use link that was used, cancelled or has expired.
+    #[error("This link has expired or has already been used.")]
+    LinkExpired,
+    /// The change clashes with data that exists (the message says with what).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request never reached the function (network, encoding).
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid { field: field.to_string(), message: message.into() }
+    }
+
+    /// The message for one field, if this error is about that field.
+    pub fn for_field(&self, name: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field, message } if field == name => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// A message not tied to a field (shown at the top of the form).
+    pub fn general_message(&self) -> Option<String> {
+        match self {
+            AppError::Invalid { .. } => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// The HTTP status the server answers with. Stable: clients and tests rely on it.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } => 422,
+            AppError::Unauthorized | AppError::BadCredentials => 401,
+            AppError::Forbidden | AppError::CrossSite | AppError::AwaitingApproval => 403,
+            AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
+            AppError::LinkExpired => 410,
+            AppError::TooManyAttempts => 429,
+            AppError::Internal | AppError::Transport(_) => 500,
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        tracing::error!(%error, "database error");
+        AppError::Internal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_stable() {
+        assert_eq!(AppError::invalid("email", "x").status_code(), 422);
+        assert_eq!(AppError::BadCredentials.status_code(), 401);
+        assert_eq!(AppError::Unauthorized.status_code(), 401);
+        assert_eq!(AppError::Forbidden.status_code(), 403);
+        assert_eq!(AppError::CrossSite.status_code(), 403);
+        assert_eq!(AppError::NotFound.status_code(), 404);
+        assert_eq!(AppError::Conflict("x".into()).status_code(), 409);
+        assert_eq!(AppError::LinkExpired.status_code(), 410);
+        assert_eq!(AppError::TooManyAttempts.status_code(), 429);
+        assert_eq!(AppError::Internal.status_code(), 500);
+    }
+
+    #[test]
+    fn field_errors_belong_to_their_field() {
+        let error = AppError::invalid("slug", "Taken");
+        assert_eq!(error.for_field("slug").as_deref(), Some("Taken"));
+        assert_eq!(error.for_field("email"), None);
+        assert_eq!(error.general_message(), None);
+        assert_eq!(AppError::BadCredentials.general_message().as_deref(), Some("Incorrect login or password"));
+    }
+}

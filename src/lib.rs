@@ -1,0 +1,20 @@
+//! A self-hosted, Bitrix24-style intranet access layer: portals, network accounts, log
+//! in, and (in later features) every way of adding people to a portal.
+
+pub mod app;
+pub mod auth;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod network;
+pub mod portals;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

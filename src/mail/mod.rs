@@ -1,0 +1,25 @@
+//! The outbox: every email (and later SMS) is a row written in the same transaction as
+//! the change that caused it, then delivered by a worker with retries. With no SMTP
+//! server configured, the development Outbox page shows what would have been sent.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod outbox;
+pub mod ui;
+#[cfg(feature = "ssr")]
+pub mod worker;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}

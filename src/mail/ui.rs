@@ -1,0 +1,74 @@
+use leptos::prelude::*;
+
+use super::{OutboxMessage, api::dev_outbox};
+
+#[component]
+pub fn OutboxPage() -> impl IntoView {
+    let messages = Resource::new(|| (), |_| dev_outbox());
+    view! {
+        <div class="wide-page">
+            <header class="brand">
+                <a href="/">"Bitrix24"</a>
+                <span class="brand-sub">" development Outbox"</span>
+            </header>
+            <main>
+                <h1>"Outbox"</h1>
+                <p class="hint">
+                    "No mail server is configured, so every email the app sends is kept here. "
+                    "Set SMTP_URL to deliver real mail; this page then disappears."
+                </p>
+                <p>
+                    <a href="/dev/outbox" rel="external">"Refresh"</a>
+                </p>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match messages.await {
+                            Ok(list) if list.is_empty() => view! { <p>"No messages yet."</p> }.into_any(),
+                            Ok(list) => list.into_iter().map(message_view).collect_view().into_any(),
+                            Err(error) => view! { <p class="form-error">{error.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </div>
+    }
+}
+
+fn message_view(message: OutboxMessage) -> impl IntoView {
+    let label = format!("{} to {}", message.subject, message.recipient);
+    view! {
+        <article class="message" aria-label=label>
+            <h2>{message.subject}</h2>
+            <dl>
+                <dt>"To"</dt>
+                <dd>{message.recipient}</dd>
+                <dt>"Channel"</dt>
+                <dd>{message.channel}</dd>
+                <dt>"Queued"</dt>
+                <dd>{message.created_at}</dd>
+                <dt>"Status"</dt>
+                <dd>{message.status} {message.last_error.map(|e| format!(" ({e})"))}</dd>
+            </dl>
+            <pre class="message-body">{linkified(&message.body)}</pre>
+        </article>
+    }
+}
+
+/// The body as text with its web addresses made clickable.
+fn linkified(body: &str) -> impl IntoView + use<> {
+    body.split_inclusive(char::is_whitespace)
+        .map(|piece| {
+            let word = piece.trim_end();
+            if word.starts_with("http://") || word.starts_with("https://") {
+                let rest = piece[word.len()..].to_string();
+                view! {
+                    <a href=word.to_string() rel="external">{word.to_string()}</a>
+                    {rest}
+                }
+                .into_any()
+            } else {
+                piece.to_string().into_any()
+            }
+        })
+        .collect_view()
+}

@@ -1,0 +1,152 @@
+//! Delivers the outbox. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several app
+//! instances can run workers on one database without sending a message twice. A failed
+//! attempt is retried with exponential backoff; the status and last error stay visible.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+
+pub const BATCH_SIZE: i64 = 50;
+pub const MAX_ATTEMPTS: i32 = 20;
+const POLL_EVERY: StdDuration = StdDuration::from_secs(2);
+
+pub enum Deliverer {
+    Smtp {
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        from: Mailbox,
+    },
+    /// No server configured: messages are kept for the development Outbox page.
+    DevOutbox,
+}
+
+impl Deliverer {
+    pub fn from_config(smtp_url: Option<&str>, from: &str) -> Result<Deliverer, String> {
+        let Some(url) = smtp_url else { return Ok(Deliverer::DevOutbox) };
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("SMTP_URL is not usable: {e}"))?
+            .timeout(Some(StdDuration::from_secs(10)))
+            .build();
+        let from = from.parse::<Mailbox>().map_err(|e| format!("MAIL_FROM is not an address: {e}"))?;
+        Ok(Deliverer::Smtp { transport: Box::new(transport), from })
+    }
+
+    async fn send(&self, channel: &str, recipient: &str, subject: &str, body: &str) -> Result<(), String> {
+        match (self, channel) {
+            (Deliverer::Smtp { transport, from }, "email") => {
+                let to = recipient.parse::<Mailbox>().map_err(|e| format!("bad recipient: {e}"))?;
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(subject)
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(body.to_string())
+                    .map_err(|e| format!("could not build the message: {e}"))?;
+                transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+            }
+            // The dev Outbox page is the delivery; SMS have no gateway yet either.
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Wait before attempt number `attempts + 1`: 2^attempts seconds, at most an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    Duration::seconds(2_i64.saturating_pow(attempts.clamp(0, 12) as u32).min(3600))
+}
+
+/// Delivers the messages that are due at `now`. Returns how many were attempted.
+pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let due = sqlx::query!(
+        "SELECT id, channel, recipient, subject, body, attempts FROM outbox
+         WHERE status = 'queued' AND next_attempt_at <= $1
+         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        BATCH_SIZE,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for message in &due {
+        let attempts = message.attempts + 1;
+        match deliverer.send(&message.channel, &message.recipient, &message.subject, &message.body).await {
+            Ok(()) => {
+                sqlx::query!(
+                    "UPDATE outbox SET status = 'sent', attempts = $2, sent_at = $3, last_error = NULL WHERE id = $1",
+                    message.id,
+                    attempts,
+                    now,
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+            Err(error) => {
+                tracing::warn!(id = message.id, attempts, %error, "outbox delivery failed");
+                let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "queued" };
+                sqlx::query!(
+                    "UPDATE outbox SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5 WHERE id = $1",
+                    message.id,
+                    status,
+                    attempts,
+                    error,
+                    now + backoff(attempts),
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+/// Runs until the process ends: delivers what is due, then sleeps until a NOTIFY says
+/// something new was queued or the poll interval passes (for retries).
+pub async fn run(pool: PgPool, deliverer: Deliverer) {
+    let mut listener = match PgListener::connect_with(&pool).await {
+        Ok(mut listener) => match listener.listen("outbox").await {
+            Ok(()) => Some(listener),
+            Err(error) => {
+                tracing::warn!(%error, "outbox worker cannot LISTEN; polling only");
+                None
+            }
+        },
+        Err(error) => {
+            tracing::warn!(%error, "outbox worker cannot LISTEN; polling only");
+            None
+        }
+    };
+    loop {
+        let attempted = match deliver_due(&pool, &deliverer, Utc::now()).await {
+            Ok(count) => count,
+            Err(error) => {
+                tracing::error!(%error, "outbox worker database error");
+                0
+            }
+        };
+        if attempted as i64 == BATCH_SIZE {
+            continue;
+        }
+        match listener.as_mut() {
+            Some(listener) => {
+                let _ = tokio::time::timeout(POLL_EVERY, listener.recv()).await;
+            }
+            None => tokio::time::sleep(POLL_EVERY).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(2));
+        assert_eq!(backoff(3), Duration::seconds(8));
+        assert_eq!(backoff(30), Duration::seconds(3600));
+    }
+}

@@ -1,0 +1,20 @@
+//! The network profile: the account's own page. Only its owner sees it; only here can
+//! the login change, after the password is re-entered and the new address confirmed by
+//! a link sent to it. Administrators of a portal never can.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::PortalLink;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkProfile {
+    pub login: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub portals: Vec<PortalLink>,
+}

@@ -1,0 +1,156 @@
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgPool;
+
+use crate::auth::passwords::{Passwords, check_new_password};
+use crate::auth::session::{self, SessionAccount};
+use crate::auth::throttle;
+use crate::auth::tokens::{hash_secret, new_secret};
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::mail::outbox::enqueue_email;
+use crate::server::config::Config;
+
+pub const LOGIN_CHANGE_LINK_LIFETIME: Duration = Duration::hours(24);
+
+/// Re-checks the password of the person already logged in. Failures count toward the
+/// same throttle as the log-in form, so this cannot be used to guess passwords.
+async fn verify_current_password(
+    pool: &PgPool,
+    passwords: &Passwords,
+    me: &SessionAccount,
+    password: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    throttle::check(pool, &me.login, client, now).await?;
+    let hash = sqlx::query_scalar!("SELECT password_hash FROM accounts WHERE id = $1", me.account_id).fetch_one(pool).await?;
+    if !passwords.verify(password, Some(hash)).await {
+        throttle::record_failure(pool, &me.login, client, now).await?;
+        return Err(AppError::invalid("current_password", "The current password is incorrect."));
+    }
+    Ok(())
+}
+
+/// Changes the password and logs out every other session of the account.
+pub async fn change_password(
+    pool: &PgPool,
+    passwords: &Passwords,
+    me: &SessionAccount,
+    current: &str,
+    new: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    check_new_password(new).map_err(|m| AppError::invalid("new_password", m))?;
+    verify_current_password(pool, passwords, me, current, client, now).await?;
+    let hash = passwords.hash(new).await.ok_or(AppError::Internal)?;
+    let mut tx = pool.begin().await?;
+    sqlx::query!("UPDATE accounts SET password_hash = $2 WHERE id = $1", me.account_id, hash).execute(&mut *tx).await?;
+    session::end_all_for_account(&mut *tx, me.account_id, Some(&me.token_hash)).await?;
+    let body = "The password of your Bitrix24 account was changed from your network profile, \
+                and your other sessions were logged out.\n\nIf it was not you, reset your password at once.";
+    if Email::parse(&me.login).is_ok() {
+        enqueue_email(&mut *tx, &me.login, "Your password was changed", body).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Starts a login change: a confirmation link to the new address, a notice to the old
+/// one. The login changes only when the link is opened. If the new address already
+/// belongs to an account, its owner is told so by email instead, and the answer here is
+/// the same: this form never reveals which addresses have accounts.
+#[allow(clippy::too_many_arguments)] // time and client stay explicit so tests can drive them
+pub async fn request_login_change(
+    pool: &PgPool,
+    passwords: &Passwords,
+    config: &Config,
+    me: &SessionAccount,
+    current_password: &str,
+    raw_new_login: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<Email, AppError> {
+    let new_login = Email::parse(raw_new_login).map_err(|m| AppError::invalid("new_login", m))?;
+    if new_login.as_str() == me.login {
+        return Err(AppError::invalid("new_login", "This is already your login."));
+    }
+    verify_current_password(pool, passwords, me, current_password, client, now).await?;
+
+    let mut tx = pool.begin().await?;
+    let taken = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM accounts WHERE login = $1) AS "taken!""#, new_login.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    // Only the newest request counts.
+    sqlx::query!(
+        "UPDATE account_tokens SET used_at = $2 WHERE account_id = $1 AND purpose = 'login_change' AND used_at IS NULL",
+        me.account_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    if taken {
+        let body = format!(
+            "Someone asked to use {new_login} as the login of another Bitrix24 account, \
+             but this address already has an account, so nothing was changed."
+        );
+        enqueue_email(&mut *tx, new_login.as_str(), "Login change not possible", &body).await?;
+    } else {
+        let (token, hash) = new_secret();
+        sqlx::query!(
+            "INSERT INTO account_tokens (token_hash, account_id, purpose, new_login, created_at, expires_at)
+             VALUES ($1, $2, 'login_change', $3, $4, $5)",
+            hash,
+            me.account_id,
+            new_login.as_str(),
+            now,
+            now + LOGIN_CHANGE_LINK_LIFETIME,
+        )
+        .execute(&mut *tx)
+        .await?;
+        let link = config.link(&format!("/network/confirm-login?token={token}"));
+        let body = format!(
+            "{name} asked to make {new_login} the login of their Bitrix24 account.\n\n\
+             To confirm, open this link within 24 hours:\n{link}\n\n\
+             If you did not ask for this, ignore this email.",
+            name = me.full_name()
+        );
+        enqueue_email(&mut *tx, new_login.as_str(), "Confirm your new login", &body).await?;
+    }
+    if Email::parse(&me.login).is_ok() {
+        let body = format!(
+            "Someone logged in to your Bitrix24 account asked to change its login from {old} to {new_login}. \
+             The change happens only when the link sent to the new address is opened.\n\n\
+             If it was not you, change your password now.",
+            old = me.login
+        );
+        enqueue_email(&mut *tx, &me.login, "Your login is about to change", &body).await?;
+    }
+    tx.commit().await?;
+    Ok(new_login)
+}
+
+/// Opens a login change link: the login becomes the confirmed address.
+pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<String, AppError> {
+    let mut tx = pool.begin().await?;
+    let change = sqlx::query!(
+        r#"UPDATE account_tokens SET used_at = $2
+           WHERE token_hash = $1 AND purpose = 'login_change' AND used_at IS NULL AND expires_at > $2
+           RETURNING account_id, new_login AS "new_login!""#,
+        hash_secret(token),
+        now,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::LinkExpired)?;
+    sqlx::query!("UPDATE accounts SET login = $2 WHERE id = $1", change.account_id, change.new_login).execute(&mut *tx).await.map_err(
+        |error| match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
+                "This address became the login of another account in the meantime, so your login was not changed.".into(),
+            ),
+            _ => error.into(),
+        },
+    )?;
+    tx.commit().await?;
+    Ok(change.new_login)
+}

@@ -1,0 +1,128 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::api::{ChangeLogin, ChangePassword, ConfirmLogin, load_network_profile};
+use crate::auth::api::LogOut;
+use crate::auth::ui::LinkGate;
+use crate::components::{Field, FormError, PlainPage, field_error};
+
+#[component]
+pub fn NetworkProfilePage() -> impl IntoView {
+    let profile = Resource::new(|| (), |_| load_network_profile());
+    view! {
+        <PlainPage>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match profile.await {
+                        Ok(profile) => view! { <ProfileDetails profile /> }.into_any(),
+                        Err(_) => view! {
+                            <h1>"Network profile"</h1>
+                            <p>"Please " <a href="/login">"log in"</a> " to see your network profile."</p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PlainPage>
+    }
+}
+
+#[component]
+fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
+    let password_action = ServerAction::<ChangePassword>::new();
+    let password_value = password_action.value();
+    let login_action = ServerAction::<ChangeLogin>::new();
+    let login_value = login_action.value();
+    let log_out = ServerAction::<LogOut>::new();
+    let done = |value: MappedSignal<Option<Result<String, crate::error::AppError>>>| {
+        move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()))
+    };
+    let password_done = done(password_value);
+    let login_done = done(login_value);
+    view! {
+        <h1>"Network profile"</h1>
+        <dl class="facts">
+            <dt>"Login"</dt>
+            <dd data-testid="login">{profile.login}</dd>
+            <dt>"Name"</dt>
+            <dd>{format!("{} {}", profile.first_name, profile.last_name)}</dd>
+        </dl>
+
+        <section aria-labelledby="portals-heading">
+            <h2 id="portals-heading">"My portals"</h2>
+            <ul class="portal-list">
+                {profile.portals.into_iter().map(|p| {
+                    let href = format!("/p/{}", p.slug);
+                    let active = p.status == "active";
+                    view! {
+                        <li>
+                            {if active { view! { <a href=href>{p.name}</a> }.into_any() } else { view! { <span>{p.name}</span> }.into_any() }}
+                            <span class="muted">" — " {p.role} ", " {p.status}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <p><a href="/">"Create another Bitrix24"</a></p>
+        </section>
+
+        <section aria-labelledby="password-heading">
+            <h2 id="password-heading">"Change password"</h2>
+            <ActionForm action=password_action>
+                <FormError value=password_value />
+                <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" error=field_error(password_value, "current_password") />
+                <Field label="New password" name="new_password" kind="password" autocomplete="new-password" error=field_error(password_value, "new_password") />
+                <button type="submit">"Change password"</button>
+                <Show when=move || password_done().is_some()>
+                    <p class="notice" role="status">{password_done}</p>
+                </Show>
+            </ActionForm>
+        </section>
+
+        <section aria-labelledby="login-heading">
+            <h2 id="login-heading">"Change login"</h2>
+            <p class="hint">"Your login is the address you log in with. We send a confirmation link to the new address; the login changes when you open it."</p>
+            <ActionForm action=login_action>
+                <FormError value=login_value />
+                <Field label="New login" name="new_login" kind="email" autocomplete="email" error=field_error(login_value, "new_login") />
+                <Field label="Password" name="current_password" kind="password" autocomplete="current-password" error=field_error(login_value, "current_password") />
+                <button type="submit">"Change login"</button>
+                <Show when=move || login_done().is_some()>
+                    <p class="notice" role="status">{login_done}</p>
+                </Show>
+            </ActionForm>
+        </section>
+
+        <ActionForm action=log_out attr:class="inline">
+            <button type="submit" class="link-button">"Log out"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn ConfirmLoginPage() -> impl IntoView {
+    let action = ServerAction::<ConfirmLogin>::new();
+    let value = action.value();
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let confirmed = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
+    view! {
+        <PlainPage>
+            <Show
+                when=move || confirmed().is_some()
+                fallback=move || view! {
+                    <LinkGate purpose="login_change">
+                        <h1>"Confirm your new login"</h1>
+                        <ActionForm action=action>
+                            <FormError value=value />
+                            <input type="hidden" name="token" value=token />
+                            <button type="submit" class="primary">"Confirm new login"</button>
+                        </ActionForm>
+                    </LinkGate>
+                }
+            >
+                <h1>"Login changed"</h1>
+                <p class="notice" role="status">"Your login is now " <strong>{confirmed}</strong> ". Use it the next time you log in."</p>
+                <p><a href="/login">"Log In"</a></p>
+            </Show>
+        </PlainPage>
+    }
+}

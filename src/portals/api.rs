@@ -1,0 +1,56 @@
+use leptos::prelude::*;
+
+use super::PortalHome;
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+use {
+    super::service::{self, SignUpForm},
+    crate::auth::{guard, session},
+    crate::server::{app_state, finish},
+    chrono::Utc,
+};
+
+/// "Create your Bitrix24". A logged-in person creates the portal with their account;
+/// otherwise the account is created too and logged in.
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(
+    company_name: String,
+    slug: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+) -> Result<(), AppError> {
+    finish(
+        async {
+            let state = app_state()?;
+            let me = guard::current_session(&state).await?;
+            let form = SignUpForm { company_name, slug, first_name, last_name, email, password };
+            let now = Utc::now();
+            let done = service::sign_up(&state.pool, &state.passwords, &form, me.map(|m| m.account_id), now).await?;
+            if done.new_account {
+                let token = session::create(&state.pool, done.account_id, false, now).await?;
+                guard::set_cookie(&session::cookie(&token, false, state.config.secure_cookies));
+            }
+            leptos_axum::redirect(&format!("/p/{}", done.slug));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "portal_home")]
+pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
+    finish(
+        async {
+            let state = app_state()?;
+            let me = guard::require_account(&state).await?;
+            let member = service::require_active_member(&state.pool, me.account_id, &slug).await?;
+            let portal =
+                sqlx::query!("SELECT slug, name, plan FROM portals WHERE id = $1", member.portal_id).fetch_one(&state.pool).await?;
+            Ok(PortalHome { slug: portal.slug, name: portal.name, plan: portal.plan, my_role: member.role, my_name: me.full_name() })
+        }
+        .await,
+    )
+}

@@ -1,0 +1,161 @@
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::auth::passwords::{Passwords, check_new_password};
+use crate::domain::{DisplayText, Email, PortalSlug};
+use crate::error::AppError;
+
+/// The "Create your Bitrix24" form. Personal fields are absent when a logged-in person
+/// creates another portal with their existing account.
+#[derive(Debug, Clone, Default)]
+pub struct SignUpForm {
+    pub company_name: String,
+    pub slug: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct SignedUp {
+    pub account_id: i64,
+    pub slug: String,
+    /// True when a new account was made (and so the person needs a session).
+    pub new_account: bool,
+}
+
+struct NewAccount {
+    first_name: DisplayText,
+    last_name: DisplayText,
+    email: Email,
+    password: String,
+}
+
+fn field<T>(name: &str, parsed: Result<T, String>) -> Result<T, AppError> {
+    parsed.map_err(|message| AppError::invalid(name, message))
+}
+
+/// Creates the portal on the Free plan with the person as its administrator, and the
+/// network account too unless `existing_account` is given. One transaction.
+pub async fn sign_up(
+    pool: &PgPool,
+    passwords: &Passwords,
+    form: &SignUpForm,
+    existing_account: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<SignedUp, AppError> {
+    let company = field("company_name", DisplayText::parse(&form.company_name, "the company name", 100))?;
+    let slug = field("slug", PortalSlug::parse(&form.slug))?;
+    let new_account = match existing_account {
+        Some(_) => None,
+        None => Some(NewAccount {
+            first_name: field("first_name", DisplayText::parse(form.first_name.as_deref().unwrap_or(""), "your first name", 50))?,
+            last_name: field("last_name", DisplayText::parse(form.last_name.as_deref().unwrap_or(""), "your last name", 50))?,
+            email: field("email", Email::parse(form.email.as_deref().unwrap_or("")))?,
+            password: {
+                let password = form.password.clone().unwrap_or_default();
+                field("password", check_new_password(&password))?;
+                password
+            },
+        }),
+    };
+
+    let slug_taken =
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM portals WHERE slug = $1) AS "taken!""#, slug.as_str()).fetch_one(pool).await?;
+    if slug_taken {
+        return Err(slug_taken_error());
+    }
+    if let Some(new) = &new_account {
+        let login_taken = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM accounts WHERE login = $1) AS "taken!""#, new.email.as_str())
+            .fetch_one(pool)
+            .await?;
+        if login_taken {
+            return Err(login_taken_error());
+        }
+    }
+    let password_hash = match &new_account {
+        Some(new) => Some(passwords.hash(&new.password).await.ok_or(AppError::Internal)?),
+        None => None,
+    };
+
+    let mut tx = pool.begin().await?;
+    let (account_id, contact_email) = match (&new_account, existing_account, password_hash) {
+        (Some(new), _, Some(hash)) => {
+            let id = sqlx::query_scalar!(
+                "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                new.email.as_str(),
+                hash,
+                new.first_name.as_str(),
+                new.last_name.as_str(),
+                now,
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| unique_violation_as(e, "accounts_login_key", login_taken_error()))?;
+            (id, Some(new.email.to_string()))
+        }
+        (None, Some(id), _) => {
+            let login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1", id).fetch_one(&mut *tx).await?;
+            (id, Email::parse(&login).ok().map(|e| e.to_string()))
+        }
+        _ => return Err(AppError::Internal),
+    };
+    let portal_id = sqlx::query_scalar!(
+        "INSERT INTO portals (slug, name, plan, created_at) VALUES ($1, $2, 'free', $3) RETURNING id",
+        slug.as_str(),
+        company.as_str(),
+        now,
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| unique_violation_as(e, "portals_slug_key", slug_taken_error()))?;
+    sqlx::query!(
+        "INSERT INTO memberships (portal_id, account_id, status, role, contact_email, created_at) VALUES ($1, $2, 'active', 'admin', $3, $4)",
+        portal_id,
+        account_id,
+        contact_email,
+        now,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(SignedUp { account_id, slug: slug.to_string(), new_account: new_account.is_some() })
+}
+
+fn slug_taken_error() -> AppError {
+    AppError::invalid("slug", "This address is already taken. Please choose another.")
+}
+
+fn login_taken_error() -> AppError {
+    AppError::invalid("email", "This email already has a Bitrix24 account. Log in first, then create the portal from the front page.")
+}
+
+/// Turns the unique-constraint error of a race into the same message the early check
+/// gives.
+fn unique_violation_as(error: sqlx::Error, constraint: &str, instead: AppError) -> AppError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() && db.constraint() == Some(constraint) => instead,
+        _ => error.into(),
+    }
+}
+
+/// The caller's active membership in the portal, or NotFound: outsiders cannot even
+/// learn that the portal exists.
+pub struct Member {
+    pub portal_id: i64,
+    pub role: String,
+}
+
+pub async fn require_active_member(pool: &PgPool, account_id: i64, slug: &str) -> Result<Member, AppError> {
+    sqlx::query_as!(
+        Member,
+        "SELECT m.portal_id, m.role FROM memberships m JOIN portals p ON p.id = m.portal_id
+         WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'",
+        slug,
+        account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}

@@ -1,0 +1,58 @@
+//! Configuration from environment variables (and `.env`), with defaults that work on a
+//! laptop: the project-local database the run script starts, and the dev Outbox.
+
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    /// The origin people reach the site at, e.g. `https://intranet.example.com`. Links in
+    /// emails use it, and state-changing requests must come from it.
+    pub site_origin: String,
+    /// Extra origins accepted for state-changing requests (development aliases).
+    pub extra_origins: Vec<String>,
+    /// `smtp://`, `smtps://` or `smtp://...?tls=required` URL. None: the dev Outbox.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// Cookies get `Secure` when the site is served over HTTPS.
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    pub fn from_env(site_addr: SocketAddr) -> Result<Config, String> {
+        let database_url =
+            std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set (scripts/run sets it for you)".to_string())?;
+        let configured_origin = non_empty_var("SITE_ORIGIN");
+        let default_origin = format!("http://{site_addr}");
+        let site_origin = configured_origin.clone().unwrap_or_else(|| default_origin.clone()).trim_end_matches('/').to_string();
+        // With no origin configured we are on a developer's machine: accept the usual
+        // loopback spellings of the same port too.
+        let extra_origins = if configured_origin.is_none() {
+            vec![format!("http://localhost:{}", site_addr.port()), format!("http://127.0.0.1:{}", site_addr.port())]
+        } else {
+            Vec::new()
+        };
+        Ok(Config {
+            database_url,
+            secure_cookies: site_origin.starts_with("https://"),
+            site_origin,
+            extra_origins,
+            smtp_url: non_empty_var("SMTP_URL"),
+            mail_from: non_empty_var("MAIL_FROM").unwrap_or_else(|| "Bitrix24 Intranet <no-reply@intranet.localhost>".into()),
+        })
+    }
+
+    pub fn accepts_origin(&self, origin: &str) -> bool {
+        let origin = origin.trim_end_matches('/');
+        origin == self.site_origin || self.extra_origins.iter().any(|o| o == origin)
+    }
+
+    /// Absolute link to a path of this site, for emails.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.site_origin, path_and_query)
+    }
+}
+
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}

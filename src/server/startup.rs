@@ -1,0 +1,108 @@
+//! Start-up: configuration, database and migrations (the server refuses to start if they
+//! fail), the outbox worker, and the HTTP router.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::net::TcpListener;
+
+use super::config::Config;
+use super::origin::refuse_cross_site;
+use super::state::AppState;
+use crate::app::{App, shell};
+use crate::auth::passwords::Passwords;
+use crate::mail::worker::{self, Deliverer};
+
+/// Reads the environment and serves until Ctrl-C.
+pub async fn serve() -> Result<(), String> {
+    dotenvy::dotenv().ok();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .init();
+    let addr: SocketAddr = std::env::var("LEPTOS_SITE_ADDR")
+        .unwrap_or_else(|_| "127.0.0.1:3000".into())
+        .parse()
+        .map_err(|e| format!("LEPTOS_SITE_ADDR is not an address: {e}"))?;
+    let config = Config::from_env(addr)?;
+    let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let pool = connect_and_migrate(&config.database_url).await?;
+    let started = start(listener, config, pool, true)?;
+    println!("Serving at {}  (stop with Ctrl-C)", started.state.config.site_origin);
+    started.server.await.map_err(|e| e.to_string())?
+}
+
+pub struct Started {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub server: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, String> {
+    let pool = PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(database_url)
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    sqlx::migrate!().run(&pool).await.map_err(|e| format!("database migration failed, not starting: {e}"))?;
+    Ok(pool)
+}
+
+/// Starts the app on a bound listener. Tests use it with port 0 and their own database.
+pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_worker: bool) -> Result<Started, String> {
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    if run_outbox_worker {
+        let deliverer = Deliverer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
+        tokio::spawn(worker::run(pool.clone(), deliverer));
+    }
+
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let leptos_options = LeptosOptions::builder()
+        .output_name("intranet")
+        .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(leptos::config::Env::PROD)
+        .build();
+    let state = AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores) };
+    let router = router(state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    });
+    Ok(Started { addr, state, server })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
+        .layer(middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// Headers every response gets: no framing (clickjacking), no MIME sniffing, and no
+/// Referer to other sites (links with tokens must not leak).
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
+}

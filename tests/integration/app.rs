@@ -1,0 +1,92 @@
+//! Helpers: build the services a test needs, start the whole app over HTTP, make accounts.
+
+use chrono::{DateTime, Utc};
+use intranet::auth::passwords::Passwords;
+use intranet::portals::service::{SignUpForm, sign_up};
+use intranet::server::config::Config;
+use intranet::server::startup;
+use sqlx::PgPool;
+
+pub const PASSWORD: &str = "violet-harbor-42";
+
+pub fn passwords() -> Passwords {
+    Passwords::start(2)
+}
+
+pub fn config(origin: &str) -> Config {
+    Config {
+        database_url: String::new(),
+        site_origin: origin.to_string(),
+        extra_origins: Vec::new(),
+        smtp_url: None,
+        mail_from: "Intranet <no-reply@intranet.test>".into(),
+        secure_cookies: false,
+    }
+}
+
+/// Creates a portal and its admin account; returns the account id.
+pub async fn portal_with_admin(pool: &PgPool, passwords: &Passwords, slug: &str, email: &str, now: DateTime<Utc>) -> i64 {
+    let form = SignUpForm {
+        company_name: format!("{slug} Ltd"),
+        slug: slug.into(),
+        first_name: Some("Ann".into()),
+        last_name: Some("Lee".into()),
+        email: Some(email.into()),
+        password: Some(PASSWORD.into()),
+    };
+    sign_up(pool, passwords, &form, None, now).await.map(|done| done.account_id).unwrap_or_else(|e| panic!("sign-up failed: {e:?}"))
+}
+
+/// The token in the newest outbox link to `path` sent to `recipient`.
+pub async fn token_from_outbox(pool: &PgPool, recipient: &str, path: &str) -> String {
+    let body: String =
+        sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = $1 AND body LIKE '%' || $2 || '%' ORDER BY id DESC LIMIT 1")
+            .bind(recipient)
+            .bind(path)
+            .fetch_one(pool)
+            .await
+            .unwrap_or_else(|e| panic!("no message to {recipient} with {path}: {e}"));
+    let start = body.find("token=").map(|i| i + "token=".len()).unwrap_or_else(|| panic!("no token in {body}"));
+    body[start..].split_whitespace().next().unwrap_or_default().to_string()
+}
+
+pub struct TestApp {
+    pub base: String,
+}
+
+impl TestApp {
+    /// A browser-like client: keeps cookies and sends this site's Origin.
+    pub fn client(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.base.parse().unwrap_or_else(|_| panic!("origin")));
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_else(|e| panic!("client: {e}"))
+    }
+
+    pub async fn post(&self, client: &reqwest::Client, function: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        client.post(format!("{}/api/{function}", self.base)).form(form).send().await.unwrap_or_else(|e| panic!("request failed: {e}"))
+    }
+}
+
+/// Starts the whole app on a free loopback port against the test's database.
+pub async fn spawn_app(pool: PgPool) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = startup::start(listener, config(&base), pool, false).unwrap_or_else(|e| panic!("start: {e}"));
+    // The server task runs until the test ends.
+    drop(started.server);
+    TestApp { base }
+}
+
+/// Decodes the AppError a server function answered with.
+pub async fn error_of(response: reqwest::Response) -> (u16, intranet::error::AppError) {
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    let error = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not an AppError ({e}): {body}"));
+    (status, error)
+}

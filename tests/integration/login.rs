@@ -1,0 +1,152 @@
+use chrono::{Duration, Utc};
+use intranet::auth::service::log_in;
+use intranet::auth::session;
+use intranet::auth::throttle::MAX_FAILURES_PER_LOGIN;
+use intranet::error::AppError;
+use sqlx::PgPool;
+
+use crate::app::*;
+
+#[sqlx::test]
+async fn wrong_password_and_unknown_login_get_the_same_answer(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let wrong = log_in(&pool, &passwords, "ann@acme.test", "wrong password", false, "10.0.0.1", now).await;
+    let unknown = log_in(&pool, &passwords, "nobody@acme.test", "wrong password", false, "10.0.0.1", now).await;
+    assert_eq!(wrong.err(), Some(AppError::BadCredentials));
+    assert_eq!(unknown.err(), Some(AppError::BadCredentials));
+    let ok = log_in(&pool, &passwords, " ANN@acme.test ", PASSWORD, false, "10.0.0.1", now).await;
+    assert_eq!(ok.map(|l| l.destination).ok().as_deref(), Some("/p/acme"));
+}
+
+#[sqlx::test]
+async fn failed_logins_are_throttled_per_login_known_or_not(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    for login in ["ann@acme.test", "ghost@acme.test"] {
+        for attempt in 0..MAX_FAILURES_PER_LOGIN {
+            let client = format!("10.0.1.{attempt}");
+            let result = log_in(&pool, &passwords, login, "wrong password", false, &client, now).await;
+            assert_eq!(result.err(), Some(AppError::BadCredentials), "attempt {attempt} for {login}");
+        }
+        // Locked now, even with the right password, and the answer is the same for both.
+        let locked = log_in(&pool, &passwords, login, PASSWORD, false, "10.0.2.1", now).await;
+        assert_eq!(locked.err(), Some(AppError::TooManyAttempts), "{login}");
+    }
+    // The window passes.
+    let later = now + Duration::minutes(16);
+    assert!(log_in(&pool, &passwords, "ann@acme.test", PASSWORD, false, "10.0.2.1", later).await.is_ok());
+}
+
+#[sqlx::test]
+async fn failed_logins_are_throttled_per_client_address(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    // 100 failures spread over many logins from one address (inserted directly: each real
+    // attempt costs an argon2 hash).
+    sqlx::query("INSERT INTO login_failures (login, client_addr, at) SELECT 'user' || g || '@x.test', '10.9.9.9', $1 FROM generate_series(1, 100) g")
+        .bind(now)
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let blocked = log_in(&pool, &passwords, "ann@acme.test", PASSWORD, false, "10.9.9.9", now).await;
+    assert_eq!(blocked.err(), Some(AppError::TooManyAttempts));
+    assert!(log_in(&pool, &passwords, "ann@acme.test", PASSWORD, false, "10.9.9.10", now).await.is_ok());
+}
+
+#[sqlx::test]
+async fn sessions_time_out_when_idle_and_at_the_absolute_limit(pool: PgPool) {
+    let passwords = passwords();
+    let t0 = Utc::now();
+    let account = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", t0).await;
+    let short = session::create(&pool, account, false, t0).await.unwrap_or_default();
+    assert!(session::find(&pool, &short, t0 + Duration::hours(7)).await.ok().flatten().is_some());
+    // Idle for more than 8 hours after the last use.
+    assert!(session::find(&pool, &short, t0 + Duration::hours(7) + Duration::hours(9)).await.ok().flatten().is_none());
+
+    // "Remember me": used every day, it still ends at 30 days.
+    let long = session::create(&pool, account, true, t0).await.unwrap_or_default();
+    for day in 1..30 {
+        assert!(session::find(&pool, &long, t0 + Duration::days(day)).await.ok().flatten().is_some(), "day {day}");
+    }
+    assert!(session::find(&pool, &long, t0 + Duration::days(30) + Duration::minutes(1)).await.ok().flatten().is_none());
+}
+
+#[sqlx::test]
+async fn a_pending_member_is_told_to_wait(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let account = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    sqlx::query("UPDATE memberships SET status = 'pending_approval' WHERE account_id = $1")
+        .bind(account)
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let result = log_in(&pool, &passwords, "ann@acme.test", PASSWORD, false, "10.0.0.1", now).await;
+    assert_eq!(result.err(), Some(AppError::AwaitingApproval));
+}
+
+#[sqlx::test]
+async fn http_login_rotates_the_session_and_logout_ends_it(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let client = app.client();
+
+    let first = app.post(&client, "login", &[("login", "ann@acme.test"), ("password", PASSWORD)]).await;
+    assert!(first.status().is_success() || first.status().is_redirection(), "{}", first.status());
+    let cookie = first.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(cookie.starts_with("sid=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let count = || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sessions").fetch_one(&pool).await.unwrap_or(-1) };
+    assert_eq!(count().await, 1);
+
+    // Logging in again from the same browser: a new id, and the old session is gone.
+    let second = app.post(&client, "login", &[("login", "ann@acme.test"), ("password", PASSWORD)]).await;
+    let cookie2 = second.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_ne!(cookie, cookie2);
+    assert_eq!(count().await, 1);
+
+    let me = app.post(&client, "current_account", &[]).await.text().await.unwrap_or_default();
+    assert!(me.contains("ann@acme.test"), "{me}");
+
+    app.post(&client, "logout", &[]).await;
+    assert_eq!(count().await, 0);
+    let me = app.post(&client, "current_account", &[]).await.text().await.unwrap_or_default();
+    assert_eq!(me, "null");
+}
+
+#[sqlx::test]
+async fn http_bad_logins_share_one_status_and_message(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let client = app.client();
+    let wrong = error_of(app.post(&client, "login", &[("login", "ann@acme.test"), ("password", "nope-nope")]).await).await;
+    let unknown = error_of(app.post(&client, "login", &[("login", "zed@acme.test"), ("password", "nope-nope")]).await).await;
+    assert_eq!(wrong, (401, AppError::BadCredentials));
+    assert_eq!(unknown, wrong);
+}
+
+#[sqlx::test]
+async fn cross_site_requests_are_refused(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let plain = reqwest::Client::new();
+    let form = [("login", "ann@acme.test"), ("password", PASSWORD)];
+    let url = format!("{}/api/login", app.base);
+
+    let evil = plain.post(&url).header("Origin", "http://evil.example").form(&form).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(error_of(evil).await, (403, AppError::CrossSite));
+    let no_origin = plain.post(&url).form(&form).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(error_of(no_origin).await, (403, AppError::CrossSite));
+    let evil_referer =
+        plain.post(&url).header("Referer", "http://evil.example/page").form(&form).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(evil_referer.status().as_u16(), 403);
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&pool).await.unwrap_or(-1);
+    assert_eq!(sessions, 0, "a refused request must not log anyone in");
+
+    let same_site =
+        plain.post(&url).header("Referer", format!("{}/login", app.base)).form(&form).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(same_site.status().as_u16(), 403);
+}

@@ -1,0 +1,10 @@
+//! One integration-test binary. Each test gets a fresh, migrated database from
+//! `#[sqlx::test]` on the real Postgres cluster scripts/test starts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod app;
+mod login;
+mod network;
+mod reset;
+mod signup;
+mod smtp;

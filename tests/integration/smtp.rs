@@ -1,0 +1,100 @@
+//! Delivery through a real SMTP server: Python's aiosmtpd (installed by scripts/test)
+//! on a loopback port, storing what it receives in a maildir we can read.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, Utc};
+use intranet::auth::service::request_password_reset;
+use intranet::mail::worker::{Deliverer, backoff, deliver_due};
+use sqlx::PgPool;
+use tokio::process::{Child, Command};
+
+use crate::app::*;
+
+struct SmtpServer {
+    process: Child,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    async fn start(port: u16, maildir: &Path) -> SmtpServer {
+        let python = std::env::var("SMTP_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let process = Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start aiosmtpd with {python} (run scripts/test, which installs it): {e}"));
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return SmtpServer { process, maildir: maildir.to_path_buf() };
+            }
+            tokio::time::sleep(StdDuration::from_millis(50)).await;
+        }
+        panic!("aiosmtpd did not start on port {port}");
+    }
+
+    fn received(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
+        entries.filter_map(|e| e.ok()).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect()
+    }
+
+    async fn stop(mut self) {
+        let _ = self.process.kill().await;
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap()
+}
+
+async fn status_row(pool: &PgPool) -> (String, i32, Option<String>) {
+    sqlx::query_as("SELECT status, attempts, last_error FROM outbox ORDER BY id LIMIT 1").fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test]
+async fn the_worker_delivers_a_reset_email_over_smtp(pool: PgPool) {
+    let maildir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = SmtpServer::start(port, maildir.path()).await;
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    request_password_reset(&pool, &config("http://127.0.0.1:3000"), "ann@acme.test", now).await.unwrap();
+
+    let deliverer = Deliverer::from_config(Some(&format!("smtp://127.0.0.1:{port}")), "Intranet <no-reply@intranet.test>").unwrap();
+    assert_eq!(deliver_due(&pool, &deliverer, now).await.unwrap(), 1);
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].contains("Subject: Reset your password"), "{}", received[0]);
+    assert!(received[0].contains("To: ann@acme.test"));
+    assert!(received[0].contains("http://127.0.0.1:3000/reset-password?token="));
+    assert_eq!(status_row(&pool).await.0, "sent");
+    server.stop().await;
+}
+
+#[sqlx::test]
+async fn with_the_server_down_mail_waits_and_is_delivered_exactly_once_later(pool: PgPool) {
+    let maildir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    request_password_reset(&pool, &config("http://127.0.0.1:3000"), "ann@acme.test", now).await.unwrap();
+    let deliverer = Deliverer::from_config(Some(&format!("smtp://127.0.0.1:{port}")), "Intranet <no-reply@intranet.test>").unwrap();
+
+    // Nothing listens on the port: the attempt fails, the message stays queued.
+    assert_eq!(deliver_due(&pool, &deliverer, now).await.unwrap(), 1);
+    let (status, attempts, error) = status_row(&pool).await;
+    assert_eq!((status.as_str(), attempts), ("queued", 1));
+    assert!(error.is_some());
+
+    let server = SmtpServer::start(port, maildir.path()).await;
+    // Not retried before its backoff is over.
+    assert_eq!(deliver_due(&pool, &deliverer, now).await.unwrap(), 0);
+    let later = now + backoff(1) + Duration::seconds(1);
+    assert_eq!(deliver_due(&pool, &deliverer, later).await.unwrap(), 1);
+    assert_eq!(deliver_due(&pool, &deliverer, later + Duration::hours(1)).await.unwrap(), 0);
+    assert_eq!(server.received().len(), 1, "exactly once");
+    assert_eq!(status_row(&pool).await, ("sent".to_string(), 2, None));
+    server.stop().await;
+}
