@@ -18,6 +18,7 @@ struct SmtpServer {
 }
 
 impl SmtpServer {
+    /// `maildir` must not exist yet: aiosmtpd creates it with its subfolders.
     async fn start(port: u16, maildir: &Path) -> SmtpServer {
         let python = std::env::var("SMTP_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         let process = Command::new(&python)
@@ -57,13 +58,13 @@ async fn status_row(pool: &PgPool) -> (String, i32, Option<String>) {
 async fn the_worker_delivers_a_reset_email_over_smtp(pool: PgPool) {
     let maildir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let server = SmtpServer::start(port, maildir.path()).await;
+    let server = SmtpServer::start(port, &maildir.path().join("mail")).await;
     let now = Utc::now();
     portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
     request_password_reset(&pool, &config("http://127.0.0.1:3000"), "ann@acme.test", now).await.unwrap();
 
     let deliverer = Deliverer::from_config(Some(&format!("smtp://127.0.0.1:{port}")), "Intranet <no-reply@intranet.test>").unwrap();
-    assert_eq!(deliver_due(&pool, &deliverer, now).await.unwrap(), 1);
+    assert_eq!(deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 1);
     let received = server.received();
     assert_eq!(received.len(), 1);
     assert!(received[0].contains("Subject: Reset your password"), "{}", received[0]);
@@ -83,12 +84,13 @@ async fn with_the_server_down_mail_waits_and_is_delivered_exactly_once_later(poo
     let deliverer = Deliverer::from_config(Some(&format!("smtp://127.0.0.1:{port}")), "Intranet <no-reply@intranet.test>").unwrap();
 
     // Nothing listens on the port: the attempt fails, the message stays queued.
+    let now = Utc::now();
     assert_eq!(deliver_due(&pool, &deliverer, now).await.unwrap(), 1);
     let (status, attempts, error) = status_row(&pool).await;
     assert_eq!((status.as_str(), attempts), ("queued", 1));
     assert!(error.is_some());
 
-    let server = SmtpServer::start(port, maildir.path()).await;
+    let server = SmtpServer::start(port, &maildir.path().join("mail")).await;
     // Not retried before its backoff is over.
     assert_eq!(deliver_due(&pool, &deliverer, now).await.unwrap(), 0);
     let later = now + backoff(1) + Duration::seconds(1);
