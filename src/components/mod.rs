@@ -15,8 +15,11 @@ pub fn Field(
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional, into)] value: Option<String>,
     #[prop(into)] error: Signal<Option<String>>,
+    /// Needed when two forms on one page have a field of the same name.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = id.map(str::to_string).unwrap_or_else(|| format!("field-{name}"));
     let error_id = format!("{id}-error");
     view! {
         <div class="field">

@@ -83,7 +83,7 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
             <ActionForm action=login_action>
                 <FormError value=login_value />
                 <Field label="New login" name="new_login" kind="email" autocomplete="email" error=field_error(login_value, "new_login") />
-                <Field label="Password" name="current_password" kind="password" autocomplete="current-password" error=field_error(login_value, "current_password") />
+                <Field label="Password" name="current_password" id="login-change-password" kind="password" autocomplete="current-password" error=field_error(login_value, "current_password") />
                 <button type="submit">"Change login"</button>
                 <Show when=move || login_done().is_some()>
                     <p class="notice" role="status">{login_done}</p>

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::middleware;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
@@ -93,13 +95,24 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
+        .layer(middleware::from_fn_with_state(state.clone(), hide_dev_outbox))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
 }
 
+/// The development Outbox exists only while no mail server is configured; with one, its
+/// page and its data are plain 404s.
+async fn hide_dev_outbox(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if state.config.smtp_url.is_some() && (path == "/dev/outbox" || path == "/api/dev_outbox") {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    }
+    next.run(request).await
+}
+
 /// Headers every response gets: no framing (clickjacking), no MIME sniffing, and no
 /// Referer to other sites (links with tokens must not leak).
-async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

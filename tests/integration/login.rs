@@ -150,3 +150,30 @@ async fn cross_site_requests_are_refused(pool: PgPool) {
         plain.post(&url).header("Referer", format!("{}/login", app.base)).form(&form).send().await.unwrap_or_else(|e| panic!("{e}"));
     assert_ne!(same_site.status().as_u16(), 403);
 }
+
+#[sqlx::test]
+async fn the_dev_outbox_is_gone_when_smtp_is_configured(pool: PgPool) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = config(&base);
+    config.smtp_url = Some("smtp://127.0.0.1:1".into());
+    drop(intranet::server::startup::start(listener, config, pool, false).unwrap().server);
+    let client = reqwest::Client::new();
+    let page = client.get(format!("{base}/dev/outbox")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 404);
+    let data = client.post(format!("{base}/api/dev_outbox")).header("Origin", &base).send().await.unwrap();
+    assert_eq!(data.status().as_u16(), 404);
+}
+
+#[sqlx::test]
+async fn the_dev_outbox_lists_messages_without_smtp(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    intranet::auth::service::request_password_reset(&pool, &config(&app.base), "nobody@acme.test", Utc::now()).await.unwrap();
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    intranet::auth::service::request_password_reset(&pool, &config(&app.base), "ann@acme.test", Utc::now()).await.unwrap();
+    let page = reqwest::get(format!("{}/dev/outbox", app.base)).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Reset your password"), "{html}");
+    assert!(html.contains("/reset-password?token="));
+}
