@@ -39,7 +39,7 @@ pub async fn log_in(
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    throttle::check(pool, &login, client, now).await?;
+    let recent_failures = throttle::check(pool, &login, client, now).await?;
     let account = sqlx::query!("SELECT id, password_hash FROM accounts WHERE login = $1", login).fetch_optional(pool).await?;
     let (account_id, stored_hash) = match account {
         Some(row) => (Some(row.id), Some(row.password_hash)),
@@ -51,7 +51,9 @@ pub async fn log_in(
         throttle::record_failure(pool, &login, client, now).await?;
         return Err(AppError::BadCredentials);
     };
-    throttle::clear(pool, &login).await?;
+    if recent_failures > 0 {
+        throttle::clear(pool, &login).await?;
+    }
 
     let portals = sqlx::query!(
         "SELECT p.slug, m.status FROM memberships m JOIN portals p ON p.id = m.portal_id

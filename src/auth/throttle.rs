@@ -11,7 +11,9 @@ pub const WINDOW_MINUTES: i64 = 15;
 pub const MAX_FAILURES_PER_LOGIN: i64 = 10;
 pub const MAX_FAILURES_PER_CLIENT: i64 = 100;
 
-pub async fn check(pool: &PgPool, login: &str, client: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+/// Refuses when either limit is reached; otherwise returns how many recent failures
+/// the login has (so a successful log-in only clears what is there).
+pub async fn check(pool: &PgPool, login: &str, client: &str, now: DateTime<Utc>) -> Result<i64, AppError> {
     let since = now - Duration::minutes(WINDOW_MINUTES);
     let counts = sqlx::query!(
         r#"SELECT count(*) FILTER (WHERE login = $1) AS "per_login!",
@@ -26,7 +28,7 @@ pub async fn check(pool: &PgPool, login: &str, client: &str, now: DateTime<Utc>)
     if counts.per_login >= MAX_FAILURES_PER_LOGIN || counts.per_client >= MAX_FAILURES_PER_CLIENT {
         return Err(AppError::TooManyAttempts);
     }
-    Ok(())
+    Ok(counts.per_login)
 }
 
 pub async fn record_failure(pool: &PgPool, login: &str, client: &str, now: DateTime<Utc>) -> Result<(), AppError> {
