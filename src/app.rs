@@ -3,15 +3,19 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
+use crate::activity::ui::{ActivityStreamPage, ChatPage};
 use crate::auth::ui::{ForgotPasswordPage, LoginPage, PortalChooserPage, ResetPasswordPage};
 use crate::components::PlainPage;
 use crate::mail::ui::OutboxPage;
 use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
-use crate::portals::ui::{PortalHomePage, SignUpPage};
+use crate::people::ui::{EmployeesPage, PersonPage};
+use crate::portals::ui::{PortalLayout, SettingsPage, SignUpPage, WebmailPage};
+use crate::structure::ui::StructurePage;
+use crate::workgroups::ui::{WorkgroupPage, WorkgroupsPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -55,7 +59,17 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/network/profile") view=NetworkProfilePage />
                 <Route path=path!("/network/confirm-login") view=ConfirmLoginPage />
                 <Route path=path!("/dev/outbox") view=OutboxPage />
-                <Route path=path!("/p/:slug") view=PortalHomePage />
+                <ParentRoute path=path!("/p/:slug") view=PortalLayout>
+                    <Route path=path!("") view=ActivityStreamPage />
+                    <Route path=path!("chat") view=ChatPage />
+                    <Route path=path!("employees") view=EmployeesPage />
+                    <Route path=path!("people/:id") view=PersonPage />
+                    <Route path=path!("structure") view=StructurePage />
+                    <Route path=path!("workgroups") view=WorkgroupsPage />
+                    <Route path=path!("workgroups/:id") view=WorkgroupPage />
+                    <Route path=path!("mail") view=WebmailPage />
+                    <Route path=path!("settings") view=SettingsPage />
+                </ParentRoute>
             </Routes>
         </Router>
     }

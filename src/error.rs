@@ -21,6 +21,9 @@ pub enum AppError {
     TooManyAttempts,
     #[error("Your registration is awaiting administrator approval.")]
     AwaitingApproval,
+    /// Every portal of the account has dismissed it.
+    #[error("Your access to this Bitrix24 has been closed by an administrator.")]
+    AccessClosed,
     /// A state-changing request that did not come from this site.
     #[error("This request did not come from this site and was refused.")]
     CrossSite,
@@ -63,7 +66,7 @@ impl AppError {
         match self {
             AppError::Invalid { .. } => 422,
             AppError::Unauthorized | AppError::BadCredentials => 401,
-            AppError::Forbidden | AppError::CrossSite | AppError::AwaitingApproval => 403,
+            AppError::Forbidden | AppError::CrossSite | AppError::AwaitingApproval | AppError::AccessClosed => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::LinkExpired => 410,
@@ -100,6 +103,7 @@ mod tests {
         assert_eq!(AppError::Unauthorized.status_code(), 401);
         assert_eq!(AppError::Forbidden.status_code(), 403);
         assert_eq!(AppError::CrossSite.status_code(), 403);
+        assert_eq!(AppError::AccessClosed.status_code(), 403);
         assert_eq!(AppError::NotFound.status_code(), 404);
         assert_eq!(AppError::Conflict("x".into()).status_code(), 409);
         assert_eq!(AppError::LinkExpired.status_code(), 410);

@@ -1,16 +1,21 @@
 //! A self-hosted, Bitrix24-style intranet access layer: portals, network accounts, log
 //! in, and (in later features) every way of adding people to a portal.
 
+pub mod activity;
 pub mod app;
 pub mod auth;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod live;
 pub mod mail;
 pub mod network;
+pub mod people;
 pub mod portals;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod structure;
+pub mod workgroups;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

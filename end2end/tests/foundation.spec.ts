@@ -49,7 +49,7 @@ test('create a portal, log out and in, change login, reset password', async ({ p
 
   // Network profile: change the login through the link sent to the new address.
   await ready(page);
-  await page.getByRole('link', { name: 'Ann Lee' }).click();
+  await page.getByRole('link', { name: 'Network profile' }).click();
   await expect(page).toHaveURL(/\/network\/profile$/);
   await ready(page);
   await expect(page.getByTestId('login')).toHaveText(email);

@@ -1,4 +1,5 @@
 import { expect, Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 
 /** Waits until the page has hydrated (the app marks <body> when its WASM is running). */
 export async function ready(page: Page) {
@@ -40,4 +41,34 @@ export async function linkFromOutbox(page: Page, subject: string, recipient: str
   const href = await message.getByRole('link').first().getAttribute('href');
   expect(href).toBeTruthy();
   return href as string;
+}
+
+/** Creates a portal through the sign-up page; the creator (Ann Lee) stays logged in. */
+export async function createPortal(page: Page, slug: string, email: string, password: string) {
+  await open(page, '/');
+  await page.getByLabel('Company name').fill('Acme Ltd');
+  await page.getByLabel('Portal address').fill(slug);
+  await page.getByLabel('First name').fill('Ann');
+  await page.getByLabel('Last name').fill('Lee');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+  await ready(page);
+}
+
+/**
+ * Puts a colleague into the portal as an active employee, with the same password as
+ * `sameAs`. Adding people through the product is the invitations feature; until then
+ * the test arranges its data in the database, as integration tests do.
+ */
+export function addColleague(slug: string, email: string, first: string, last: string, sameAs: string) {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error('E2E_DATABASE_URL is not set (scripts/test sets it)');
+  const sql = `
+    INSERT INTO accounts (login, password_hash, first_name, last_name)
+      SELECT '${email}', password_hash, '${first}', '${last}' FROM accounts WHERE login = '${sameAs}';
+    INSERT INTO memberships (portal_id, account_id, status, role, contact_email)
+      SELECT p.id, a.id, 'active', 'employee', a.login FROM portals p, accounts a WHERE p.slug = '${slug}' AND a.login = '${email}';`;
+  execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
 }

@@ -66,6 +66,10 @@ pub async fn log_in(
     if active.is_empty() && portals.iter().any(|p| p.status == "pending_approval") {
         return Err(AppError::AwaitingApproval);
     }
+    // Dismissal closes the door: someone dismissed everywhere cannot log in at all.
+    if active.is_empty() && portals.iter().any(|p| p.status == "dismissed") {
+        return Err(AppError::AccessClosed);
+    }
     let destination = match active.as_slice() {
         [only] => format!("/p/{only}"),
         [] => "/network/profile".to_string(),

@@ -77,3 +77,69 @@ pub fn PlainPage(children: Children) -> impl IntoView {
         </div>
     }
 }
+
+/// A labelled multi-line input with its error line.
+#[component]
+pub fn TextArea(
+    label: &'static str,
+    name: &'static str,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(default = 3)] rows: u32,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+) -> impl IntoView {
+    let id = id.map(str::to_string).unwrap_or_else(|| format!("field-{name}"));
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <textarea
+                id=id
+                name=name
+                rows=rows
+                placeholder=placeholder
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+            ></textarea>
+            <p class="field-error" id=error_id>
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// What a portal page shows when its data cannot be loaded for this person.
+#[component]
+pub fn PortalProblem(error: AppError) -> impl IntoView {
+    match error {
+        AppError::Unauthorized => view! {
+            <h1>"Please log in"</h1>
+            <p><a href="/login">"Log In"</a> " to open this portal."</p>
+        }
+        .into_any(),
+        AppError::NotFound => view! {
+            <h1>"Not available"</h1>
+            <p>"This page does not exist, or you are not an active member of this portal."</p>
+            <p><a href="/portals">"My portals"</a></p>
+        }
+        .into_any(),
+        AppError::Forbidden => view! {
+            <h1>"Administrators only"</h1>
+            <p>"Only the portal's administrators can see this page."</p>
+        }
+        .into_any(),
+        other => view! {
+            <h1>"Something went wrong"</h1>
+            <p class="form-error" role="alert">{other.to_string()}</p>
+        }
+        .into_any(),
+    }
+}
+
+/// A successful action's message (e.g. "Saved"), or nothing.
+pub fn action_succeeded<T>(value: MappedSignal<Option<Result<T, AppError>>>) -> Signal<bool>
+where
+    T: Send + Sync + 'static,
+{
+    Signal::derive(move || value.with(|v| matches!(v, Some(Ok(_)))))
+}

@@ -49,7 +49,14 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
             let member = service::require_active_member(&state.pool, me.account_id, &slug).await?;
             let portal =
                 sqlx::query!("SELECT slug, name, plan FROM portals WHERE id = $1", member.portal_id).fetch_one(&state.pool).await?;
-            Ok(PortalHome { slug: portal.slug, name: portal.name, plan: portal.plan, my_role: member.role, my_name: me.full_name() })
+            Ok(PortalHome {
+                slug: portal.slug,
+                name: portal.name,
+                plan: portal.plan,
+                my_role: member.role,
+                my_name: me.full_name(),
+                my_account_id: me.account_id,
+            })
         }
         .await,
     )

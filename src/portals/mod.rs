@@ -16,4 +16,5 @@ pub struct PortalHome {
     pub plan: String,
     pub my_role: String,
     pub my_name: String,
+    pub my_account_id: i64,
 }

@@ -159,3 +159,52 @@ pub async fn require_active_member(pool: &PgPool, account_id: i64, slug: &str) -
     .await?
     .ok_or(AppError::NotFound)
 }
+
+/// Who calls a portal's server function: an active member of that portal.
+#[derive(Debug, Clone)]
+pub struct PortalCaller {
+    pub account_id: i64,
+    pub portal_id: i64,
+    pub is_admin: bool,
+}
+
+impl PortalCaller {
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.is_admin { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+}
+
+pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result<PortalCaller, AppError> {
+    let member = require_active_member(pool, account_id, slug).await?;
+    Ok(PortalCaller { account_id, portal_id: member.portal_id, is_admin: member.role == "admin" })
+}
+
+/// The first step of every portal server function: the logged-in account (401 if none)
+/// and its active membership of the portal (404 if none, so outsiders learn nothing).
+pub async fn current_caller(state: &crate::server::AppState, slug: &str) -> Result<PortalCaller, AppError> {
+    let me = crate::auth::guard::require_account(state).await?;
+    portal_caller(&state.pool, me.account_id, slug).await
+}
+
+/// Serializes the writes of one portal that check a portal-wide rule (the last admin,
+/// the department tree), so two concurrent edits cannot both pass the check.
+pub async fn lock_portal(tx: &mut sqlx::PgConnection, portal_id: i64) -> Result<(), AppError> {
+    sqlx::query!("SELECT id FROM portals WHERE id = $1 FOR UPDATE", portal_id).fetch_one(&mut *tx).await?;
+    Ok(())
+}
+
+/// Locks the portal and re-checks, under the lock, that the caller is still an active
+/// administrator (another admin may have demoted them a moment ago).
+pub async fn lock_portal_as_admin(tx: &mut sqlx::PgConnection, caller: &PortalCaller) -> Result<(), AppError> {
+    caller.require_admin()?;
+    lock_portal(tx, caller.portal_id).await?;
+    let still_admin = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships
+           WHERE portal_id = $1 AND account_id = $2 AND status = 'active' AND role = 'admin') AS "admin!""#,
+        caller.portal_id,
+        caller.account_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if still_admin { Ok(()) } else { Err(AppError::Forbidden) }
+}

@@ -1,9 +1,15 @@
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_params_map;
 
 use super::api::{SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
-use crate::components::{Field, FormError, PlainPage, field_error};
+use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
+use crate::live::{self, Live, Topic, use_live};
+use crate::people::api::load_audit_log;
+use crate::people::initials;
+use crate::people::ui::AuditLog;
 
 /// The front page: "Create your Bitrix24".
 #[component]
@@ -51,61 +57,129 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-/// The portal frame: left menu, the person's name and "Log out". Later features add
-/// their pages to the menu.
-#[component]
-pub fn PortalHomePage() -> impl IntoView {
+/// The portal's address from the page's route (`/p/:slug/...`).
+pub fn use_slug() -> Signal<String> {
     let params = use_params_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
-    let home = Resource::new(slug, load_portal_home);
+    Signal::derive(move || params.read().get("slug").unwrap_or_default())
+}
+
+/// The portal frame around every portal page: the left menu, the person's name and
+/// "Log out". It opens the portal's live event stream for the pages inside.
+#[component]
+pub fn PortalLayout() -> impl IntoView {
+    let slug = use_slug();
+    let live = Live::default();
+    provide_context(live);
+    live::connect(slug, live);
+    let home = Resource::new(
+        move || (slug.get(), live.version(Topic::Access), live.version(Topic::Settings)),
+        |(slug, _, _)| load_portal_home(slug),
+    );
     let log_out = ServerAction::<LogOut>::new();
     view! {
+        <div class="portal">
+            <aside class="sidebar">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        home.await.ok().map(|home| {
+                            let base = format!("/p/{}", home.slug);
+                            let is_admin = home.my_role == "admin";
+                            view! {
+                                <div class="portal-name">{home.name.clone()}</div>
+                                <nav aria-label="Portal menu">
+                                    <A href=base.clone() exact=true>"Activity Stream"</A>
+                                    <A href=format!("{base}/chat")>"Chat"</A>
+                                    <A href=format!("{base}/employees")>"Employees"</A>
+                                    <A href=format!("{base}/structure")>"Company structure"</A>
+                                    <A href=format!("{base}/workgroups")>"Workgroups"</A>
+                                    <A href=format!("{base}/mail")>"Webmail"</A>
+                                    {is_admin.then(|| view! { <A href=format!("{base}/settings")>"Settings"</A> })}
+                                </nav>
+                            }
+                        })
+                    })}
+                </Transition>
+            </aside>
+            <div class="portal-main">
+                <header class="topbar">
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            home.await.ok().map(|home| {
+                                let profile = format!("/p/{}/people/{}", home.slug, home.my_account_id);
+                                view! {
+                                    <a href=profile class="me" title="My profile">
+                                        <span class="avatar small" aria-hidden="true">{initials(&home.my_name)}</span>
+                                        {home.my_name.clone()}
+                                    </a>
+                                    <a href="/network/profile">"Network profile"</a>
+                                }
+                            })
+                        })}
+                    </Transition>
+                    <ActionForm action=log_out attr:class="inline">
+                        <button type="submit" class="link-button">"Log out"</button>
+                    </ActionForm>
+                </header>
+                <main>
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+/// The Webmail page. Connecting a mailbox comes with the profile feature; until then the
+/// page says plainly that none is connected.
+#[component]
+pub fn WebmailPage() -> impl IntoView {
+    view! {
+        <Title text="Webmail" />
+        <h1>"Webmail"</h1>
+        <p>"No mailbox connected."</p>
+    }
+}
+
+/// Portal settings, for administrators: the portal's facts and the audit log.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let slug = use_slug();
+    let live = use_live();
+    let home = Resource::new(move || (slug.get(), live.version(Topic::Settings)), |(slug, _)| load_portal_home(slug));
+    let audit = Resource::new(
+        move || (slug.get(), live.version(Topic::People), live.version(Topic::Structure), live.version(Topic::Access)),
+        |(slug, _, _, _)| load_audit_log(slug, None),
+    );
+    view! {
+        <Title text="Settings" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match home.await {
-                    Ok(home) => {
-                        let base = format!("/p/{}", home.slug);
-                        view! {
-                            <div class="portal">
-                                <aside class="sidebar">
-                                    <div class="portal-name">{home.name.clone()}</div>
-                                    <nav aria-label="Portal menu">
-                                        <a href=base.clone() aria-current="page">"Activity Stream"</a>
-                                    </nav>
-                                </aside>
-                                <div class="portal-main">
-                                    <header class="topbar">
-                                        <a href="/network/profile" class="me">{home.my_name.clone()}</a>
-                                        <ActionForm action=log_out attr:class="inline">
-                                            <button type="submit" class="link-button">"Log out"</button>
-                                        </ActionForm>
-                                    </header>
-                                    <main>
-                                        <h1>"Activity Stream"</h1>
-                                        <p>"Welcome to " {home.name.clone()} ", " {home.my_name.clone()} "."</p>
-                                        <p class="muted">
-                                            {if home.my_role == "admin" { "You are an administrator of this portal." } else { "You are an employee of this portal." }}
-                                        </p>
-                                    </main>
-                                </div>
-                            </div>
-                        }.into_any()
-                    }
-                    Err(crate::error::AppError::Unauthorized) => view! {
-                        <PlainPage>
-                            <h1>"Please log in"</h1>
-                            <p><a href="/login">"Log In"</a> " to open this portal."</p>
-                        </PlainPage>
+                match (home.await, audit.await) {
+                    (Ok(home), Ok(entries)) => view! {
+                        <h1>"Settings"</h1>
+                        <dl class="facts">
+                            <dt>"Portal"</dt>
+                            <dd>{home.name}</dd>
+                            <dt>"Address"</dt>
+                            <dd>{format!("/p/{}", home.slug)}</dd>
+                            <dt>"Plan"</dt>
+                            <dd>{plan_name(&home.plan)}</dd>
+                        </dl>
+                        <AuditLog entries />
                     }.into_any(),
-                    Err(_) => view! {
-                        <PlainPage>
-                            <h1>"Portal not available"</h1>
-                            <p>"This portal does not exist or you are not one of its members."</p>
-                            <p><a href="/portals">"My portals"</a></p>
-                        </PlainPage>
-                    }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+pub fn plan_name(plan: &str) -> &'static str {
+    match plan {
+        "basic" => "Basic",
+        "standard" => "Standard",
+        "professional" => "Professional",
+        "crm_plus" => "CRM+",
+        "project_plus" => "Project+",
+        _ => "Free",
     }
 }

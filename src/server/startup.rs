@@ -21,6 +21,7 @@ use super::origin::refuse_cross_site;
 use super::state::AppState;
 use crate::app::{App, shell};
 use crate::auth::passwords::Passwords;
+use crate::live::server::{LiveHub, portal_events};
 use crate::mail::worker::{self, Deliverer};
 
 /// Reads the environment and serves until Ctrl-C.
@@ -75,12 +76,15 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
         .site_addr(addr)
         .env(leptos::config::Env::PROD)
         .build();
-    let state = AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores) };
+    let live = LiveHub::start(pool.clone());
+    let state = AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores), live: live.clone() };
     let router = router(state.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 let _ = tokio::signal::ctrl_c().await;
+                // Open event streams would otherwise keep the shutdown waiting forever.
+                live.shutdown();
             })
             .await
             .map_err(|e| e.to_string())
@@ -92,6 +96,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()
+        .route("/p/{slug}/live", axum::routing::get(portal_events))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use super::config::Config;
 use crate::auth::passwords::Passwords;
 use crate::error::AppError;
+use crate::live::server::LiveHub;
 
 /// What every handler and server function can reach. Holds no state another app
 /// instance would need: all of that lives in Postgres.
@@ -16,6 +17,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub passwords: Passwords,
+    /// This instance's fan-out of Postgres NOTIFY events to open pages.
+    pub live: LiveHub,
 }
 
 /// The state inside a server function or a server-rendered component.

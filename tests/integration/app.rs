@@ -90,3 +90,49 @@ pub async fn error_of(response: reqwest::Response) -> (u16, intranet::error::App
     let error = serde_json::from_str(&body).unwrap_or_else(|e| panic!("not an AppError ({e}): {body}"));
     (status, error)
 }
+
+/// Adds a person to a portal with the given status and role; returns the account id.
+/// The password is [`PASSWORD`], hashed once per process (hashing is deliberately slow).
+pub async fn add_member(pool: &PgPool, slug: &str, email: &str, name: (&str, &str), status: &str, role: &str) -> i64 {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let hash = HASH.get_or_init(|| intranet::auth::passwords::hash_now(PASSWORD).unwrap_or_else(|e| panic!("hash: {e}")));
+    let account_id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (login, password_hash, first_name, last_name) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (login) DO UPDATE SET login = EXCLUDED.login RETURNING id",
+    )
+    .bind(email)
+    .bind(hash)
+    .bind(name.0)
+    .bind(name.1)
+    .fetch_one(pool)
+    .await
+    .unwrap_or_else(|e| panic!("account: {e}"));
+    sqlx::query(
+        "INSERT INTO memberships (portal_id, account_id, status, role, contact_email)
+         SELECT id, $2, $3, $4, $5 FROM portals WHERE slug = $1",
+    )
+    .bind(slug)
+    .bind(account_id)
+    .bind(status)
+    .bind(role)
+    .bind(email)
+    .execute(pool)
+    .await
+    .unwrap_or_else(|e| panic!("membership: {e}"));
+    account_id
+}
+
+/// The caller object a portal's server functions build, for calling services directly.
+pub async fn caller(pool: &PgPool, account_id: i64, slug: &str) -> intranet::portals::service::PortalCaller {
+    intranet::portals::service::portal_caller(pool, account_id, slug).await.unwrap_or_else(|e| panic!("caller: {e:?}"))
+}
+
+impl TestApp {
+    /// A client logged in as `login` (password [`PASSWORD`]).
+    pub async fn logged_in(&self, login: &str) -> reqwest::Client {
+        let client = self.client();
+        let response = self.post(&client, "login", &[("login", login), ("password", PASSWORD)]).await;
+        assert!(response.status().is_redirection() || response.status().is_success(), "log-in of {login}: {}", response.status());
+        client
+    }
+}

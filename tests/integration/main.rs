@@ -2,9 +2,14 @@
 //! `#[sqlx::test]` on the real Postgres cluster scripts/test starts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod activity;
 mod app;
+mod isolation;
+mod live;
 mod login;
 mod network;
+mod people;
 mod reset;
 mod signup;
 mod smtp;
+mod structure;

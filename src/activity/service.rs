@@ -1,0 +1,135 @@
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::{FeedItem, FeedPage, MAX_MESSAGE_CHARS, MAX_POST_CHARS, check_text};
+use crate::error::AppError;
+use crate::live::Topic;
+use crate::live::server::notify;
+use crate::portals::service::PortalCaller;
+
+pub const STREAM_PAGE: i64 = 20;
+pub const CHAT_PAGE: i64 = 100;
+
+struct ItemRow {
+    id: i64,
+    author_id: Option<i64>,
+    author_name: Option<String>,
+    body: String,
+    created_at: DateTime<Utc>,
+}
+
+fn item(row: ItemRow) -> FeedItem {
+    FeedItem {
+        id: row.id,
+        is_notice: row.author_id.is_none(),
+        author_id: row.author_id,
+        author_name: row.author_name.unwrap_or_else(|| "Bitrix24".into()),
+        body: row.body,
+        at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// The stream, newest first.
+pub async fn stream(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<FeedPage, AppError> {
+    let mut rows = sqlx::query_as!(
+        ItemRow,
+        r#"SELECT p.id, p.author_id, a.first_name || ' ' || a.last_name AS "author_name?", p.body, p.created_at
+           FROM stream_posts p LEFT JOIN accounts a ON a.id = p.author_id
+           WHERE p.portal_id = $1 AND ($2::bigint IS NULL OR p.id < $2)
+           ORDER BY p.id DESC LIMIT $3"#,
+        caller.portal_id,
+        before,
+        STREAM_PAGE + 1
+    )
+    .fetch_all(pool)
+    .await?;
+    let more = rows.len() as i64 > STREAM_PAGE;
+    rows.truncate(STREAM_PAGE as usize);
+    let older = if more { rows.last().map(|r| r.id) } else { None };
+    Ok(FeedPage { items: rows.into_iter().map(item).collect(), older })
+}
+
+/// The chat, oldest first: the newest messages (or those before `before`).
+pub async fn chat(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<FeedPage, AppError> {
+    let mut rows = sqlx::query_as!(
+        ItemRow,
+        r#"SELECT c.id, c.author_id, a.first_name || ' ' || a.last_name AS "author_name?", c.body, c.created_at
+           FROM chat_messages c LEFT JOIN accounts a ON a.id = c.author_id
+           WHERE c.portal_id = $1 AND ($2::bigint IS NULL OR c.id < $2)
+           ORDER BY c.id DESC LIMIT $3"#,
+        caller.portal_id,
+        before,
+        CHAT_PAGE + 1
+    )
+    .fetch_all(pool)
+    .await?;
+    let more = rows.len() as i64 > CHAT_PAGE;
+    rows.truncate(CHAT_PAGE as usize);
+    let older = if more { rows.last().map(|r| r.id) } else { None };
+    rows.reverse();
+    Ok(FeedPage { items: rows.into_iter().map(item).collect(), older })
+}
+
+pub async fn post(pool: &PgPool, caller: &PortalCaller, text: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let text = check_text(text, MAX_POST_CHARS).map_err(|m| AppError::invalid("text", m))?;
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "INSERT INTO stream_posts (portal_id, author_id, kind, body, created_at) VALUES ($1, $2, 'post', $3, $4)",
+        caller.portal_id,
+        caller.account_id,
+        text,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    notify(&mut *tx, caller.portal_id, Topic::Stream).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn send_message(pool: &PgPool, caller: &PortalCaller, text: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let text = check_text(text, MAX_MESSAGE_CHARS).map_err(|m| AppError::invalid("text", m))?;
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "INSERT INTO chat_messages (portal_id, author_id, kind, body, created_at) VALUES ($1, $2, 'message', $3, $4)",
+        caller.portal_id,
+        caller.account_id,
+        text,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    notify(&mut *tx, caller.portal_id, Topic::Chat).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Announces a person who just became an active employee: "<name> joined the portal" in
+/// the Activity Stream and the General chat. Call it in the transaction that makes them
+/// active, so the notice exists if and only if the change does.
+pub async fn announce_joined(tx: &mut PgConnection, portal_id: i64, account_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let name = sqlx::query_scalar!(r#"SELECT first_name || ' ' || last_name AS "name!" FROM accounts WHERE id = $1"#, account_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let body = format!("{name} joined the portal");
+    sqlx::query!(
+        "INSERT INTO stream_posts (portal_id, author_id, kind, body, created_at) VALUES ($1, NULL, 'joined', $2, $3)",
+        portal_id,
+        body,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO chat_messages (portal_id, author_id, kind, body, created_at) VALUES ($1, NULL, 'joined', $2, $3)",
+        portal_id,
+        body,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    notify(&mut *tx, portal_id, Topic::Stream).await?;
+    notify(&mut *tx, portal_id, Topic::Chat).await?;
+    notify(&mut *tx, portal_id, Topic::People).await?;
+    Ok(())
+}

@@ -1,0 +1,133 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::FeedItem;
+use super::api::{PublishPost, SendMessage, load_chat, load_stream};
+use crate::components::{FormError, PortalProblem, TextArea, field_error};
+use crate::error::AppError;
+use crate::live::{Topic, use_live};
+use crate::people::initials;
+use crate::portals::api::load_portal_home;
+use crate::portals::ui::use_slug;
+
+/// Clears a form once its action has succeeded, so the next post starts empty.
+fn reset_on_success<T: Send + Sync + 'static>(form: NodeRef<leptos::html::Form>, value: MappedSignal<Option<Result<T, AppError>>>) {
+    Effect::new(move |_| {
+        if value.with(|v| matches!(v, Some(Ok(_))))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+}
+
+#[component]
+pub fn ActivityStreamPage() -> impl IntoView {
+    let slug = use_slug();
+    let live = use_live();
+    let publish = ServerAction::<PublishPost>::new();
+    let value = publish.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(form, value);
+    let home = Resource::new(move || (slug.get(), live.version(Topic::Access)), |(slug, _)| load_portal_home(slug));
+    let feed = Resource::new(
+        move || (slug.get(), live.version(Topic::Stream), live.version(Topic::Access), publish.version().get()),
+        |(slug, ..)| load_stream(slug, None),
+    );
+    view! {
+        <Title text="Activity Stream" />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match home.await {
+                    Ok(home) => view! {
+                        <h1>"Activity Stream"</h1>
+                        <p>"Welcome to " {home.name.clone()} ", " {home.my_name.clone()} "."</p>
+                        <p class="muted">
+                            {if home.my_role == "admin" { "You are an administrator of this portal." } else { "You are an employee of this portal." }}
+                        </p>
+                        <section class="panel composer" aria-label="New post">
+                            <ActionForm action=publish node_ref=form>
+                                <FormError value />
+                                <input type="hidden" name="slug" value=home.slug.clone() />
+                                <TextArea label="Write a post" name="text" id="post-text" error=field_error(value, "text") />
+                                <button type="submit" class="primary">"Publish"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <PortalProblem error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                feed.await.ok().map(|page| view! {
+                    <section aria-label="Feed" class="feed">
+                        {page.items.into_iter().map(|item| view! { <FeedEntry item /> }).collect_view()}
+                        {page.older.map(|_| view! { <p class="muted">"Older posts are kept; only the newest are shown."</p> })}
+                    </section>
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn FeedEntry(item: FeedItem) -> impl IntoView {
+    let label = if item.is_notice { "Notice".to_string() } else { format!("Post by {}", item.author_name) };
+    view! {
+        <article class=if item.is_notice { "post notice-post" } else { "post" } aria-label=label>
+            <header>
+                <span class="avatar small" aria-hidden="true">{initials(&item.author_name)}</span>
+                <strong>{item.author_name}</strong>
+                <time class="muted">{item.at}</time>
+            </header>
+            <p class="post-body">{item.body}</p>
+        </article>
+    }
+}
+
+#[component]
+pub fn ChatPage() -> impl IntoView {
+    let slug = use_slug();
+    let live = use_live();
+    let send = ServerAction::<SendMessage>::new();
+    let value = send.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(form, value);
+    let messages = Resource::new(
+        move || (slug.get(), live.version(Topic::Chat), live.version(Topic::Access), send.version().get()),
+        |(slug, ..)| load_chat(slug, None),
+    );
+    view! {
+        <Title text="General chat" />
+        <h1>"General chat"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match messages.await {
+                    Ok(page) => view! {
+                        <section aria-label="Messages" class="chat">
+                            {page.items.is_empty().then(|| view! { <p class="muted">"No messages yet. Say hello!"</p> })}
+                            {page.items.into_iter().map(|item| {
+                                let label = if item.is_notice { "Notice".to_string() } else { format!("Message from {}", item.author_name) };
+                                view! {
+                                    <article class=if item.is_notice { "chat-line notice-post" } else { "chat-line" } aria-label=label>
+                                        <strong>{item.author_name}</strong>
+                                        <time class="muted">{item.at}</time>
+                                        <p class="post-body">{item.body}</p>
+                                    </article>
+                                }
+                            }).collect_view()}
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <PortalProblem error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <ActionForm action=send node_ref=form attr:class="chat-form">
+            <FormError value />
+            <input type="hidden" name="slug" value=move || slug.get() />
+            <TextArea label="Message" name="text" id="chat-text" rows=2 error=field_error(value, "text") />
+            <button type="submit" class="primary">"Send"</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,112 @@
+//! Live updates. A change commits, then Postgres NOTIFYs `portal_events` with the portal
+//! and a topic; every app instance LISTENs and fans the topic out to the open pages of
+//! that portal over server-sent events. Events carry no data: a page refetches what the
+//! topic names through its own (authorized) server functions.
+
+#[cfg(feature = "hydrate")]
+mod browser;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+
+/// What changed in a portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    Stream,
+    Chat,
+    People,
+    Structure,
+    Workgroups,
+    /// Someone's status or role changed: open pages re-check their own access.
+    Access,
+    Settings,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 7] =
+        [Topic::Stream, Topic::Chat, Topic::People, Topic::Structure, Topic::Workgroups, Topic::Access, Topic::Settings];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Stream => "stream",
+            Topic::Chat => "chat",
+            Topic::People => "people",
+            Topic::Structure => "structure",
+            Topic::Workgroups => "workgroups",
+            Topic::Access => "access",
+            Topic::Settings => "settings",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Topic> {
+        Topic::ALL.into_iter().find(|topic| topic.as_str() == raw)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One counter per topic, bumped when an event of that topic arrives. Pages put the
+/// counter of their topic into a resource's source so the resource refetches.
+#[derive(Debug, Clone, Copy)]
+pub struct Live {
+    counters: [RwSignal<u64>; 7],
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live { counters: std::array::from_fn(|_| RwSignal::new(0)) }
+    }
+}
+
+impl Live {
+    /// Tracks the topic: a reactive read for resource sources.
+    pub fn version(&self, topic: Topic) -> u64 {
+        self.counters[topic.index()].get()
+    }
+
+    pub fn bump(&self, topic: Topic) {
+        self.counters[topic.index()].update(|n| *n += 1);
+    }
+
+    /// After a reconnect events may have been missed, so everything refetches.
+    pub fn bump_all(&self) {
+        for topic in Topic::ALL {
+            self.bump(topic);
+        }
+    }
+}
+
+/// The portal's live counters (from the portal layout), or idle ones outside a portal.
+pub fn use_live() -> Live {
+    use_context::<Live>().unwrap_or_default()
+}
+
+/// Opens the portal's event stream for as long as the calling component lives, and
+/// feeds `live`. Does nothing during server rendering.
+pub fn connect(slug: Signal<String>, live: Live) {
+    #[cfg(feature = "hydrate")]
+    browser::connect(slug, live);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (slug, live);
+}
+
+/// The path of a portal's event stream.
+pub fn stream_path(slug: &str) -> String {
+    format!("/p/{slug}/live")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_round_trip_through_their_names() {
+        for topic in Topic::ALL {
+            assert_eq!(Topic::parse(topic.as_str()), Some(topic));
+        }
+        assert_eq!(Topic::parse("resync"), None);
+    }
+}

@@ -1,0 +1,356 @@
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::{AuditEntry, EmployeeFilter, EmployeePage, EmployeeRow, NamedId, PersonProfile};
+use crate::auth::session;
+use crate::error::AppError;
+use crate::live::Topic;
+use crate::live::server::notify;
+use crate::portals::service::{PortalCaller, lock_portal_as_admin};
+use crate::structure::service::department_choices;
+
+pub const PAGE_SIZE: i64 = 50;
+pub const MAX_SEARCH_CHARS: usize = 100;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Cursor {
+    #[default]
+    First,
+    After(i64),
+    Before(i64),
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    account_id: i64,
+    first_name: String,
+    last_name: String,
+    position: String,
+    department: String,
+    contact_email: Option<String>,
+    role: String,
+}
+
+/// The `LIKE` pattern for a search text: lower-cased, wildcards in it taken literally.
+pub fn search_pattern(raw: &str) -> Option<String> {
+    let text = raw.trim().to_lowercase();
+    if text.is_empty() {
+        return None;
+    }
+    let escaped: String = text.chars().take(MAX_SEARCH_CHARS).fold(String::new(), |mut out, c| {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    });
+    Some(format!("%{escaped}%"))
+}
+
+/// One page of a filter. Keyset pagination on (sort_name, account_id): every page costs
+/// the same index range scan, however deep.
+pub async fn list_employees(
+    pool: &PgPool,
+    caller: &PortalCaller,
+    filter: EmployeeFilter,
+    search: &str,
+    cursor: Cursor,
+) -> Result<EmployeePage, AppError> {
+    if filter.admins_only() {
+        caller.require_admin()?;
+    }
+    let pattern = search_pattern(search);
+    let anchor_id = match cursor {
+        Cursor::First => None,
+        Cursor::After(id) | Cursor::Before(id) => Some(id),
+    };
+    let anchor = match anchor_id {
+        Some(id) => sqlx::query_scalar!("SELECT sort_name FROM memberships WHERE portal_id = $1 AND account_id = $2", caller.portal_id, id)
+            .fetch_optional(pool)
+            .await?
+            .map(|sort_name| (sort_name, id)),
+        None => None,
+    };
+    let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
+
+    // Built per request so each combination gets its own plan (a generic plan full of
+    // "$n IS NULL OR" would not use the indexes).
+    let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "SELECT m.account_id, a.first_name, a.last_name, m.position, d.name AS department, m.contact_email, m.role
+         FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
+         WHERE m.portal_id = ",
+    );
+    query.push_bind(caller.portal_id).push(" AND m.status = ").push_bind(filter.status());
+    if filter == EmployeeFilter::Administrators {
+        query.push(" AND m.role = 'admin'");
+    }
+    if let Some(pattern) = &pattern {
+        query.push(" AND m.search_text LIKE ").push_bind(pattern.clone());
+    }
+    if let Some((sort_name, id)) = &anchor {
+        query.push(if backwards { " AND (m.sort_name, m.account_id) < (" } else { " AND (m.sort_name, m.account_id) > (" });
+        query.push_bind(sort_name.clone()).push(", ").push_bind(*id).push(")");
+    }
+    query.push(if backwards { " ORDER BY m.sort_name DESC, m.account_id DESC" } else { " ORDER BY m.sort_name, m.account_id" });
+    query.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
+    let mut rows: Vec<ListedRow> = query.build_query_as().fetch_all(pool).await?;
+
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let first = rows.first().map(|r| r.account_id);
+    let last = rows.last().map(|r| r.account_id);
+    let (previous, next) = match (anchor.is_some(), backwards) {
+        (false, _) => (None, if more { last } else { None }),
+        (true, false) => (first, if more { last } else { None }),
+        (true, true) => (if more { first } else { None }, last),
+    };
+    let pending_count = if caller.is_admin {
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM memberships WHERE portal_id = $1 AND status = 'pending_approval'"#,
+            caller.portal_id
+        )
+        .fetch_one(pool)
+        .await?
+    } else {
+        0
+    };
+    Ok(EmployeePage {
+        rows: rows
+            .into_iter()
+            .map(|r| EmployeeRow {
+                account_id: r.account_id,
+                name: format!("{} {}", r.first_name, r.last_name),
+                position: r.position,
+                department: r.department,
+                contact_email: r.contact_email,
+                is_admin: r.role == "admin",
+            })
+            .collect(),
+        previous,
+        next,
+        viewer_is_admin: caller.is_admin,
+        pending_count,
+    })
+}
+
+/// A person's page. Colleagues see active people; administrators see everyone.
+pub async fn profile(pool: &PgPool, caller: &PortalCaller, account_id: i64) -> Result<PersonProfile, AppError> {
+    let row = sqlx::query!(
+        "SELECT a.first_name, a.last_name, m.position, m.phone, m.contact_email, m.status, m.role,
+                d.id AS department_id, d.name AS department_name
+         FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
+         WHERE m.portal_id = $1 AND m.account_id = $2",
+        caller.portal_id,
+        account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if row.status != "active" && !caller.is_admin {
+        return Err(AppError::NotFound);
+    }
+    let workgroups = sqlx::query_as!(
+        NamedId,
+        "SELECT w.id, w.name FROM workgroup_members wm JOIN workgroups w ON w.id = wm.workgroup_id
+         WHERE wm.portal_id = $1 AND wm.account_id = $2 ORDER BY lower(w.name)",
+        caller.portal_id,
+        account_id
+    )
+    .fetch_all(pool)
+    .await?;
+    let department_choices = if caller.is_admin { department_choices(pool, caller.portal_id).await? } else { Vec::new() };
+    Ok(PersonProfile {
+        account_id,
+        name: format!("{} {}", row.first_name, row.last_name),
+        position: row.position,
+        phone: row.phone,
+        contact_email: row.contact_email,
+        department: NamedId { id: row.department_id, name: row.department_name },
+        status: row.status,
+        is_admin: row.role == "admin",
+        workgroups,
+        viewer_is_admin: caller.is_admin,
+        is_me: caller.account_id == account_id,
+        department_choices,
+    })
+}
+
+/// What an administrator can do to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonAction {
+    MakeAdmin,
+    RemoveAdmin,
+    Dismiss,
+    Hire,
+}
+
+impl PersonAction {
+    pub fn parse(raw: &str) -> Result<PersonAction, AppError> {
+        match raw {
+            "make_admin" => Ok(PersonAction::MakeAdmin),
+            "remove_admin" => Ok(PersonAction::RemoveAdmin),
+            "dismiss" => Ok(PersonAction::Dismiss),
+            "hire" => Ok(PersonAction::Hire),
+            _ => Err(AppError::invalid("action", "Unknown action.")),
+        }
+    }
+
+    fn audit_name(self) -> &'static str {
+        match self {
+            PersonAction::MakeAdmin => "made administrator",
+            PersonAction::RemoveAdmin => "removed administrator",
+            PersonAction::Dismiss => "dismissed",
+            PersonAction::Hire => "hired again",
+        }
+    }
+}
+
+pub const LAST_ADMIN_MESSAGE: &str = "This is the last active administrator of the portal. Make someone else an administrator first.";
+
+/// Applies an administrator's action to a person, in one transaction with its audit
+/// entry. Dismissal blocks the portal at once (every portal request checks the status)
+/// and ends the person's sessions unless they are still active in another portal.
+pub async fn act_on_person(
+    pool: &PgPool,
+    caller: &PortalCaller,
+    account_id: i64,
+    action: PersonAction,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    caller.require_admin()?;
+    let mut tx = pool.begin().await?;
+    lock_portal_as_admin(&mut tx, caller).await?;
+    let member = sqlx::query!(
+        "SELECT status, role FROM memberships WHERE portal_id = $1 AND account_id = $2 FOR UPDATE",
+        caller.portal_id,
+        account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let is_active_admin = member.status == "active" && member.role == "admin";
+    if matches!(action, PersonAction::RemoveAdmin | PersonAction::Dismiss) && is_active_admin {
+        let other_admins = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM memberships
+               WHERE portal_id = $1 AND role = 'admin' AND status = 'active' AND account_id <> $2"#,
+            caller.portal_id,
+            account_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if other_admins == 0 {
+            return Err(AppError::Conflict(LAST_ADMIN_MESSAGE.into()));
+        }
+    }
+    let (status, role) = match action {
+        PersonAction::MakeAdmin | PersonAction::RemoveAdmin if member.status != "active" => {
+            return Err(AppError::Conflict("Only active employees can be made or removed as administrators.".into()));
+        }
+        PersonAction::MakeAdmin => ("active", "admin"),
+        PersonAction::RemoveAdmin => ("active", "employee"),
+        PersonAction::Dismiss if member.status != "active" => {
+            return Err(AppError::Conflict("Only active employees can be dismissed.".into()));
+        }
+        PersonAction::Dismiss => ("dismissed", member.role.as_str()),
+        PersonAction::Hire if member.status != "dismissed" => {
+            return Err(AppError::Conflict("Only dismissed employees can be hired again.".into()));
+        }
+        PersonAction::Hire => ("active", member.role.as_str()),
+    };
+    sqlx::query!(
+        "UPDATE memberships SET status = $3, role = $4 WHERE portal_id = $1 AND account_id = $2",
+        caller.portal_id,
+        account_id,
+        status,
+        role
+    )
+    .execute(&mut *tx)
+    .await?;
+    if action == PersonAction::Dismiss {
+        let active_elsewhere = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE account_id = $1 AND status = 'active') AS "active!""#,
+            account_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if !active_elsewhere {
+            session::end_all_for_account(&mut *tx, account_id, None).await?;
+        }
+    }
+    record_audit(&mut tx, caller, action.audit_name(), Some(account_id), "", now).await?;
+    notify(&mut *tx, caller.portal_id, Topic::People).await?;
+    notify(&mut *tx, caller.portal_id, Topic::Access).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes one audit entry in the caller's transaction.
+pub async fn record_audit(
+    tx: &mut PgConnection,
+    caller: &PortalCaller,
+    action: &str,
+    subject: Option<i64>,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO audit_log (portal_id, actor_id, action, subject_id, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        caller.portal_id,
+        caller.account_id,
+        action,
+        subject,
+        detail,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+pub const AUDIT_PAGE: i64 = 100;
+
+/// The newest audit entries (older ones with `before`), for administrators.
+pub async fn audit_log(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+    caller.require_admin()?;
+    let rows = sqlx::query!(
+        r#"SELECT l.at, l.action, l.detail,
+                  coalesce(actor.first_name || ' ' || actor.last_name, 'System') AS "actor!",
+                  coalesce(subject.first_name || ' ' || subject.last_name, '') AS "subject!"
+           FROM audit_log l
+           LEFT JOIN accounts actor ON actor.id = l.actor_id
+           LEFT JOIN accounts subject ON subject.id = l.subject_id
+           WHERE l.portal_id = $1 AND ($2::bigint IS NULL OR l.id < $2)
+           ORDER BY l.id DESC LIMIT $3"#,
+        caller.portal_id,
+        before,
+        AUDIT_PAGE
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            actor: r.actor,
+            action: r.action,
+            subject: r.subject,
+            detail: r.detail,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_patterns_escape_wildcards() {
+        assert_eq!(search_pattern("  Ann "), Some("%ann%".into()));
+        assert_eq!(search_pattern("50%_off\\"), Some("%50\\%\\_off\\\\%".into()));
+        assert_eq!(search_pattern("   "), None);
+        assert_eq!(search_pattern(&"x".repeat(500)).map(|p| p.len()), Some(MAX_SEARCH_CHARS + 2));
+    }
+}

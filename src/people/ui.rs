@@ -1,0 +1,333 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::api::{ActOnPerson, list_employees, load_person};
+use super::{AuditEntry, EmployeeFilter, EmployeePage, PersonProfile, initials};
+use crate::components::{FormError, PortalProblem, action_succeeded};
+use crate::live::{Topic, use_live};
+use crate::portals::ui::use_slug;
+use crate::structure::api::MovePerson;
+
+/// The address of an Employees page with these settings.
+fn employees_href(slug: &str, filter: EmployeeFilter, search: &str, cursor: Option<(&str, i64)>) -> String {
+    let mut href = format!("/p/{slug}/employees?filter={}", filter.key());
+    if !search.is_empty() {
+        href.push_str("&q=");
+        href.push_str(&encode_query(search));
+    }
+    if let Some((name, id)) = cursor {
+        href.push_str(&format!("&{name}={id}"));
+    }
+    href
+}
+
+fn encode_query(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn EmployeesPage() -> impl IntoView {
+    let slug = use_slug();
+    let live = use_live();
+    let query = use_query_map();
+    let filter = Signal::derive(move || EmployeeFilter::from_key(&query.read().get("filter").unwrap_or_default()));
+    let search = Signal::derive(move || query.read().get("q").unwrap_or_default());
+    let cursor = move |name: &str| query.read().get(name).and_then(|v| v.parse::<i64>().ok());
+    let page = Resource::new(
+        move || {
+            (
+                slug.get(),
+                filter.get(),
+                search.get(),
+                cursor("after"),
+                cursor("before"),
+                live.version(Topic::People),
+                live.version(Topic::Access),
+            )
+        },
+        |(slug, filter, search, after, before, _, _)| list_employees(slug, filter.key().to_string(), search, after, before),
+    );
+    view! {
+        <Title text="Employees" />
+        <h1>"Employees"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => view! { <EmployeeList page filter=filter.get_untracked() search=search.get_untracked() slug=slug.get_untracked() /> }.into_any(),
+                    Err(error) => view! { <PortalProblem error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug: String) -> impl IntoView {
+    let tabs = EmployeeFilter::ALL
+        .into_iter()
+        .filter(|f| page.viewer_is_admin || !f.admins_only())
+        .map(|f| {
+            let badge = (f == EmployeeFilter::Pending && page.pending_count > 0).then(|| {
+                let label = format!("{} awaiting approval", page.pending_count);
+                view! { <span class="badge" aria-label=label>{page.pending_count}</span> }
+            });
+            let current = (f == filter).then_some("page");
+            view! {
+                <a href=employees_href(&slug, f, "", None) aria-current=current>
+                    {f.label()}
+                    {badge}
+                </a>
+            }
+        })
+        .collect_view();
+    let empty = page.rows.is_empty();
+    let previous = page.previous.map(|id| employees_href(&slug, filter, &search, Some(("before", id))));
+    let next = page.next.map(|id| employees_href(&slug, filter, &search, Some(("after", id))));
+    let search_value = search.clone();
+    let rows = page
+        .rows
+        .into_iter()
+        .map(|row| {
+            let href = format!("/p/{slug}/people/{}", row.account_id);
+            view! {
+                <tr>
+                    <td class="person">
+                        <span class="avatar" aria-hidden="true">{initials(&row.name)}</span>
+                        <a href=href>{row.name}</a>
+                        {row.is_admin.then(|| view! { <span class="tag">"admin"</span> })}
+                    </td>
+                    <td>{row.position}</td>
+                    <td>{row.department}</td>
+                    <td>{row.contact_email}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <nav class="tabs" aria-label="Filters">{tabs}</nav>
+        <Form method="GET" action="" attr:class="search" attr:role="search">
+            <input type="hidden" name="filter" value=filter.key() />
+            <label for="employee-search" class="visually-hidden">"Search"</label>
+            <input id="employee-search" type="search" name="q" value=search_value placeholder="Search by name, email or position" />
+            <button type="submit">"Search"</button>
+        </Form>
+        {if empty {
+            view! { <p class="muted">{if search.is_empty() { "Nobody here yet." } else { "Nobody matches this search." }}</p> }.into_any()
+        } else {
+            view! {
+                <table class="people">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Position"</th>
+                            <th scope="col">"Department"</th>
+                            <th scope="col">"Contact email"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }.into_any()
+        }}
+        <nav class="pager" aria-label="Pages">
+            {previous.map(|href| view! { <a href=href>"Previous page"</a> })}
+            {next.map(|href| view! { <a href=href>"Next page"</a> })}
+        </nav>
+    }
+}
+
+#[component]
+pub fn PersonPage() -> impl IntoView {
+    let slug = use_slug();
+    let live = use_live();
+    let params = use_params_map();
+    let account_id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
+    let action = ServerAction::<ActOnPerson>::new();
+    let move_action = ServerAction::<MovePerson>::new();
+    let person = Resource::new(
+        move || {
+            (
+                slug.get(),
+                account_id.get(),
+                live.version(Topic::People),
+                live.version(Topic::Access),
+                live.version(Topic::Workgroups),
+                live.version(Topic::Structure),
+                action.version().get(),
+                move_action.version().get(),
+            )
+        },
+        |(slug, id, ..)| load_person(slug, id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match person.await {
+                    Ok(person) => view! { <PersonDetails person slug=slug.get_untracked() action move_action /> }.into_any(),
+                    Err(error) => view! { <PortalProblem error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn PersonDetails(
+    person: PersonProfile,
+    slug: String,
+    action: ServerAction<ActOnPerson>,
+    move_action: ServerAction<MovePerson>,
+) -> impl IntoView {
+    let value = action.value();
+    let move_value = move_action.value();
+    let moved = action_succeeded(move_value);
+    let status_line = match person.status.as_str() {
+        "dismissed" => Some("Dismissed: cannot log in to this portal."),
+        "pending_approval" => Some("Awaiting administrator approval."),
+        "invited" => Some("Invited, has not joined yet."),
+        _ => None,
+    };
+    let admin_actions = person.viewer_is_admin.then(|| {
+        let buttons: Vec<(&'static str, &'static str)> = match (person.status.as_str(), person.is_admin) {
+            ("active", true) => vec![("remove_admin", "Remove administrator"), ("dismiss", "Dismiss")],
+            ("active", false) => vec![("make_admin", "Make administrator"), ("dismiss", "Dismiss")],
+            ("dismissed", _) => vec![("hire", "Hire")],
+            _ => vec![],
+        };
+        let id = person.account_id;
+        let move_slug = slug.clone();
+        let slug = slug.clone();
+        view! {
+            <section aria-labelledby="admin-actions" class="panel">
+                <h2 id="admin-actions">"Administrator actions"</h2>
+                <FormError value />
+                <div class="actions">
+                    {buttons.into_iter().map(|(key, label)| {
+                        let slug = slug.clone();
+                        view! {
+                            <ActionForm action attr:class="inline">
+                                <input type="hidden" name="slug" value=slug />
+                                <input type="hidden" name="account_id" value=id />
+                                <input type="hidden" name="action" value=key />
+                                <button type="submit">{label}</button>
+                            </ActionForm>
+                        }
+                    }).collect_view()}
+                </div>
+                <ActionForm action=move_action attr:class="row-form">
+                    <FormError value=move_value />
+                    <input type="hidden" name="slug" value=move_slug />
+                    <input type="hidden" name="account_id" value=id />
+                    <label for="move-department">"Move to department"</label>
+                    <select id="move-department" name="department_id">
+                        {person.department_choices.iter().map(|d| {
+                            let selected = d.id == person.department.id;
+                            view! { <option value=d.id selected=selected>{d.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                    <button type="submit">"Move"</button>
+                    <Show when=move || moved.get()>
+                        <span class="ok" role="status">"Moved."</span>
+                    </Show>
+                </ActionForm>
+            </section>
+        }
+    });
+    let groups_empty = person.workgroups.is_empty();
+    view! {
+        <Title text=person.name.clone() />
+        <div class="profile-head">
+            <span class="avatar large" aria-hidden="true">{initials(&person.name)}</span>
+            <div>
+                <h1>{person.name.clone()}</h1>
+                <p class="muted">{person.position.clone()}</p>
+                {person.is_admin.then(|| view! { <span class="tag">"Administrator"</span> })}
+            </div>
+        </div>
+        {status_line.map(|line| view! { <p class="form-error" role="status">{line}</p> })}
+        <dl class="facts">
+            <dt>"Department"</dt>
+            <dd>{person.department.name.clone()}</dd>
+            <dt>"Contact email"</dt>
+            <dd>{person.contact_email.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Phone"</dt>
+            <dd>{if person.phone.is_empty() { "—".to_string() } else { person.phone.clone() }}</dd>
+        </dl>
+        <section aria-labelledby="groups-heading">
+            <h2 id="groups-heading">"Workgroups"</h2>
+            {if groups_empty {
+                view! { <p class="muted">"Not a member of any workgroup."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {person.workgroups.iter().map(|g| {
+                            let href = format!("/p/{slug}/workgroups/{}", g.id);
+                            view! { <li><a href=href>{g.name.clone()}</a></li> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        {admin_actions}
+    }
+}
+
+/// The audit log table (Settings page).
+#[component]
+pub fn AuditLog(entries: Vec<AuditEntry>) -> impl IntoView {
+    let empty = entries.is_empty();
+    view! {
+        <section aria-labelledby="audit-heading">
+            <h2 id="audit-heading">"Audit log"</h2>
+            {if empty {
+                view! { <p class="muted">"No administrator actions yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="people">
+                        <thead>
+                            <tr>
+                                <th scope="col">"When"</th>
+                                <th scope="col">"Who"</th>
+                                <th scope="col">"What"</th>
+                                <th scope="col">"Whom"</th>
+                                <th scope="col">"Details"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {entries.into_iter().map(|e| view! {
+                                <tr>
+                                    <td>{e.at}</td>
+                                    <td>{e.actor}</td>
+                                    <td>{e.action}</td>
+                                    <td>{e.subject}</td>
+                                    <td>{e.detail}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_filter_search_and_cursor() {
+        assert_eq!(employees_href("acme", EmployeeFilter::Dismissed, "", None), "/p/acme/employees?filter=dismissed");
+        assert_eq!(
+            employees_href("acme", EmployeeFilter::Employees, "ann lee&co", Some(("after", 7))),
+            "/p/acme/employees?filter=employees&q=ann+lee%26co&after=7"
+        );
+    }
+}

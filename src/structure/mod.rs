@@ -1,0 +1,80 @@
+//! The company structure: a tree of departments, each with a name, a parent and one
+//! head. Every portal has one top department (named after the company) where people
+//! added without a department land. Administrators edit the tree; tree edits take a
+//! portal-wide lock so concurrent moves cannot make a cycle.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Department {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub head_id: Option<i64>,
+    pub head_name: Option<String>,
+    pub member_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Structure {
+    /// Parents come before their children; siblings in name order.
+    pub departments: Vec<Department>,
+    pub viewer_is_admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberBrief {
+    pub account_id: i64,
+    pub name: String,
+    pub position: String,
+}
+
+/// The first members of one department, for its detail panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentMembers {
+    pub members: Vec<MemberBrief>,
+    pub total: i64,
+}
+
+/// A department with its place in the tree, for drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeNode {
+    pub department: Department,
+    pub children: Vec<TreeNode>,
+}
+
+/// Builds the tree from a parent-first list. Departments whose parent is missing are
+/// dropped (they cannot exist: the database keeps parents inside the portal).
+pub fn build_tree(departments: &[Department]) -> Option<TreeNode> {
+    fn children_of(parent: i64, all: &[Department]) -> Vec<TreeNode> {
+        all.iter()
+            .filter(|d| d.parent_id == Some(parent))
+            .map(|d| TreeNode { department: d.clone(), children: children_of(d.id, all) })
+            .collect()
+    }
+    let top = departments.iter().find(|d| d.parent_id.is_none())?;
+    Some(TreeNode { department: top.clone(), children: children_of(top.id, departments) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn department(id: i64, parent_id: Option<i64>) -> Department {
+        Department { id, parent_id, name: format!("D{id}"), head_id: None, head_name: None, member_count: 0 }
+    }
+
+    #[test]
+    fn the_tree_hangs_from_the_top_department() {
+        let list = vec![department(1, None), department(2, Some(1)), department(3, Some(2)), department(4, Some(1))];
+        let tree = build_tree(&list)
+            .map(|t| (t.department.id, t.children.iter().map(|c| (c.department.id, c.children.len())).collect::<Vec<_>>()));
+        assert_eq!(tree, Some((1, vec![(2, 1), (4, 0)])));
+        assert_eq!(build_tree(&[]), None);
+    }
+}

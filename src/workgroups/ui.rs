@@ -1,0 +1,158 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::api::{AddWorkgroupMember, CreateWorkgroup, RemoveWorkgroupMember, list_workgroups, load_workgroup};
+use super::{WorkgroupDetail, WorkgroupSummary};
+use crate::components::{Field, FormError, PortalProblem, TextArea, field_error};
+use crate::live::{Topic, use_live};
+use crate::people::initials;
+use crate::portals::ui::use_slug;
+
+#[component]
+pub fn WorkgroupsPage() -> impl IntoView {
+    let slug = use_slug();
+    let live = use_live();
+    let create = ServerAction::<CreateWorkgroup>::new();
+    let value = create.value();
+    let groups = Resource::new(
+        move || (slug.get(), live.version(Topic::Workgroups), live.version(Topic::Access), create.version().get()),
+        |(slug, ..)| list_workgroups(slug),
+    );
+    view! {
+        <Title text="Workgroups" />
+        <h1>"Workgroups"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match groups.await {
+                    Ok(list) => view! { <GroupList list slug=slug.get_untracked() /> }.into_any(),
+                    Err(error) => view! { <PortalProblem error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="panel" aria-labelledby="create-group">
+            <h2 id="create-group">"Create a workgroup"</h2>
+            <ActionForm action=create>
+                <FormError value />
+                <input type="hidden" name="slug" value=move || slug.get() />
+                <Field label="Group name" name="name" id="group-name" error=field_error(value, "name") />
+                <TextArea label="Description" name="description" id="group-description" error=field_error(value, "description") />
+                <button type="submit" class="primary">"Create group"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn GroupList(list: Vec<WorkgroupSummary>, slug: String) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="muted">"No workgroups yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="cards">
+            {list.into_iter().map(|g| {
+                let href = format!("/p/{slug}/workgroups/{}", g.id);
+                let members = if g.member_count == 1 { "1 member".to_string() } else { format!("{} members", g.member_count) };
+                view! {
+                    <li class="card-item">
+                        <a href=href><strong>{g.name}</strong></a>
+                        {g.i_am_member.then(|| view! { <span class="tag">"member"</span> })}
+                        <p>{g.description}</p>
+                        <p class="muted">{members}</p>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn WorkgroupPage() -> impl IntoView {
+    let slug = use_slug();
+    let live = use_live();
+    let params = use_params_map();
+    let id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
+    let add = ServerAction::<AddWorkgroupMember>::new();
+    let remove = ServerAction::<RemoveWorkgroupMember>::new();
+    let group = Resource::new(
+        move || {
+            (
+                slug.get(),
+                id.get(),
+                live.version(Topic::Workgroups),
+                live.version(Topic::Access),
+                add.version().get(),
+                remove.version().get(),
+            )
+        },
+        |(slug, id, ..)| load_workgroup(slug, id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match group.await {
+                    Ok(group) => view! { <GroupDetail group slug=slug.get_untracked() add remove /> }.into_any(),
+                    Err(error) => view! { <PortalProblem error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GroupDetail(
+    group: WorkgroupDetail,
+    slug: String,
+    add: ServerAction<AddWorkgroupMember>,
+    remove: ServerAction<RemoveWorkgroupMember>,
+) -> impl IntoView {
+    let add_value = add.value();
+    let remove_value = remove.value();
+    let group_id = group.id;
+    let can_manage = group.can_manage;
+    let me = group.my_account_id;
+    view! {
+        <Title text=group.name.clone() />
+        <p><a href=format!("/p/{slug}/workgroups")>"All workgroups"</a></p>
+        <h1>{group.name.clone()}</h1>
+        <p>{group.description.clone()}</p>
+        <h2>"Members"</h2>
+        <FormError value=remove_value />
+        <ul class="members">
+            {group.members.into_iter().map(|m| {
+                let href = format!("/p/{slug}/people/{}", m.account_id);
+                let label = if m.account_id == me { "Leave group".to_string() } else { format!("Remove {}", m.name) };
+                let removable = can_manage || m.account_id == me;
+                let slug = slug.clone();
+                view! {
+                    <li>
+                        <span class="avatar small" aria-hidden="true">{initials(&m.name)}</span>
+                        <a href=href>{m.name.clone()}</a>
+                        <span class="muted">" " {m.position}</span>
+                        {removable.then(|| view! {
+                            <ActionForm action=remove attr:class="inline">
+                                <input type="hidden" name="slug" value=slug />
+                                <input type="hidden" name="workgroup_id" value=group_id />
+                                <input type="hidden" name="account_id" value=m.account_id />
+                                <button type="submit" class="link-button" aria-label=label.clone()>{if m.account_id == me { "Leave" } else { "Remove" }}</button>
+                            </ActionForm>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {can_manage.then(|| view! {
+            <section class="panel" aria-labelledby="add-member">
+                <h2 id="add-member">"Add a member"</h2>
+                <ActionForm action=add attr:class="row-form">
+                    <FormError value=add_value />
+                    <input type="hidden" name="slug" value=slug.clone() />
+                    <input type="hidden" name="workgroup_id" value=group_id />
+                    <Field label="Email or full name" name="person" id="group-person" error=field_error(add_value, "person") />
+                    <button type="submit">"Add member"</button>
+                </ActionForm>
+            </section>
+        })}
+    }
+}

@@ -1,0 +1,66 @@
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::PgPool;
+
+use crate::app::*;
+
+/// Reads the event stream until an event with `data` arrives; returns every data line
+/// seen before it.
+async fn wait_for(response: &mut reqwest::Response, data: &str) -> Vec<String> {
+    let mut buffer = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines: Vec<String> =
+            buffer.lines().filter_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:"))).map(str::to_string).collect();
+        if let Some(at) = lines.iter().position(|l| l == data) {
+            return lines[..at].to_vec();
+        }
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no \"{data}\" event in time; got {buffer:?}"))
+            .unwrap_or_else(|e| panic!("stream failed: {e}"))
+            .unwrap_or_else(|| panic!("stream ended; got {buffer:?}"));
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[sqlx::test]
+async fn an_event_from_one_instance_reaches_a_page_on_another(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    portal_with_admin(&pool, &passwords, "other", "zed@other.test", now).await;
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    // Two app instances on one database, as behind a load balancer.
+    let first = spawn_app(pool.clone()).await;
+    let second = spawn_app(pool.clone()).await;
+
+    let watcher = second.logged_in("bo@acme.test").await;
+    let mut events = watcher.get(format!("{}/p/acme/live", second.base)).send().await.unwrap();
+    assert_eq!(events.status(), 200);
+    assert_eq!(events.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
+    wait_for(&mut events, "ready").await;
+
+    // Another portal's chat first: it must not reach acme's pages.
+    let zed = first.logged_in("zed@other.test").await;
+    assert_eq!(first.post(&zed, "send_message", &[("slug", "other"), ("text", "hi")]).await.status(), 200);
+    let ann = first.logged_in("ann@acme.test").await;
+    assert_eq!(first.post(&ann, "publish_post", &[("slug", "acme"), ("text", "Hello from one")]).await.status(), 200);
+    let before = wait_for(&mut events, "stream").await;
+    assert!(before.is_empty(), "nothing else came first: {before:?}");
+}
+
+#[sqlx::test]
+async fn only_active_members_can_open_a_portals_event_stream(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    portal_with_admin(&pool, &passwords, "other", "zed@other.test", now).await;
+    let app = spawn_app(pool.clone()).await;
+    let anonymous = app.client().get(format!("{}/p/acme/live", app.base)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let outsider = app.logged_in("zed@other.test").await;
+    let response = outsider.get(format!("{}/p/acme/live", app.base)).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+}

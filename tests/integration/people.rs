@@ -1,0 +1,181 @@
+use chrono::Utc;
+use intranet::auth::service::log_in;
+use intranet::error::AppError;
+use intranet::people::EmployeeFilter;
+use intranet::people::service::{Cursor, LAST_ADMIN_MESSAGE, PAGE_SIZE, PersonAction, act_on_person, audit_log, list_employees};
+use sqlx::PgPool;
+
+use crate::app::*;
+
+fn names(page: &intranet::people::EmployeePage) -> Vec<String> {
+    page.rows.iter().map(|r| r.name.clone()).collect()
+}
+
+#[sqlx::test]
+async fn filters_and_search_list_the_right_people(pool: PgPool) {
+    let passwords = passwords();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", Utc::now()).await;
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    add_member(&pool, "acme", "cy@acme.test", ("Cy", "Cole"), "invited", "employee").await;
+    add_member(&pool, "acme", "di@acme.test", ("Di", "Dorn"), "pending_approval", "employee").await;
+    add_member(&pool, "acme", "ed@acme.test", ("Ed", "Eng"), "dismissed", "employee").await;
+    let eve = add_member(&pool, "acme", "eve@acme.test", ("Eve", "Fox"), "active", "admin").await;
+    sqlx::query("UPDATE memberships SET position = 'Chief 50% Officer' WHERE account_id = $1").bind(eve).execute(&pool).await.unwrap();
+    let admin = caller(&pool, ann, "acme").await;
+
+    let list = |filter, search: &'static str| {
+        let (pool, admin) = (pool.clone(), admin.clone());
+        async move { list_employees(&pool, &admin, filter, search, Cursor::First).await.unwrap() }
+    };
+    assert_eq!(names(&list(EmployeeFilter::Employees, "").await), ["Bo Berg", "Eve Fox", "Ann Lee"]);
+    assert_eq!(names(&list(EmployeeFilter::Invited, "").await), ["Cy Cole"]);
+    assert_eq!(names(&list(EmployeeFilter::Pending, "").await), ["Di Dorn"]);
+    assert_eq!(names(&list(EmployeeFilter::Dismissed, "").await), ["Ed Eng"]);
+    assert_eq!(names(&list(EmployeeFilter::Administrators, "").await), ["Eve Fox", "Ann Lee"]);
+    assert_eq!(list(EmployeeFilter::Employees, "").await.pending_count, 1);
+    // Search by name, email and position; wildcards are literal.
+    assert_eq!(names(&list(EmployeeFilter::Employees, "BERG").await), ["Bo Berg"]);
+    assert_eq!(names(&list(EmployeeFilter::Employees, "ann@acme").await), ["Ann Lee"]);
+    assert_eq!(names(&list(EmployeeFilter::Employees, "50%").await), ["Eve Fox"]);
+    assert!(names(&list(EmployeeFilter::Employees, "%").await).is_empty());
+    // A renamed account is found by its new name at once.
+    sqlx::query("UPDATE accounts SET last_name = 'Zimmer' WHERE login = 'bo@acme.test'").execute(&pool).await.unwrap();
+    assert_eq!(names(&list(EmployeeFilter::Employees, "zimmer").await), ["Bo Zimmer"]);
+
+    // Employees do not see the admins-only filters.
+    let bo_id: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'bo@acme.test'").fetch_one(&pool).await.unwrap();
+    let bo = caller(&pool, bo_id, "acme").await;
+    for filter in [EmployeeFilter::Pending, EmployeeFilter::Dismissed] {
+        assert_eq!(list_employees(&pool, &bo, filter, "", Cursor::First).await.err(), Some(AppError::Forbidden));
+    }
+    assert_eq!(list_employees(&pool, &bo, EmployeeFilter::Employees, "", Cursor::First).await.unwrap().pending_count, 0);
+}
+
+#[sqlx::test]
+async fn pages_walk_forwards_and_backwards_without_gaps(pool: PgPool) {
+    let passwords = passwords();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", Utc::now()).await;
+    // 120 people with the same name, so order falls back to the account id.
+    sqlx::query(
+        "WITH a AS (INSERT INTO accounts (login, password_hash, first_name, last_name)
+                    SELECT 'p' || g || '@acme.test', 'x', 'Pat', 'Same' FROM generate_series(1, 120) g RETURNING id)
+         INSERT INTO memberships (portal_id, account_id, status, role) SELECT 1, id, 'active', 'employee' FROM a",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let admin = caller(&pool, ann, "acme").await;
+    let mut seen = Vec::new();
+    let mut cursor = Cursor::First;
+    let mut pages = Vec::new();
+    loop {
+        let page = list_employees(&pool, &admin, EmployeeFilter::Employees, "", cursor).await.unwrap();
+        assert!(page.rows.len() as i64 <= PAGE_SIZE);
+        seen.extend(page.rows.iter().map(|r| r.account_id));
+        pages.push(page.clone());
+        match page.next {
+            Some(next) => cursor = Cursor::After(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages.len(), 3);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (121, 121));
+    // "Previous page" from the last page gives back the middle page exactly.
+    let back = list_employees(&pool, &admin, EmployeeFilter::Employees, "", Cursor::Before(pages[2].previous.unwrap())).await.unwrap();
+    assert_eq!(back.rows, pages[1].rows);
+    assert!(back.previous.is_some() && back.next.is_some());
+    assert_eq!(pages[0].previous, None);
+}
+
+#[sqlx::test]
+async fn dismissal_ends_sessions_and_blocks_log_in_and_hiring_restores(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let app = spawn_app(pool.clone()).await;
+    let bo_client = app.logged_in("bo@acme.test").await;
+    let home = app.post(&bo_client, "portal_home", &[("slug", "acme")]).await;
+    assert_eq!(home.status(), 200);
+
+    let admin = caller(&pool, ann, "acme").await;
+    act_on_person(&pool, &admin, bo, PersonAction::Dismiss, now).await.unwrap();
+    // The open session is over, and log-in is refused.
+    assert_eq!(error_of(app.post(&bo_client, "portal_home", &[("slug", "acme")]).await).await, (401, AppError::Unauthorized));
+    let refused = log_in(&pool, &passwords, "bo@acme.test", PASSWORD, false, "10.0.0.1", now).await;
+    assert_eq!(refused.err(), Some(AppError::AccessClosed));
+    // Data is kept: still listed under Dismissed.
+    let dismissed = list_employees(&pool, &admin, EmployeeFilter::Dismissed, "", Cursor::First).await.unwrap();
+    assert_eq!(names(&dismissed), ["Bo Berg"]);
+
+    act_on_person(&pool, &admin, bo, PersonAction::Hire, now).await.unwrap();
+    let again = app.logged_in("bo@acme.test").await;
+    assert_eq!(app.post(&again, "portal_home", &[("slug", "acme")]).await.status(), 200);
+
+    let log = audit_log(&pool, &admin, None).await.unwrap();
+    let actions: Vec<(&str, &str, &str)> = log.iter().map(|e| (e.actor.as_str(), e.action.as_str(), e.subject.as_str())).collect();
+    assert_eq!(actions, [("Ann Lee", "hired again", "Bo Berg"), ("Ann Lee", "dismissed", "Bo Berg")]);
+}
+
+#[sqlx::test]
+async fn a_person_dismissed_in_one_portal_keeps_the_others(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    portal_with_admin(&pool, &passwords, "other", "zed@other.test", now).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    add_member(&pool, "other", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let app = spawn_app(pool.clone()).await;
+    let bo_client = app.logged_in("bo@acme.test").await;
+    act_on_person(&pool, &caller(&pool, ann, "acme").await, bo, PersonAction::Dismiss, now).await.unwrap();
+    assert_eq!(error_of(app.post(&bo_client, "portal_home", &[("slug", "acme")]).await).await, (404, AppError::NotFound));
+    assert_eq!(app.post(&bo_client, "portal_home", &[("slug", "other")]).await.status(), 200);
+    let destination = log_in(&pool, &passwords, "bo@acme.test", PASSWORD, false, "10.0.0.1", now).await.unwrap().destination;
+    assert_eq!(destination, "/p/other");
+}
+
+#[sqlx::test]
+async fn the_last_active_admin_can_be_neither_demoted_nor_dismissed(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let admin = caller(&pool, ann, "acme").await;
+    let last = Err(AppError::Conflict(LAST_ADMIN_MESSAGE.into()));
+    assert_eq!(act_on_person(&pool, &admin, ann, PersonAction::RemoveAdmin, now).await, last);
+    assert_eq!(act_on_person(&pool, &admin, ann, PersonAction::Dismiss, now).await, last);
+
+    // With a second admin it works; then Bo is the last one and is protected in turn.
+    act_on_person(&pool, &admin, bo, PersonAction::MakeAdmin, now).await.unwrap();
+    act_on_person(&pool, &admin, ann, PersonAction::RemoveAdmin, now).await.unwrap();
+    let bo_admin = caller(&pool, bo, "acme").await;
+    assert_eq!(act_on_person(&pool, &bo_admin, bo, PersonAction::Dismiss, now).await, last);
+    // Ann is an employee now: she can no longer act.
+    let ann_now = caller(&pool, ann, "acme").await;
+    assert_eq!(act_on_person(&pool, &ann_now, bo, PersonAction::RemoveAdmin, now).await, Err(AppError::Forbidden));
+}
+
+#[sqlx::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "admin").await;
+    for _ in 0..5 {
+        let (a, b) = (caller(&pool, ann, "acme").await, caller(&pool, bo, "acme").await);
+        let (first, second) = tokio::join!(
+            act_on_person(&pool, &a, bo, PersonAction::RemoveAdmin, now),
+            act_on_person(&pool, &b, ann, PersonAction::RemoveAdmin, now),
+        );
+        assert!(first.is_ok() != second.is_ok(), "exactly one demotion wins: {first:?} {second:?}");
+        let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE role = 'admin' AND status = 'active'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(admins, 1);
+        sqlx::query("UPDATE memberships SET role = 'admin'").execute(&pool).await.unwrap();
+    }
+}
