@@ -3,23 +3,11 @@ use leptos_meta::Title;
 
 use super::FeedItem;
 use super::api::{PublishPost, SendMessage, load_chat, load_stream};
-use crate::components::{FormError, PortalProblem, TextArea, field_error};
-use crate::error::AppError;
+use crate::components::{FormError, PortalProblem, TextArea, field_error, reset_on_success};
 use crate::live::{Topic, use_live};
 use crate::people::initials;
 use crate::portals::api::load_portal_home;
 use crate::portals::ui::use_slug;
-
-/// Clears a form once its action has succeeded, so the next post starts empty.
-fn reset_on_success<T: Send + Sync + 'static>(form: NodeRef<leptos::html::Form>, value: MappedSignal<Option<Result<T, AppError>>>) {
-    Effect::new(move |_| {
-        if value.with(|v| matches!(v, Some(Ok(_))))
-            && let Some(form) = form.get_untracked()
-        {
-            form.reset();
-        }
-    });
-}
 
 #[component]
 pub fn ActivityStreamPage() -> impl IntoView {

@@ -143,3 +143,14 @@ where
 {
     Signal::derive(move || value.with(|v| matches!(v, Some(Ok(_)))))
 }
+
+/// Clears a form once its action has succeeded, so the next post starts empty.
+pub fn reset_on_success<T: Send + Sync + 'static>(form: NodeRef<leptos::html::Form>, value: MappedSignal<Option<Result<T, AppError>>>) {
+    Effect::new(move |_| {
+        if value.with(|v| matches!(v, Some(Ok(_))))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+}

@@ -6,10 +6,13 @@ use super::api::{
     AddDepartment, DeleteDepartment, MoveDepartment, RenameDepartment, SetDepartmentHead, load_department_members, load_structure,
 };
 use super::{Department, DepartmentMembers, Structure, TreeNode, build_tree};
-use crate::components::{Field, FormError, PortalProblem, field_error};
+use crate::components::{Field, FormError, PortalProblem, field_error, reset_on_success};
+use crate::error::AppError;
 use crate::live::{Topic, use_live};
 use crate::people::initials;
 use crate::portals::ui::use_slug;
+
+type Loaded<T> = Resource<Result<T, AppError>>;
 
 #[component]
 pub fn StructurePage() -> impl IntoView {
@@ -17,27 +20,42 @@ pub fn StructurePage() -> impl IntoView {
     let live = use_live();
     let query = use_query_map();
     let selected = Signal::derive(move || query.read().get("d").and_then(|d| d.parse::<i64>().ok()));
-    let add = ServerAction::<AddDepartment>::new();
-    let rename = ServerAction::<RenameDepartment>::new();
-    let move_under = ServerAction::<MoveDepartment>::new();
-    let delete = ServerAction::<DeleteDepartment>::new();
-    let head = ServerAction::<SetDepartmentHead>::new();
-    let edits =
-        move || add.version().get() + rename.version().get() + move_under.version().get() + delete.version().get() + head.version().get();
+    let forms = EditForms {
+        add: ServerAction::new(),
+        rename: ServerAction::new(),
+        move_under: ServerAction::new(),
+        delete: ServerAction::new(),
+        head: ServerAction::new(),
+    };
     let structure = Resource::new(
-        move || (slug.get(), live.version(Topic::Structure), live.version(Topic::People), live.version(Topic::Access), edits()),
+        move || (slug.get(), live.version(Topic::Structure), live.version(Topic::People), live.version(Topic::Access), forms.versions()),
         |(slug, ..)| load_structure(slug),
     );
-    let forms = EditForms { add, rename, move_under, delete, head };
+    // Loaded once per portal: the top department and the viewer's role decide which panel
+    // and forms to draw. Keeping them out of the live data means an update from someone
+    // else never wipes what this person is typing.
+    let frame = Resource::new(move || slug.get(), load_structure);
     view! {
         <Title text="Company structure" />
         <h1>"Company structure"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match structure.await {
-                    Ok(structure) => view! { <StructureView structure selected slug=slug.get_untracked() forms /> }.into_any(),
+                    Ok(structure) => view! { <OrgChart structure selected slug=slug.get_untracked() /> }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                frame.await.ok().and_then(|frame| {
+                    let top = frame.departments.iter().find(|d| d.parent_id.is_none()).map(|d| d.id)?;
+                    let is_admin = frame.viewer_is_admin;
+                    Some(move || {
+                        let id = selected.get().unwrap_or(top);
+                        view! { <DepartmentPanel id is_top=id == top is_admin structure slug=slug.get_untracked() forms /> }
+                    })
+                })
             })}
         </Transition>
     }
@@ -52,41 +70,45 @@ struct EditForms {
     head: ServerAction<SetDepartmentHead>,
 }
 
+impl EditForms {
+    fn versions(&self) -> usize {
+        self.add.version().get()
+            + self.rename.version().get()
+            + self.move_under.version().get()
+            + self.delete.version().get()
+            + self.head.version().get()
+    }
+}
+
+/// The tree as boxes and lines: the top department, its children side by side, and
+/// deeper levels growing downwards so a wide company stays readable.
 #[component]
-fn StructureView(structure: Structure, selected: Signal<Option<i64>>, slug: String, forms: EditForms) -> impl IntoView {
-    // Picking a department only changes the address (?d=), so this part redraws from the
-    // data already here instead of fetching the tree again.
+fn OrgChart(structure: Structure, selected: Signal<Option<i64>>, slug: String) -> impl IntoView {
     move || {
         let Some(tree) = build_tree(&structure.departments) else {
             return view! { <p>"This portal has no departments."</p> }.into_any();
         };
-        let top_id = tree.department.id;
-        let current_id = selected.get().filter(|id| structure.departments.iter().any(|d| d.id == *id)).unwrap_or(top_id);
-        let current = structure.departments.iter().find(|d| d.id == current_id).cloned();
+        let current = selected.get().unwrap_or(tree.department.id);
         let slug = slug.clone();
         view! {
             <figure class="orgchart" aria-label="Org chart">
                 <div class="org-top">
-                    <DepartmentBox department=tree.department.clone() slug=slug.clone() current=current_id />
+                    <DepartmentBox department=tree.department.clone() slug=slug.clone() current />
                 </div>
                 <ul class="org-columns">
                     {tree.children.into_iter().map(|child| view! {
                         <li class="org-column">
-                            <DepartmentBox department=child.department.clone() slug=slug.clone() current=current_id />
-                            <SubTree nodes=child.children slug=slug.clone() current=current_id />
+                            <DepartmentBox department=child.department.clone() slug=slug.clone() current />
+                            <SubTree nodes=child.children slug=slug.clone() current />
                         </li>
                     }).collect_view()}
                 </ul>
             </figure>
-            {current.map(|department| view! {
-                <DepartmentPanel department departments=structure.departments.clone() is_admin=structure.viewer_is_admin slug=slug.clone() forms />
-            })}
         }
         .into_any()
     }
 }
 
-/// Below the top two levels the chart grows downwards, so a wide company stays readable.
 #[component]
 fn SubTree(nodes: Vec<TreeNode>, slug: String, current: i64) -> impl IntoView {
     (!nodes.is_empty()).then(|| {
@@ -111,46 +133,65 @@ fn DepartmentBox(department: Department, slug: String, current: i64) -> impl Int
     let href = format!("/p/{slug}/structure?d={}", department.id);
     let is_current = (department.id == current).then_some("true");
     let people = if department.member_count == 1 { "1 person".to_string() } else { format!("{} people", department.member_count) };
+    let head = head_line(&department);
     view! {
         <a class="org-box" href=href aria-current=is_current>
             <strong>{department.name}</strong>
-            <span class="org-head">{department.head_name.map(|h| format!("Head: {h}")).unwrap_or_else(|| "No head".into())}</span>
+            <span class="org-head">{head}</span>
             <span class="org-count">{people}</span>
         </a>
     }
 }
 
+fn head_line(department: &Department) -> String {
+    department.head_name.clone().map(|h| format!("Head: {h}")).unwrap_or_else(|| "No head".into())
+}
+
+fn find(structure: &Structure, id: i64) -> Option<Department> {
+    structure.departments.iter().find(|d| d.id == id).cloned()
+}
+
+/// The chosen department: its people and, for administrators, its forms. The forms are
+/// drawn once per department; only the data inside them follows live changes.
 #[component]
-fn DepartmentPanel(department: Department, departments: Vec<Department>, is_admin: bool, slug: String, forms: EditForms) -> impl IntoView {
+fn DepartmentPanel(id: i64, is_top: bool, is_admin: bool, structure: Loaded<Structure>, slug: String, forms: EditForms) -> impl IntoView {
     let live = use_live();
-    let id = department.id;
     let members = {
         let slug = slug.clone();
         Resource::new(
-            move || (live.version(Topic::People), live.version(Topic::Structure)),
+            move || (live.version(Topic::People), live.version(Topic::Structure), forms.versions()),
             move |_| load_department_members(slug.clone(), id),
         )
     };
-    let heading = format!("Department: {}", department.name);
-    let head_line = department.head_name.clone().map(|h| format!("Head: {h}")).unwrap_or_else(|| "No head".into());
+    let member_slug = slug.clone();
     view! {
-        <section class="panel" aria-label=heading.clone()>
-            <h2>{heading.clone()}</h2>
-            <p class="muted">{head_line}</p>
+        <section class="panel" aria-labelledby="department-title">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match structure.await.map(|s| find(&s, id)) {
+                        Ok(Some(department)) => view! {
+                            <h2 id="department-title">{format!("Department: {}", department.name)}</h2>
+                            <p class="muted">{head_line(&department)}</p>
+                        }.into_any(),
+                        _ => view! {
+                            <h2 id="department-title">"Department not found"</h2>
+                            <p>"It may have been deleted. Choose another one in the chart."</p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
-                    let (slug, department, departments) = (slug.clone(), department.clone(), departments.clone());
+                    let slug = member_slug.clone();
                     Suspend::new(async move {
                         match members.await {
-                            Ok(list) => view! {
-                                <MemberList list=list.clone() slug=slug.clone() />
-                                {is_admin.then(|| view! { <DepartmentEditor department departments slug forms members=list /> })}
-                            }.into_any(),
+                            Ok(list) => view! { <MemberList list slug /> }.into_any(),
                             Err(error) => view! { <p class="form-error">{error.to_string()}</p> }.into_any(),
                         }
                     })
                 }}
             </Transition>
+            {is_admin.then(|| view! { <DepartmentEditor id is_top structure members slug forms /> })}
         </section>
     }
 }
@@ -185,26 +226,65 @@ fn MemberList(list: DepartmentMembers, slug: String) -> impl IntoView {
 
 #[component]
 fn DepartmentEditor(
-    department: Department,
-    departments: Vec<Department>,
+    id: i64,
+    is_top: bool,
+    structure: Loaded<Structure>,
+    members: Loaded<DepartmentMembers>,
     slug: String,
     forms: EditForms,
-    members: DepartmentMembers,
 ) -> impl IntoView {
-    let id = department.id;
-    let is_top = department.parent_id.is_none();
     let add_value = forms.add.value();
     let rename_value = forms.rename.value();
     let move_value = forms.move_under.value();
     let delete_value = forms.delete.value();
     let head_value = forms.head.value();
-    let options = departments.iter().filter(|d| d.id != id).map(|d| (d.id, d.name.clone())).collect::<Vec<_>>();
-    let current_head = department.head_id;
     // Each form's children own their copy of the address.
     let [slug0, slug1, slug2, slug3, slug4] = [(); 5].map(|_| slug.clone());
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(add_form, add_value);
+    let head_options = move || {
+        Suspend::new(async move {
+            let department = structure.await.ok().and_then(|s| find(&s, id));
+            let list = members.await.map(|m| m.members).unwrap_or_default();
+            let head = department.as_ref().and_then(|d| d.head_id);
+            // A head from another department is listed too, so the choice shows the truth.
+            let outside_head = department
+                .and_then(|d| d.head_id.zip(d.head_name))
+                .filter(|(head, _)| !list.iter().any(|m| m.account_id == *head))
+                .map(|(head, name)| view! { <option value=head selected=true>{name}</option> });
+            view! {
+                <option value="" selected=head.is_none()>"No head"</option>
+                {outside_head}
+                {list.into_iter().map(|m| {
+                    let selected = Some(m.account_id) == head;
+                    view! { <option value=m.account_id selected=selected>{m.name}</option> }
+                }).collect_view()}
+            }
+        })
+    };
+    let parent_options = move || {
+        Suspend::new(async move {
+            let departments = structure.await.map(|s| s.departments).unwrap_or_default();
+            let parent = departments.iter().find(|d| d.id == id).and_then(|d| d.parent_id);
+            departments
+                .into_iter()
+                .filter(|d| d.id != id)
+                .map(|d| {
+                    let selected = Some(d.id) == parent;
+                    view! { <option value=d.id selected=selected>{d.name}</option> }
+                })
+                .collect_view()
+        })
+    };
+    let current_name = move || {
+        Suspend::new(async move {
+            let name = structure.await.ok().and_then(|s| find(&s, id)).map(|d| d.name).unwrap_or_default();
+            view! { <Field label="Department name" name="name" id="rename-department" value=name error=field_error(rename_value, "name") /> }
+        })
+    };
     view! {
         <h3>"Manage"</h3>
-        <ActionForm action=forms.add attr:class="row-form">
+        <ActionForm action=forms.add node_ref=add_form attr:class="row-form">
             <FormError value=add_value />
             <input type="hidden" name="slug" value=slug0 />
             <input type="hidden" name="parent_id" value=id />
@@ -215,7 +295,7 @@ fn DepartmentEditor(
             <FormError value=rename_value />
             <input type="hidden" name="slug" value=slug1 />
             <input type="hidden" name="department_id" value=id />
-            <Field label="Department name" name="name" id="rename-department" value=department.name.clone() error=field_error(rename_value, "name") />
+            <Suspense fallback=|| ()>{current_name}</Suspense>
             <button type="submit">"Rename"</button>
         </ActionForm>
         <ActionForm action=forms.head attr:class="row-form">
@@ -224,15 +304,7 @@ fn DepartmentEditor(
             <input type="hidden" name="department_id" value=id />
             <label for="department-head">"Head of department"</label>
             <select id="department-head" name="head_id">
-                <option value="">"No head"</option>
-                // A head from another department is listed too, so the choice shows the truth.
-                {current_head.zip(department.head_name.clone()).filter(|(head, _)| !members.members.iter().any(|m| m.account_id == *head)).map(|(head, name)| view! {
-                    <option value=head selected=true>{name}</option>
-                })}
-                {members.members.into_iter().map(|m| {
-                    let selected = Some(m.account_id) == current_head;
-                    view! { <option value=m.account_id selected=selected>{m.name}</option> }
-                }).collect_view()}
+                <Transition fallback=|| ()>{head_options}</Transition>
             </select>
             <button type="submit">"Set head"</button>
         </ActionForm>
@@ -243,10 +315,7 @@ fn DepartmentEditor(
                 <input type="hidden" name="department_id" value=id />
                 <label for="move-under">"Move under"</label>
                 <select id="move-under" name="parent_id">
-                    {options.iter().map(|(other, name)| {
-                        let selected = Some(*other) == department.parent_id;
-                        view! { <option value=*other selected=selected>{name.clone()}</option> }
-                    }).collect_view()}
+                    <Transition fallback=|| ()>{parent_options}</Transition>
                 </select>
                 <button type="submit">"Move department"</button>
                 <p class="field-error">{move || field_error(move_value, "parent_id").get()}</p>
