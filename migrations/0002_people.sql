@@ -13,6 +13,8 @@ CREATE TABLE departments (
     parent_id       bigint,
     name            text NOT NULL,
     head_account_id bigint,
+    -- Active members, kept by a trigger so the org chart does not count 100k rows.
+    active_members  integer NOT NULL DEFAULT 0,
     created_at      timestamptz NOT NULL DEFAULT now(),
     UNIQUE (portal_id, id),
     FOREIGN KEY (portal_id, parent_id) REFERENCES departments (portal_id, id)
@@ -72,6 +74,25 @@ CREATE TRIGGER accounts_copies_changed AFTER UPDATE OF first_name, last_name, lo
 
 UPDATE memberships SET position = position;
 ALTER TABLE memberships ALTER COLUMN department_id SET NOT NULL;
+
+UPDATE departments d SET active_members = (SELECT count(*) FROM memberships m WHERE m.department_id = d.id AND m.status = 'active');
+
+CREATE FUNCTION count_department_members() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.status = NEW.status AND OLD.department_id = NEW.department_id THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'active' THEN
+        UPDATE departments SET active_members = active_members - 1 WHERE id = OLD.department_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'active' THEN
+        UPDATE departments SET active_members = active_members + 1 WHERE id = NEW.department_id;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER memberships_count_department_members AFTER INSERT OR UPDATE OF status, department_id OR DELETE
+    ON memberships FOR EACH ROW EXECUTE FUNCTION count_department_members();
 
 -- Keyset pagination of each filter, in name order.
 CREATE INDEX memberships_list ON memberships (portal_id, status, sort_name, account_id);

@@ -86,6 +86,16 @@ pub fn ChatPage() -> impl IntoView {
         move || (slug.get(), live.version(Topic::Chat), live.version(Topic::Access), send.version().get()),
         |(slug, ..)| load_chat(slug, None),
     );
+    // Like any chat: the newest message stays in view.
+    let list = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        messages.track();
+        request_animation_frame(move || {
+            if let Some(list) = list.get_untracked() {
+                list.set_scroll_top(list.scroll_height());
+            }
+        });
+    });
     view! {
         <Title text="General chat" />
         <h1>"General chat"</h1>
@@ -93,7 +103,7 @@ pub fn ChatPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match messages.await {
                     Ok(page) => view! {
-                        <section aria-label="Messages" class="chat">
+                        <section aria-label="Messages" class="chat" node_ref=list>
                             {page.items.is_empty().then(|| view! { <p class="muted">"No messages yet. Say hello!"</p> })}
                             {page.items.into_iter().map(|item| {
                                 let label = if item.is_notice { "Notice".to_string() } else { format!("Message from {}", item.author_name) };

@@ -52,7 +52,7 @@ async fn main() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let login = client.post(format!("{base}/api/login")).form(&[("login", admin.as_str()), ("password", PASSWORD)]).send().await;
-    if !login.as_ref().is_ok_and(|r| r.status().is_redirection()) {
+    if !login.as_ref().is_ok_and(|r| r.status().is_success() || r.status().is_redirection()) {
         return Err(format!("log-in failed: {login:?}"));
     }
 

@@ -205,6 +205,9 @@ pub async fn seed(pool: &PgPool, slug: &str, admin_login: &str, password: &str, 
         .map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
+    // 100k head-count updates in one transaction leave the small departments table full
+    // of dead row versions; day-to-day single updates are pruned as they go.
+    sqlx::query("VACUUM FULL departments").execute(pool).await.map_err(|e| e.to_string())?;
     sqlx::query("ANALYZE").execute(pool).await.map_err(|e| e.to_string())?;
     Ok(true)
 }

@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
@@ -80,6 +81,11 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     let state = AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores), live: live.clone() };
     let router = router(state.clone());
     let server = tokio::spawn(async move {
+        // Pages stream in several chunks; without TCP_NODELAY, Nagle's algorithm and the
+        // client's delayed ACK stall each page by ~40 ms.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = tokio::signal::ctrl_c().await;

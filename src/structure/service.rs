@@ -14,45 +14,54 @@ pub const MAX_DEPARTMENTS: i64 = 5000;
 
 /// The whole tree with heads and head counts, parents before children.
 pub async fn load(pool: &PgPool, caller: &PortalCaller) -> Result<Structure, AppError> {
-    let departments = sqlx::query_as!(
-        Department,
-        r#"WITH RECURSIVE tree AS (
-               SELECT id, ARRAY[lower(name), id::text] AS path FROM departments WHERE portal_id = $1 AND parent_id IS NULL
-               UNION ALL
-               SELECT d.id, t.path || lower(d.name) || d.id::text FROM departments d JOIN tree t ON d.parent_id = t.id
-           ),
-           counts AS (
-               SELECT department_id, count(*) AS n FROM memberships
-               WHERE portal_id = $1 AND status = 'active' GROUP BY department_id
-           )
-           SELECT d.id AS "id!", d.parent_id AS "parent_id?", d.name AS "name!", d.head_account_id AS "head_id?",
-                  h.first_name || ' ' || h.last_name AS "head_name?",
-                  coalesce(c.n, 0) AS "member_count!"
-           FROM tree t JOIN departments d ON d.id = t.id
-           LEFT JOIN accounts h ON h.id = d.head_account_id
-           LEFT JOIN counts c ON c.department_id = d.id
-           ORDER BY t.path"#,
-        caller.portal_id
-    )
-    .fetch_all(pool)
-    .await?;
+    let departments = all_departments(pool, caller.portal_id).await?.into_iter().map(|(department, _)| department).collect();
     Ok(Structure { departments, viewer_is_admin: caller.is_admin })
 }
 
-/// Every department as a choice for a select, indented by depth, in tree order.
-pub async fn department_choices(pool: &PgPool, portal_id: i64) -> Result<Vec<NamedId>, AppError> {
-    let rows = sqlx::query!(
-        r#"WITH RECURSIVE tree AS (
-               SELECT id, name, 0 AS depth, ARRAY[lower(name), id::text] AS path FROM departments WHERE portal_id = $1 AND parent_id IS NULL
-               UNION ALL
-               SELECT d.id, d.name, t.depth + 1, t.path || lower(d.name) || d.id::text FROM departments d JOIN tree t ON d.parent_id = t.id
-           )
-           SELECT id AS "id!", name AS "name!", depth AS "depth!" FROM tree ORDER BY path"#,
+/// Every department of the portal in tree order (parents first, siblings by name), with
+/// its depth. One indexed read; the order is worked out here rather than by a recursive
+/// query, which costs a lookup per department.
+async fn all_departments(pool: &PgPool, portal_id: i64) -> Result<Vec<(Department, usize)>, AppError> {
+    let rows = sqlx::query_as!(
+        Department,
+        r#"SELECT d.id, d.parent_id, d.name, d.head_account_id AS head_id,
+                  h.first_name || ' ' || h.last_name AS "head_name?",
+                  d.active_members::bigint AS "member_count!"
+           FROM departments d LEFT JOIN accounts h ON h.id = d.head_account_id
+           WHERE d.portal_id = $1"#,
         portal_id
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| NamedId { id: r.id, name: format!("{}{}", "\u{a0}\u{a0}".repeat(r.depth as usize), r.name) }).collect())
+    Ok(tree_order(rows))
+}
+
+/// Sorts departments depth-first from the top one; siblings by name, then id.
+pub fn tree_order(mut departments: Vec<Department>) -> Vec<(Department, usize)> {
+    departments.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+    let mut children: std::collections::HashMap<Option<i64>, Vec<Department>> = std::collections::HashMap::new();
+    for department in departments {
+        children.entry(department.parent_id).or_default().push(department);
+    }
+    let mut ordered = Vec::new();
+    // A stack of (department, depth), siblings pushed in reverse so they come out in order.
+    let mut stack: Vec<(Department, usize)> = children.remove(&None).unwrap_or_default().into_iter().rev().map(|d| (d, 0)).collect();
+    while let Some((department, depth)) = stack.pop() {
+        if let Some(kids) = children.remove(&Some(department.id)) {
+            stack.extend(kids.into_iter().rev().map(|d| (d, depth + 1)));
+        }
+        ordered.push((department, depth));
+    }
+    ordered
+}
+
+/// Every department as a choice for a select, indented by depth, in tree order.
+pub async fn department_choices(pool: &PgPool, portal_id: i64) -> Result<Vec<NamedId>, AppError> {
+    Ok(all_departments(pool, portal_id)
+        .await?
+        .into_iter()
+        .map(|(d, depth)| NamedId { id: d.id, name: format!("{}{}", "\u{a0}\u{a0}".repeat(depth), d.name) })
+        .collect())
 }
 
 pub const MEMBERS_SHOWN: i64 = 100;
@@ -279,4 +288,26 @@ pub async fn move_person(
     .await?
     .ok_or(AppError::NotFound)?;
     finish_edit(tx, caller, "moved to department", Some(account_id), &name, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn department(id: i64, parent_id: Option<i64>, name: &str) -> Department {
+        Department { id, parent_id, name: name.into(), head_id: None, head_name: None, member_count: 0 }
+    }
+
+    #[test]
+    fn tree_order_puts_parents_first_and_siblings_by_name() {
+        let list = vec![
+            department(4, Some(2), "b-team"),
+            department(2, Some(1), "Sales"),
+            department(3, Some(1), "Engineering"),
+            department(1, None, "Acme"),
+            department(5, Some(2), "A-team"),
+        ];
+        let order: Vec<(i64, usize)> = tree_order(list).into_iter().map(|(d, depth)| (d.id, depth)).collect();
+        assert_eq!(order, [(1, 0), (3, 1), (2, 1), (5, 2), (4, 2)]);
+    }
 }

@@ -4,7 +4,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::api::{AddWorkgroupMember, CreateWorkgroup, RemoveWorkgroupMember, list_workgroups, load_workgroup};
 use super::{WorkgroupDetail, WorkgroupSummary};
-use crate::components::{Field, FormError, PortalProblem, TextArea, field_error};
+use crate::components::{Field, FormError, PortalProblem, TextArea, field_error, reset_on_success};
 use crate::live::{Topic, use_live};
 use crate::people::initials;
 use crate::portals::ui::use_slug;
@@ -15,6 +15,8 @@ pub fn WorkgroupsPage() -> impl IntoView {
     let live = use_live();
     let create = ServerAction::<CreateWorkgroup>::new();
     let value = create.value();
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(create_form, value);
     let groups = Resource::new(
         move || (slug.get(), live.version(Topic::Workgroups), live.version(Topic::Access), create.version().get()),
         |(slug, ..)| list_workgroups(slug),
@@ -32,7 +34,7 @@ pub fn WorkgroupsPage() -> impl IntoView {
         </Transition>
         <section class="panel" aria-labelledby="create-group">
             <h2 id="create-group">"Create a workgroup"</h2>
-            <ActionForm action=create>
+            <ActionForm action=create node_ref=create_form>
                 <FormError value />
                 <input type="hidden" name="slug" value=move || slug.get() />
                 <Field label="Group name" name="name" id="group-name" error=field_error(value, "name") />

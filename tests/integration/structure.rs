@@ -66,6 +66,17 @@ async fn admins_build_the_tree_and_move_people(pool: PgPool) {
     let bo_department: i64 =
         sqlx::query_scalar("SELECT department_id FROM memberships WHERE account_id = $1").bind(bo).fetch_one(&pool).await.unwrap();
     assert_eq!(bo_department, sales);
+    // Head counts follow moves, dismissals and hiring.
+    let count = |name: &'static str| {
+        let (pool, admin) = (pool.clone(), admin.clone());
+        async move { load(&pool, &admin).await.unwrap().departments.into_iter().find(|d| d.name == name).map(|d| d.member_count) }
+    };
+    assert_eq!(count("Sales").await, Some(1));
+    use intranet::people::service::{PersonAction, act_on_person};
+    act_on_person(&pool, &admin, bo, PersonAction::Dismiss, now).await.unwrap();
+    assert_eq!(count("Sales").await, Some(0));
+    act_on_person(&pool, &admin, bo, PersonAction::Hire, now).await.unwrap();
+    assert_eq!(count("Sales").await, Some(1));
     assert!(matches!(delete(&pool, &admin, top, true, now).await, Err(AppError::Conflict(_))));
 
     // Employees read the tree but cannot change it.
