@@ -31,7 +31,7 @@ fn item(row: ItemRow) -> FeedItem {
 
 /// The stream, newest first.
 pub async fn stream(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<FeedPage, AppError> {
-    let mut rows = sqlx::query_as!(
+    let rows = sqlx::query_as!(
         ItemRow,
         r#"SELECT p.id, p.author_id, a.first_name || ' ' || a.last_name AS "author_name?", p.body, p.created_at
            FROM stream_posts p LEFT JOIN accounts a ON a.id = p.author_id
@@ -43,15 +43,12 @@ pub async fn stream(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -
     )
     .fetch_all(pool)
     .await?;
-    let more = rows.len() as i64 > STREAM_PAGE;
-    rows.truncate(STREAM_PAGE as usize);
-    let older = if more { rows.last().map(|r| r.id) } else { None };
-    Ok(FeedPage { items: rows.into_iter().map(item).collect(), older })
+    Ok(page(rows, STREAM_PAGE, false))
 }
 
 /// The chat, oldest first: the newest messages (or those before `before`).
 pub async fn chat(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<FeedPage, AppError> {
-    let mut rows = sqlx::query_as!(
+    let rows = sqlx::query_as!(
         ItemRow,
         r#"SELECT c.id, c.author_id, a.first_name || ' ' || a.last_name AS "author_name?", c.body, c.created_at
            FROM chat_messages c LEFT JOIN accounts a ON a.id = c.author_id
@@ -63,11 +60,19 @@ pub async fn chat(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> 
     )
     .fetch_all(pool)
     .await?;
-    let more = rows.len() as i64 > CHAT_PAGE;
-    rows.truncate(CHAT_PAGE as usize);
+    Ok(page(rows, CHAT_PAGE, true))
+}
+
+/// A page from up to `size + 1` rows fetched newest first (the extra row only says that
+/// older ones exist); `oldest_first` turns it around for reading top to bottom.
+fn page(mut rows: Vec<ItemRow>, size: i64, oldest_first: bool) -> FeedPage {
+    let more = rows.len() as i64 > size;
+    rows.truncate(size as usize);
     let older = if more { rows.last().map(|r| r.id) } else { None };
-    rows.reverse();
-    Ok(FeedPage { items: rows.into_iter().map(item).collect(), older })
+    if oldest_first {
+        rows.reverse();
+    }
+    FeedPage { items: rows.into_iter().map(item).collect(), older }
 }
 
 pub async fn post(pool: &PgPool, caller: &PortalCaller, text: &str, now: DateTime<Utc>) -> Result<(), AppError> {

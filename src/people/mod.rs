@@ -120,12 +120,16 @@ pub struct PersonProfile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    pub id: i64,
     pub at: String,
     pub actor: String,
     pub action: String,
     pub subject: String,
     pub detail: String,
 }
+
+/// Audit entries shown per page.
+pub const AUDIT_PAGE: i64 = 100;
 
 /// Two letters for the avatar placeholder.
 pub fn initials(name: &str) -> String {

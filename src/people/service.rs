@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::{AuditEntry, EmployeeFilter, EmployeePage, EmployeeRow, NamedId, PersonProfile};
+use super::{AUDIT_PAGE, AuditEntry, EmployeeFilter, EmployeePage, EmployeeRow, NamedId, PersonProfile};
 use crate::auth::session;
 use crate::error::AppError;
 use crate::live::Topic;
@@ -310,13 +310,11 @@ pub async fn record_audit(
     Ok(())
 }
 
-pub const AUDIT_PAGE: i64 = 100;
-
 /// The newest audit entries (older ones with `before`), for administrators.
 pub async fn audit_log(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
     caller.require_admin()?;
     let rows = sqlx::query!(
-        r#"SELECT l.at, l.action, l.detail,
+        r#"SELECT l.id, l.at, l.action, l.detail,
                   coalesce(actor.first_name || ' ' || actor.last_name, 'System') AS "actor!",
                   coalesce(subject.first_name || ' ' || subject.last_name, '') AS "subject!"
            FROM audit_log l
@@ -333,6 +331,7 @@ pub async fn audit_log(pool: &PgPool, caller: &PortalCaller, before: Option<i64>
     Ok(rows
         .into_iter()
         .map(|r| AuditEntry {
+            id: r.id,
             at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
             actor: r.actor,
             action: r.action,

@@ -99,10 +99,12 @@ fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug
             let href = format!("/p/{slug}/people/{}", row.account_id);
             view! {
                 <tr>
-                    <td class="person">
-                        <span class="avatar" aria-hidden="true">{initials(&row.name)}</span>
-                        <a href=href>{row.name}</a>
-                        {row.is_admin.then(|| view! { <span class="tag">"admin"</span> })}
+                    <td>
+                        <div class="person">
+                            <span class="avatar" aria-hidden="true">{initials(&row.name)}</span>
+                            <a href=href>{row.name}</a>
+                            {row.is_admin.then(|| view! { <span class="tag">"admin"</span> })}
+                        </div>
                     </td>
                     <td>{row.position}</td>
                     <td>{row.department}</td>

@@ -1,15 +1,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
 use crate::live::{self, Live, Topic, use_live};
 use crate::people::api::load_audit_log;
-use crate::people::initials;
 use crate::people::ui::AuditLog;
+use crate::people::{AUDIT_PAGE, initials};
 
 /// The front page: "Create your Bitrix24".
 #[component]
@@ -145,9 +145,11 @@ pub fn SettingsPage() -> impl IntoView {
     let slug = use_slug();
     let live = use_live();
     let home = Resource::new(move || (slug.get(), live.version(Topic::Settings)), |(slug, _)| load_portal_home(slug));
+    let query = use_query_map();
+    let before = Signal::derive(move || query.read().get("before").and_then(|b| b.parse::<i64>().ok()));
     let audit = Resource::new(
-        move || (slug.get(), live.version(Topic::People), live.version(Topic::Structure), live.version(Topic::Access)),
-        |(slug, _, _, _)| load_audit_log(slug, None),
+        move || (slug.get(), before.get(), live.version(Topic::People), live.version(Topic::Structure), live.version(Topic::Access)),
+        |(slug, before, ..)| load_audit_log(slug, before),
     );
     view! {
         <Title text="Settings" />
@@ -164,7 +166,17 @@ pub fn SettingsPage() -> impl IntoView {
                             <dt>"Plan"</dt>
                             <dd>{plan_name(&home.plan)}</dd>
                         </dl>
-                        <AuditLog entries />
+                        {
+                            let older = (entries.len() as i64 == AUDIT_PAGE).then(|| entries.last().map(|e| e.id)).flatten();
+                            let paged = before.get_untracked().is_some();
+                            view! {
+                                <AuditLog entries />
+                                <nav class="pager" aria-label="Audit log pages">
+                                    {paged.then(|| view! { <a href=format!("/p/{}/settings", home.slug)>"Newest entries"</a> })}
+                                    {older.map(|id| view! { <a href=format!("/p/{}/settings?before={id}", home.slug)>"Older entries"</a> })}
+                                </nav>
+                            }
+                        }
                     }.into_any(),
                     (Err(error), _) | (_, Err(error)) => view! { <PortalProblem error /> }.into_any(),
                 }

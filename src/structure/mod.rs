@@ -61,9 +61,44 @@ pub fn build_tree(departments: &[Department]) -> Option<TreeNode> {
     Some(TreeNode { department: top.clone(), children: children_of(top.id, departments) })
 }
 
+/// Orders names the way people read them: "Team 2" before "Team 10", case ignored.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn chunks(text: &str) -> Vec<(bool, String)> {
+        let mut out: Vec<(bool, String)> = Vec::new();
+        for c in text.chars().flat_map(char::to_lowercase) {
+            let digit = c.is_ascii_digit();
+            match out.last_mut() {
+                Some((was_digit, chunk)) if *was_digit == digit => chunk.push(c),
+                _ => out.push((digit, c.to_string())),
+            }
+        }
+        out
+    }
+    let (left, right) = (chunks(a), chunks(b));
+    for ((left_digit, l), (right_digit, r)) in left.iter().zip(right.iter()) {
+        let order = if *left_digit && *right_digit {
+            let (l, r) = (l.trim_start_matches('0'), r.trim_start_matches('0'));
+            l.len().cmp(&r.len()).then_with(|| l.cmp(r))
+        } else {
+            l.cmp(r)
+        };
+        if order.is_ne() {
+            return order;
+        }
+    }
+    left.len().cmp(&right.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_sort_naturally() {
+        let mut names = vec!["Team 10", "team 2", "Team 1", "Sales", "Team 02b", "Accounting"];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(names, ["Accounting", "Sales", "Team 1", "team 2", "Team 02b", "Team 10"]);
+    }
 
     fn department(id: i64, parent_id: Option<i64>) -> Department {
         Department { id, parent_id, name: format!("D{id}"), head_id: None, head_name: None, member_count: 0 }

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::{Department, DepartmentMembers, MemberBrief, Structure};
+use super::{Department, DepartmentMembers, MemberBrief, Structure, natural_cmp};
 use crate::domain::DisplayText;
 use crate::error::AppError;
 use crate::live::Topic;
@@ -38,7 +38,7 @@ async fn all_departments(pool: &PgPool, portal_id: i64) -> Result<Vec<(Departmen
 
 /// Sorts departments depth-first from the top one; siblings by name, then id.
 pub fn tree_order(mut departments: Vec<Department>) -> Vec<(Department, usize)> {
-    departments.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(&b.id)));
+    departments.sort_by(|a, b| natural_cmp(&a.name, &b.name).then(a.id.cmp(&b.id)));
     let mut children: std::collections::HashMap<Option<i64>, Vec<Department>> = std::collections::HashMap::new();
     for department in departments {
         children.entry(department.parent_id).or_default().push(department);

@@ -81,9 +81,15 @@ impl EditForms {
 }
 
 /// The tree as boxes and lines: the top department, its children side by side, and
-/// deeper levels growing downwards so a wide company stays readable.
+/// deeper levels growing downwards so a wide company stays readable. A chart wider than
+/// the screen scrolls sideways, starting centred on the chosen department.
 #[component]
 fn OrgChart(structure: Structure, selected: Signal<Option<i64>>, slug: String) -> impl IntoView {
+    let figure = NodeRef::<leptos::html::Figure>::new();
+    Effect::new(move |_| {
+        selected.track();
+        request_animation_frame(move || center_on_current(figure));
+    });
     move || {
         let Some(tree) = build_tree(&structure.departments) else {
             return view! { <p>"This portal has no departments."</p> }.into_any();
@@ -91,7 +97,7 @@ fn OrgChart(structure: Structure, selected: Signal<Option<i64>>, slug: String) -
         let current = selected.get().unwrap_or(tree.department.id);
         let slug = slug.clone();
         view! {
-            <figure class="orgchart" aria-label="Org chart">
+            <figure class="orgchart" aria-label="Org chart" node_ref=figure>
                 <div class="org-top">
                     <DepartmentBox department=tree.department.clone() slug=slug.clone() current />
                 </div>
@@ -108,6 +114,19 @@ fn OrgChart(structure: Structure, selected: Signal<Option<i64>>, slug: String) -
         .into_any()
     }
 }
+
+/// Scrolls the chart sideways so the chosen department's box is in the middle.
+#[cfg(feature = "hydrate")]
+fn center_on_current(figure: NodeRef<leptos::html::Figure>) {
+    let Some(figure) = figure.get_untracked() else { return };
+    let Ok(Some(current)) = figure.query_selector(".org-box[aria-current='true']") else { return };
+    let (chart, chosen) = (figure.get_bounding_client_rect(), current.get_bounding_client_rect());
+    let offset = (chosen.left() + chosen.width() / 2.0) - (chart.left() + chart.width() / 2.0);
+    figure.set_scroll_left(figure.scroll_left() + offset as i32);
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn center_on_current(_figure: NodeRef<leptos::html::Figure>) {}
 
 #[component]
 fn SubTree(nodes: Vec<TreeNode>, slug: String, current: i64) -> impl IntoView {

@@ -90,26 +90,28 @@ pub fn WorkgroupPage() -> impl IntoView {
         },
         |(slug, id, ..)| load_workgroup(slug, id),
     );
+    // Loaded once per group: whether the viewer manages it decides whether the "Add a
+    // member" form is drawn, and that form stays put while the member list refreshes.
+    let frame = Resource::new(move || (slug.get(), id.get()), |(slug, id)| load_workgroup(slug, id));
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match group.await {
-                    Ok(group) => view! { <GroupDetail group slug=slug.get_untracked() add remove /> }.into_any(),
+                    Ok(group) => view! { <GroupDetail group slug=slug.get_untracked() remove /> }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                frame.await.ok().filter(|g| g.can_manage).map(|g| view! { <AddMember group_id=g.id slug=slug.get_untracked() add /> })
             })}
         </Transition>
     }
 }
 
 #[component]
-fn GroupDetail(
-    group: WorkgroupDetail,
-    slug: String,
-    add: ServerAction<AddWorkgroupMember>,
-    remove: ServerAction<RemoveWorkgroupMember>,
-) -> impl IntoView {
-    let add_value = add.value();
+fn GroupDetail(group: WorkgroupDetail, slug: String, remove: ServerAction<RemoveWorkgroupMember>) -> impl IntoView {
     let remove_value = remove.value();
     let group_id = group.id;
     let can_manage = group.can_manage;
@@ -144,17 +146,24 @@ fn GroupDetail(
                 }
             }).collect_view()}
         </ul>
-        {can_manage.then(|| view! {
-            <section class="panel" aria-labelledby="add-member">
-                <h2 id="add-member">"Add a member"</h2>
-                <ActionForm action=add attr:class="row-form">
-                    <FormError value=add_value />
-                    <input type="hidden" name="slug" value=slug.clone() />
-                    <input type="hidden" name="workgroup_id" value=group_id />
-                    <Field label="Email or full name" name="person" id="group-person" error=field_error(add_value, "person") />
-                    <button type="submit">"Add member"</button>
-                </ActionForm>
-            </section>
-        })}
+    }
+}
+
+#[component]
+fn AddMember(group_id: i64, slug: String, add: ServerAction<AddWorkgroupMember>) -> impl IntoView {
+    let add_value = add.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(form, add_value);
+    view! {
+        <section class="panel" aria-labelledby="add-member">
+            <h2 id="add-member">"Add a member"</h2>
+            <ActionForm action=add node_ref=form attr:class="row-form">
+                <FormError value=add_value />
+                <input type="hidden" name="slug" value=slug />
+                <input type="hidden" name="workgroup_id" value=group_id />
+                <Field label="Email or full name" name="person" id="group-person" error=field_error(add_value, "person") />
+                <button type="submit">"Add member"</button>
+            </ActionForm>
+        </section>
     }
 }

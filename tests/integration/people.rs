@@ -179,3 +179,23 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin(pool: PgPool) {
         sqlx::query("UPDATE memberships SET role = 'admin'").execute(&pool).await.unwrap();
     }
 }
+
+#[sqlx::test]
+async fn the_audit_log_pages_back_and_is_for_admins_only(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let admin = caller(&pool, ann, "acme").await;
+    for _ in 0..75 {
+        act_on_person(&pool, &admin, bo, PersonAction::MakeAdmin, now).await.unwrap();
+        act_on_person(&pool, &admin, bo, PersonAction::RemoveAdmin, now).await.unwrap();
+    }
+    let first = audit_log(&pool, &admin, None).await.unwrap();
+    assert_eq!(first.len(), intranet::people::AUDIT_PAGE as usize);
+    assert_eq!(first[0].action, "removed administrator");
+    let rest = audit_log(&pool, &admin, first.last().map(|e| e.id)).await.unwrap();
+    assert_eq!(rest.len(), 50);
+    assert!(rest.iter().all(|e| e.id < first[99].id));
+    assert_eq!(audit_log(&pool, &caller(&pool, bo, "acme").await, None).await.err(), Some(AppError::Forbidden));
+}
