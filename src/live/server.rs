@@ -116,11 +116,8 @@ pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<Strin
         .filter_map(|value| value.to_str().ok())
         .find_map(session::token_from_cookie_header)
         .map(str::to_string);
-    let account = match token {
-        Some(token) => session::find(&state.pool, &token, Utc::now()).await,
-        None => Ok(None),
-    };
-    let account_id = match account {
+    let Some(token) = token else { return StatusCode::UNAUTHORIZED.into_response() };
+    let account_id = match session::find(&state.pool, &token, Utc::now()).await {
         Ok(Some(account)) => account.account_id,
         Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
         Err(error) => {
@@ -132,21 +129,50 @@ pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<Strin
         Ok(member) => member.portal_id,
         Err(error) => return StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::NOT_FOUND).into_response(),
     };
-    let receiver = state.live.subscribe();
+    let watch = Watch { receiver: state.live.subscribe(), pool: state.pool.clone(), token, slug, portal_id, closing: false };
     let ready = futures::stream::once(async { Ok::<_, Infallible>(Event::default().data("ready")) });
-    let events = futures::stream::unfold(receiver, move |mut receiver| async move {
+    let events = futures::stream::unfold(watch, |mut watch| async move {
+        if watch.closing {
+            return None;
+        }
         loop {
-            let data = match receiver.recv().await {
-                Ok(HubMessage::Event(event)) if event.portal_id == portal_id => event.topic.as_str(),
+            let data = match watch.receiver.recv().await {
+                Ok(HubMessage::Event(event)) if event.portal_id == watch.portal_id => {
+                    // Someone's status or role changed; if it was this page's own, the
+                    // page is told and its stream ends.
+                    if event.topic == Topic::Access && !watch.still_allowed().await {
+                        watch.closing = true;
+                    }
+                    event.topic.as_str()
+                }
                 Ok(HubMessage::Event(_)) => continue,
                 Ok(HubMessage::Resync) | Err(RecvError::Lagged(_)) => "resync",
                 Ok(HubMessage::Shutdown) | Err(RecvError::Closed) => return None,
             };
-            return Some((Ok(Event::default().data(data)), receiver));
+            return Some((Ok(Event::default().data(data)), watch));
         }
     });
     use futures::StreamExt;
     Sse::new(ready.chain(events)).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// One open page's subscription, and what it needs to re-check its own access.
+struct Watch {
+    receiver: broadcast::Receiver<HubMessage>,
+    pool: PgPool,
+    token: String,
+    slug: String,
+    portal_id: i64,
+    closing: bool,
+}
+
+impl Watch {
+    async fn still_allowed(&self) -> bool {
+        match session::find(&self.pool, &self.token, Utc::now()).await {
+            Ok(Some(account)) => require_active_member(&self.pool, account.account_id, &self.slug).await.is_ok(),
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]

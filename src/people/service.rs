@@ -254,7 +254,9 @@ pub async fn act_on_person(
         PersonAction::Dismiss if member.status != "active" => {
             return Err(AppError::Conflict("Only active employees can be dismissed.".into()));
         }
-        PersonAction::Dismiss => ("dismissed", member.role.as_str()),
+        // A dismissed administrator comes back, if hired again, as an employee: rights
+        // are granted again on purpose, never restored by accident.
+        PersonAction::Dismiss => ("dismissed", "employee"),
         PersonAction::Hire if member.status != "dismissed" => {
             return Err(AppError::Conflict("Only dismissed employees can be hired again.".into()));
         }

@@ -64,3 +64,35 @@ async fn only_active_members_can_open_a_portals_event_stream(pool: PgPool) {
     let response = outsider.get(format!("{}/p/acme/live", app.base)).send().await.unwrap();
     assert_eq!(response.status(), 404);
 }
+
+#[sqlx::test]
+async fn a_dismissed_persons_open_stream_is_told_and_closed(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let cy = add_member(&pool, "acme", "cy@acme.test", ("Cy", "Cole"), "active", "employee").await;
+    let app = spawn_app(pool.clone()).await;
+    let bo_client = app.logged_in("bo@acme.test").await;
+    let mut bo_events = bo_client.get(format!("{}/p/acme/live", app.base)).send().await.unwrap();
+    wait_for(&mut bo_events, "ready").await;
+    let admin = caller(&pool, ann, "acme").await;
+
+    // Someone else's change: Bo's stream hears it and stays open.
+    use intranet::people::service::{PersonAction, act_on_person};
+    act_on_person(&pool, &admin, cy, PersonAction::Dismiss, now).await.unwrap();
+    wait_for(&mut bo_events, "access").await;
+    act_on_person(&pool, &admin, bo, PersonAction::Dismiss, now).await.unwrap();
+    wait_for(&mut bo_events, "access").await;
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match bo_events.chunk().await {
+                Ok(Some(chunk)) if String::from_utf8_lossy(&chunk).starts_with(':') => continue,
+                other => return other.map(|c| c.map(|c| String::from_utf8_lossy(&c).into_owned())),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the stream stayed open"));
+    assert_eq!(end.ok().flatten(), None, "the stream ended");
+}

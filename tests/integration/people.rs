@@ -199,3 +199,17 @@ async fn the_audit_log_pages_back_and_is_for_admins_only(pool: PgPool) {
     assert!(rest.iter().all(|e| e.id < first[99].id));
     assert_eq!(audit_log(&pool, &caller(&pool, bo, "acme").await, None).await.err(), Some(AppError::Forbidden));
 }
+
+#[sqlx::test]
+async fn a_dismissed_admin_comes_back_as_an_employee(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "admin").await;
+    let admin = caller(&pool, ann, "acme").await;
+    act_on_person(&pool, &admin, bo, PersonAction::Dismiss, now).await.unwrap();
+    act_on_person(&pool, &admin, bo, PersonAction::Hire, now).await.unwrap();
+    assert!(!caller(&pool, bo, "acme").await.is_admin);
+    let admins = list_employees(&pool, &admin, EmployeeFilter::Administrators, "", Cursor::First).await.unwrap();
+    assert_eq!(names(&admins), ["Ann Lee"]);
+}
