@@ -6,8 +6,7 @@ use super::api::{PublishPost, SendMessage, load_chat, load_stream};
 use crate::components::{FormError, PortalProblem, TextArea, field_error, reset_on_success};
 use crate::live::{Topic, use_live};
 use crate::people::initials;
-use crate::portals::api::load_portal_home;
-use crate::portals::ui::use_slug;
+use crate::portals::ui::{use_current_portal, use_slug};
 
 #[component]
 pub fn ActivityStreamPage() -> impl IntoView {
@@ -17,7 +16,7 @@ pub fn ActivityStreamPage() -> impl IntoView {
     let value = publish.value();
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(form, value);
-    let home = Resource::new(move || (slug.get(), live.version(Topic::Access)), |(slug, _)| load_portal_home(slug));
+    let home = use_current_portal();
     let feed = Resource::new(
         move || (slug.get(), live.version(Topic::Stream), live.version(Topic::Access), publish.version().get()),
         |(slug, ..)| load_stream(slug, None),

@@ -17,9 +17,12 @@ fn request_parts() -> Option<Parts> {
 }
 
 pub fn session_token() -> Option<String> {
-    let parts = request_parts()?;
-    parts
-        .headers
+    token_from_headers(&request_parts()?.headers)
+}
+
+/// The session secret in a request's Cookie headers (also for plain axum handlers).
+pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())

@@ -28,14 +28,7 @@ async fn main() -> Result<(), String> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
-    let config = Config {
-        database_url: database_url.clone(),
-        site_origin: base.clone(),
-        extra_origins: Vec::new(),
-        smtp_url: None,
-        mail_from: "Bench <bench@intranet.test>".into(),
-        secure_cookies: false,
-    };
+    let config = Config::local(&database_url, &base);
     let pool = startup::connect_and_migrate(&database_url).await?;
     let started = startup::start(listener, config, pool.clone(), false)?;
     let slug = format!("bench{}", Utc::now().timestamp_millis());

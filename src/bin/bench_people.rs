@@ -34,14 +34,7 @@ async fn main() -> Result<(), String> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
-    let config = Config {
-        database_url: database_url.clone(),
-        site_origin: base.clone(),
-        extra_origins: Vec::new(),
-        smtp_url: None,
-        mail_from: "Bench <bench@intranet.test>".into(),
-        secure_cookies: false,
-    };
+    let config = Config::local(&database_url, &base);
     let _started = startup::start(listener, config, pool.clone(), false)?;
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::ORIGIN, base.parse().map_err(|_| "origin")?);

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -14,7 +14,7 @@ use sqlx::{PgExecutor, PgPool};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::Topic;
-use crate::auth::session;
+use crate::auth::{guard, session};
 use crate::portals::service::require_active_member;
 use crate::server::AppState;
 
@@ -110,24 +110,10 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<HubMessage>) {
 /// `GET /p/{slug}/live`: the portal's events for an active member, as server-sent
 /// events. The first event is "ready", sent once the subscription is in place.
 pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
-    let token = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(session::token_from_cookie_header)
-        .map(str::to_string);
-    let Some(token) = token else { return StatusCode::UNAUTHORIZED.into_response() };
-    let account_id = match session::find(&state.pool, &token, Utc::now()).await {
-        Ok(Some(account)) => account.account_id,
-        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
-        Err(error) => {
-            tracing::error!(%error, "live updates: session lookup failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let portal_id = match require_active_member(&state.pool, account_id, &slug).await {
-        Ok(member) => member.portal_id,
-        Err(error) => return StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::NOT_FOUND).into_response(),
+    let Some(token) = guard::token_from_headers(&headers) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let portal_id = match member_portal(&state.pool, &token, &slug).await {
+        Ok(portal_id) => portal_id,
+        Err(status) => return status.into_response(),
     };
     let watch = Watch { receiver: state.live.subscribe(), pool: state.pool.clone(), token, slug, portal_id, closing: false };
     let ready = futures::stream::once(async { Ok::<_, Infallible>(Event::default().data("ready")) });
@@ -168,10 +154,21 @@ struct Watch {
 
 impl Watch {
     async fn still_allowed(&self) -> bool {
-        match session::find(&self.pool, &self.token, Utc::now()).await {
-            Ok(Some(account)) => require_active_member(&self.pool, account.account_id, &self.slug).await.is_ok(),
-            _ => false,
-        }
+        member_portal(&self.pool, &self.token, &self.slug).await.is_ok()
+    }
+}
+
+/// The portal whose events the session may hear: its account must be an active member.
+/// 401 without a live session, 404 for anyone else (outsiders learn nothing).
+async fn member_portal(pool: &PgPool, token: &str, slug: &str) -> Result<i64, StatusCode> {
+    let account = session::find(pool, token, Utc::now()).await.map_err(|error| {
+        tracing::error!(%error, "live updates: session lookup failed");
+        StatusCode::INTERNAL_SERVER_ERROR
+    })?;
+    let account = account.ok_or(StatusCode::UNAUTHORIZED)?;
+    match require_active_member(pool, account.account_id, slug).await {
+        Ok(member) => Ok(member.portal_id),
+        Err(error) => Err(StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::NOT_FOUND)),
     }
 }
 

@@ -3,9 +3,11 @@ use leptos_meta::Title;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::PortalHome;
 use super::api::{SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
+use crate::error::AppError;
 use crate::live::{self, Live, Topic, use_live};
 use crate::people::api::load_audit_log;
 use crate::people::ui::AuditLog;
@@ -63,6 +65,16 @@ pub fn use_slug() -> Signal<String> {
     Signal::derive(move || params.read().get("slug").unwrap_or_default())
 }
 
+/// The portal and the viewer, loaded once by the frame for the pages inside it.
+#[derive(Clone, Copy)]
+pub struct CurrentPortal(pub Resource<Result<PortalHome, AppError>>);
+
+/// The frame's portal resource (refetched when access or settings change).
+pub fn use_current_portal() -> Resource<Result<PortalHome, AppError>> {
+    let slug = use_slug();
+    use_context::<CurrentPortal>().map(|current| current.0).unwrap_or_else(|| Resource::new(move || slug.get(), load_portal_home))
+}
+
 /// The portal frame around every portal page: the left menu, the person's name and
 /// "Log out". It opens the portal's live event stream for the pages inside.
 #[component]
@@ -73,8 +85,9 @@ pub fn PortalLayout() -> impl IntoView {
     live::connect(slug, live);
     let home = Resource::new(
         move || (slug.get(), live.version(Topic::Access), live.version(Topic::Settings)),
-        |(slug, _, _)| load_portal_home(slug),
+        |(slug, ..)| load_portal_home(slug),
     );
+    provide_context(CurrentPortal(home));
     let log_out = ServerAction::<LogOut>::new();
     view! {
         <div class="portal">
@@ -144,7 +157,7 @@ pub fn WebmailPage() -> impl IntoView {
 pub fn SettingsPage() -> impl IntoView {
     let slug = use_slug();
     let live = use_live();
-    let home = Resource::new(move || (slug.get(), live.version(Topic::Settings)), |(slug, _)| load_portal_home(slug));
+    let home = use_current_portal();
     let query = use_query_map();
     let before = Signal::derive(move || query.read().get("before").and_then(|b| b.parse::<i64>().ok()));
     let audit = Resource::new(

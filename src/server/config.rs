@@ -18,7 +18,21 @@ pub struct Config {
     pub secure_cookies: bool,
 }
 
+pub const DEFAULT_MAIL_FROM: &str = "Bitrix24 Intranet <no-reply@intranet.localhost>";
+
 impl Config {
+    /// An app on a loopback origin with the dev Outbox: for tests and benchmarks.
+    pub fn local(database_url: &str, site_origin: &str) -> Config {
+        Config {
+            database_url: database_url.to_string(),
+            site_origin: site_origin.to_string(),
+            extra_origins: Vec::new(),
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.into(),
+            secure_cookies: false,
+        }
+    }
+
     pub fn from_env(site_addr: SocketAddr) -> Result<Config, String> {
         let database_url =
             std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set (scripts/run sets it for you)".to_string())?;
@@ -38,7 +52,7 @@ impl Config {
             site_origin,
             extra_origins,
             smtp_url: non_empty_var("SMTP_URL"),
-            mail_from: non_empty_var("MAIL_FROM").unwrap_or_else(|| "Bitrix24 Intranet <no-reply@intranet.localhost>".into()),
+            mail_from: non_empty_var("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
         })
     }
 

@@ -48,17 +48,22 @@ pub struct TreeNode {
     pub children: Vec<TreeNode>,
 }
 
-/// Builds the tree from a parent-first list. Departments whose parent is missing are
-/// dropped (they cannot exist: the database keeps parents inside the portal).
+/// Builds the tree from a list in tree order (as the server sends it), keeping that
+/// order among siblings. Departments whose parent is missing are dropped (they cannot
+/// exist: the database keeps parents inside the portal).
 pub fn build_tree(departments: &[Department]) -> Option<TreeNode> {
-    fn children_of(parent: i64, all: &[Department]) -> Vec<TreeNode> {
-        all.iter()
-            .filter(|d| d.parent_id == Some(parent))
-            .map(|d| TreeNode { department: d.clone(), children: children_of(d.id, all) })
-            .collect()
+    let mut children: std::collections::HashMap<i64, Vec<&Department>> = std::collections::HashMap::new();
+    for department in departments {
+        if let Some(parent) = department.parent_id {
+            children.entry(parent).or_default().push(department);
+        }
+    }
+    fn node(department: &Department, children: &std::collections::HashMap<i64, Vec<&Department>>) -> TreeNode {
+        let kids = children.get(&department.id).map(|kids| kids.iter().map(|kid| node(kid, children)).collect()).unwrap_or_default();
+        TreeNode { department: department.clone(), children: kids }
     }
     let top = departments.iter().find(|d| d.parent_id.is_none())?;
-    Some(TreeNode { department: top.clone(), children: children_of(top.id, departments) })
+    Some(node(top, &children))
 }
 
 /// Orders names the way people read them: "Team 2" before "Team 10", case ignored.

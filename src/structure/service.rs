@@ -104,6 +104,15 @@ async fn department_in_portal(db: impl sqlx::PgExecutor<'_>, portal_id: i64, id:
     Ok(parent)
 }
 
+/// A department id from a form that names no department of this portal is bad input
+/// for that field; other errors stay what they are.
+fn not_found_as_invalid(error: AppError, field: &str) -> AppError {
+    match error {
+        AppError::NotFound => AppError::invalid(field, "Choose a department."),
+        other => other,
+    }
+}
+
 fn department_name(raw: &str) -> Result<DisplayText, AppError> {
     DisplayText::parse(raw, "the department name", 100).map_err(|m| AppError::invalid("name", m))
 }
@@ -133,9 +142,7 @@ async fn finish_edit(
 pub async fn add(pool: &PgPool, caller: &PortalCaller, name: &str, parent_id: i64, now: DateTime<Utc>) -> Result<i64, AppError> {
     let name = department_name(name)?;
     let mut tx = begin_edit(pool, caller).await?;
-    department_in_portal(&mut *tx, caller.portal_id, parent_id)
-        .await
-        .map_err(|_| AppError::invalid("parent_id", "Choose a department."))?;
+    department_in_portal(&mut *tx, caller.portal_id, parent_id).await.map_err(|e| not_found_as_invalid(e, "parent_id"))?;
     let count = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM departments WHERE portal_id = $1"#, caller.portal_id)
         .fetch_one(&mut *tx)
         .await?;
@@ -173,9 +180,7 @@ pub async fn move_under(pool: &PgPool, caller: &PortalCaller, id: i64, new_paren
     if department_in_portal(&mut *tx, caller.portal_id, id).await?.is_none() {
         return Err(AppError::invalid("parent_id", "The top department cannot be moved."));
     }
-    department_in_portal(&mut *tx, caller.portal_id, new_parent)
-        .await
-        .map_err(|_| AppError::invalid("parent_id", "Choose a department."))?;
+    department_in_portal(&mut *tx, caller.portal_id, new_parent).await.map_err(|e| not_found_as_invalid(e, "parent_id"))?;
     let would_cycle = sqlx::query_scalar!(
         r#"WITH RECURSIVE up AS (
                SELECT id, parent_id FROM departments WHERE id = $1
@@ -274,9 +279,7 @@ pub async fn move_person(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let mut tx = begin_edit(pool, caller).await?;
-    department_in_portal(&mut *tx, caller.portal_id, department_id)
-        .await
-        .map_err(|_| AppError::invalid("department_id", "Choose a department."))?;
+    department_in_portal(&mut *tx, caller.portal_id, department_id).await.map_err(|e| not_found_as_invalid(e, "department_id"))?;
     let name = sqlx::query_scalar!(
         "UPDATE memberships m SET department_id = $3 FROM departments d
          WHERE m.portal_id = $1 AND m.account_id = $2 AND d.id = $3 RETURNING d.name",

@@ -14,14 +14,7 @@ pub fn passwords() -> Passwords {
 }
 
 pub fn config(origin: &str) -> Config {
-    Config {
-        database_url: String::new(),
-        site_origin: origin.to_string(),
-        extra_origins: Vec::new(),
-        smtp_url: None,
-        mail_from: "Intranet <no-reply@intranet.test>".into(),
-        secure_cookies: false,
-    }
+    Config::local("", origin)
 }
 
 /// Creates a portal and its admin account; returns the account id.
