@@ -13,8 +13,10 @@ use crate::components::PlainPage;
 use crate::mail::ui::OutboxPage;
 use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
 use crate::people::ui::{EmployeesPage, PersonPage};
-use crate::portals::ui::{PortalLayout, SettingsPage, SignUpPage, WebmailPage};
+use crate::portals::ui::{PortalLayout, SettingsPage, SignUpPage};
+use crate::profile::ui::ProfileEditorPage;
 use crate::structure::ui::StructurePage;
+use crate::webmail::ui::WebmailPage;
 use crate::workgroups::ui::{WorkgroupPage, WorkgroupsPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -64,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("chat") view=ChatPage />
                     <Route path=path!("employees") view=EmployeesPage />
                     <Route path=path!("people/:id") view=PersonPage />
+                    <Route path=path!("people/:id/edit") view=ProfileEditorPage />
                     <Route path=path!("structure") view=StructurePage />
                     <Route path=path!("workgroups") view=WorkgroupsPage />
                     <Route path=path!("workgroups/:id") view=WorkgroupPage />

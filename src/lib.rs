@@ -12,9 +12,11 @@ pub mod mail;
 pub mod network;
 pub mod people;
 pub mod portals;
+pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod structure;
+pub mod webmail;
 pub mod workgroups;
 
 #[cfg(feature = "hydrate")]

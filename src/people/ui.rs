@@ -243,6 +243,10 @@ fn PersonDetails(
         }
     });
     let groups_empty = person.workgroups.is_empty();
+    let can_edit = person.is_me || person.viewer_is_admin;
+    let edit_href = format!("/p/{slug}/people/{}/edit", person.account_id);
+    let sees_mailbox = can_edit;
+    let mailbox_email = person.mailbox_email.clone().unwrap_or_else(|| "No mailbox connected".into());
     view! {
         <Title text=person.name.clone() />
         <div class="profile-head">
@@ -252,6 +256,7 @@ fn PersonDetails(
                 <p class="muted">{person.position.clone()}</p>
                 {person.is_admin.then(|| view! { <span class="tag">"Administrator"</span> })}
             </div>
+            {can_edit.then(|| view! { <a class="button" href=edit_href>"Edit profile"</a> })}
         </div>
         {status_line.map(|line| view! { <p class="form-error" role="status">{line}</p> })}
         <dl class="facts">
@@ -259,6 +264,10 @@ fn PersonDetails(
             <dd>{person.department.name.clone()}</dd>
             <dt>"Contact email"</dt>
             <dd>{person.contact_email.clone().unwrap_or_else(|| "—".into())}</dd>
+            {sees_mailbox.then(|| view! {
+                <dt>"E-mail for mailbox"</dt>
+                <dd>{mailbox_email}</dd>
+            })}
             <dt>"Phone"</dt>
             <dd>{if person.phone.is_empty() { "—".to_string() } else { person.phone.clone() }}</dd>
         </dl>

@@ -141,16 +141,6 @@ pub fn PortalLayout() -> impl IntoView {
     }
 }
 
-/// The Webmail page. Connecting a mailbox comes with the profile feature; until then the
-/// page says plainly that none is connected.
-#[component]
-pub fn WebmailPage() -> impl IntoView {
-    view! {
-        <Title text="Webmail" />
-        <h1>"Webmail"</h1>
-        <p>"No mailbox connected."</p>
-    }
-}
 
 /// Portal settings, for administrators: the portal's facts and the audit log.
 #[component]

@@ -2,6 +2,9 @@
 //! laptop: the project-local database the run script starts, and the dev Outbox.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::webmail::secret::MailboxKey;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,6 +19,10 @@ pub struct Config {
     pub mail_from: String,
     /// Cookies get `Secure` when the site is served over HTTPS.
     pub secure_cookies: bool,
+    /// Seals Webmail passwords. None: connecting a mailbox says Webmail is not set up.
+    pub mailbox_key: Option<MailboxKey>,
+    /// Extra certificates (PEM) trusted for IMAP servers besides the public roots.
+    pub imap_ca_file: Option<PathBuf>,
 }
 
 pub const DEFAULT_MAIL_FROM: &str = "Bitrix24 Intranet <no-reply@intranet.localhost>";
@@ -30,6 +37,8 @@ impl Config {
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.into(),
             secure_cookies: false,
+            mailbox_key: Some(MailboxKey::random()),
+            imap_ca_file: None,
         }
     }
 
@@ -53,6 +62,8 @@ impl Config {
             extra_origins,
             smtp_url: non_empty_var("SMTP_URL"),
             mail_from: non_empty_var("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
+            mailbox_key: mailbox_key_from_env()?,
+            imap_ca_file: non_empty_var("IMAP_CA_FILE").map(PathBuf::from),
         })
     }
 
@@ -65,6 +76,20 @@ impl Config {
     pub fn link(&self, path_and_query: &str) -> String {
         format!("{}{}", self.site_origin, path_and_query)
     }
+}
+
+/// `MAILBOX_KEY_FILE` (a file holding base64 of 32 random bytes; scripts/run makes one)
+/// or `MAILBOX_KEY` (the same text). A key that is set but broken stops the start-up.
+fn mailbox_key_from_env() -> Result<Option<MailboxKey>, String> {
+    let text = match (non_empty_var("MAILBOX_KEY_FILE"), non_empty_var("MAILBOX_KEY")) {
+        (Some(path), _) => std::fs::read_to_string(&path).map_err(|e| format!("cannot read MAILBOX_KEY_FILE {path}: {e}"))?,
+        (None, Some(text)) => text,
+        (None, None) => {
+            tracing::warn!("neither MAILBOX_KEY_FILE nor MAILBOX_KEY is set: Webmail cannot connect mailboxes");
+            return Ok(None);
+        }
+    };
+    MailboxKey::from_base64(&text).map(Some).map_err(|e| format!("MAILBOX_KEY_FILE / MAILBOX_KEY: {e}"))
 }
 
 fn non_empty_var(name: &str) -> Option<String> {

@@ -77,8 +77,10 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
         .site_addr(addr)
         .env(leptos::config::Env::PROD)
         .build();
+    let imap_tls = crate::webmail::imap_client::tls_config(config.imap_ca_file.as_deref())?;
     let live = LiveHub::start(pool.clone());
-    let state = AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores), live: live.clone() };
+    let state =
+        AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores), live: live.clone(), imap_tls };
     let router = router(state.clone());
     let server = tokio::spawn(async move {
         // Pages stream in several chunks; without TCP_NODELAY, Nagle's algorithm and the

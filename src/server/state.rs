@@ -19,6 +19,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// This instance's fan-out of Postgres NOTIFY events to open pages.
     pub live: LiveHub,
+    /// TLS settings for connections to mail servers (Webmail).
+    pub imap_tls: Arc<tokio_rustls::rustls::ClientConfig>,
 }
 
 /// The state inside a server function or a server-rendered component.

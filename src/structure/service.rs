@@ -95,7 +95,7 @@ pub async fn members(pool: &PgPool, caller: &PortalCaller, department_id: i64) -
     })
 }
 
-async fn department_in_portal(db: impl sqlx::PgExecutor<'_>, portal_id: i64, id: i64) -> Result<Option<i64>, AppError> {
+pub(crate) async fn department_in_portal(db: impl sqlx::PgExecutor<'_>, portal_id: i64, id: i64) -> Result<Option<i64>, AppError> {
     // Returns the parent (None for the top department); NotFound outside the portal.
     let parent = sqlx::query_scalar!("SELECT parent_id FROM departments WHERE portal_id = $1 AND id = $2", portal_id, id)
         .fetch_optional(db)
@@ -106,7 +106,7 @@ async fn department_in_portal(db: impl sqlx::PgExecutor<'_>, portal_id: i64, id:
 
 /// A department id from a form that names no department of this portal is bad input
 /// for that field; other errors stay what they are.
-fn not_found_as_invalid(error: AppError, field: &str) -> AppError {
+pub(crate) fn not_found_as_invalid(error: AppError, field: &str) -> AppError {
     match error {
         AppError::NotFound => AppError::invalid(field, "Choose a department."),
         other => other,

@@ -1,0 +1,266 @@
+//! Connecting, reading and disconnecting the caller's own mailbox. The IMAP check runs
+//! before any transaction opens (a slow mail server must not hold database locks), and
+//! the row is written only after it succeeded: a failed check leaves nothing behind.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgPool;
+
+use super::imap_client::{self, ImapLogin, ImapProblem};
+use super::secret::{MailboxKey, owner_tag};
+use super::{Mailbox, Security, parse_host, parse_port};
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::live::{Topic, server::notify};
+use crate::portals::service::PortalCaller;
+use crate::server::AppState;
+
+/// Failed checks allowed per account in [`FAILURE_WINDOW_MINUTES`]: enough for typos,
+/// too few to guess a password through this server.
+pub const MAX_FAILED_CHECKS: i64 = 10;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+/// The "Connect mailbox" form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectForm {
+    pub address: String,
+    pub imap_host: String,
+    pub imap_port: String,
+    pub security: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// Checks each field; the first problem is reported beside its field.
+pub fn validate(form: &ConnectForm) -> Result<(Email, ImapLogin), AppError> {
+    let address = Email::parse(&form.address).map_err(|m| AppError::invalid("address", m))?;
+    let host = parse_host(&form.imap_host).map_err(|m| AppError::invalid("imap_host", m))?;
+    let port = parse_port(&form.imap_port).map_err(|m| AppError::invalid("imap_port", m))?;
+    let security = Security::parse(&form.security).ok_or_else(|| AppError::invalid("security", "Choose SSL/TLS or STARTTLS."))?;
+    let username = form.username.trim();
+    if username.is_empty() {
+        return Err(AppError::invalid("username", "Enter the user name of the mailbox (often the address itself)."));
+    }
+    if username.chars().count() > 254 || username.chars().any(char::is_control) {
+        return Err(AppError::invalid("username", "This user name is not valid."));
+    }
+    if form.password.is_empty() {
+        return Err(AppError::invalid("password", "Enter the mailbox password."));
+    }
+    if form.password.chars().count() > 1024 || form.password.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
+        return Err(AppError::invalid("password", "This password is not valid."));
+    }
+    Ok((
+        address,
+        ImapLogin { host, port, security, username: username.to_string(), password: form.password.clone() },
+    ))
+}
+
+/// The message beside the field the problem concerns.
+pub fn problem_to_error(problem: &ImapProblem, login: &ImapLogin) -> AppError {
+    let place = format!("{}:{}", login.host, login.port);
+    match problem {
+        ImapProblem::Unreachable(why) => AppError::invalid("imap_host", format!("Could not connect to {place}: {why}.")),
+        ImapProblem::TimedOut => AppError::invalid(
+            "imap_host",
+            format!("{place} did not answer within {} seconds.", imap_client::DEADLINE.as_secs()),
+        ),
+        ImapProblem::Secure(why) => AppError::invalid("security", format!("Secure connection to {place} failed: {why}.")),
+        ImapProblem::LoginRefused => AppError::invalid("password", "The mail server refused this user name or password."),
+        ImapProblem::Protocol(why) => AppError::invalid("imap_host", format!("The mail server at {place} answered unexpectedly: {why}.")),
+    }
+}
+
+fn key_of(state: &AppState) -> Result<&MailboxKey, AppError> {
+    state.config.mailbox_key.as_ref().ok_or_else(|| {
+        AppError::Conflict("Webmail is not set up on this server yet: its administrator must configure MAILBOX_KEY_FILE.".into())
+    })
+}
+
+pub async fn mailbox(pool: &PgPool, caller: &PortalCaller) -> Result<Option<Mailbox>, AppError> {
+    let row = sqlx::query!(
+        "SELECT address, imap_host, imap_port, security, username, connected_at FROM mailboxes
+         WHERE portal_id = $1 AND account_id = $2",
+        caller.portal_id,
+        caller.account_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| Mailbox {
+        address: r.address,
+        imap_host: r.imap_host,
+        imap_port: u16::try_from(r.imap_port).unwrap_or_default(),
+        security: Security::parse(&r.security).unwrap_or(Security::Tls),
+        username: r.username,
+        connected_at: r.connected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }))
+}
+
+/// Proves the settings with an IMAP log-in, then saves them (replacing a mailbox
+/// connected before). Answers the saved mailbox and the INBOX message count.
+pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm, now: DateTime<Utc>) -> Result<(Mailbox, u32), AppError> {
+    let (address, login) = validate(form)?;
+    let key = key_of(state)?;
+    let pool = &state.pool;
+    let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    let recent_failures = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM mailbox_check_failures WHERE account_id = $1 AND at > $2"#,
+        caller.account_id,
+        since
+    )
+    .fetch_one(pool)
+    .await?;
+    if recent_failures >= MAX_FAILED_CHECKS {
+        return Err(AppError::TooManyAttempts);
+    }
+
+    let messages = match imap_client::check_mailbox(&login, state.imap_tls.clone()).await {
+        Ok(messages) => messages,
+        Err(problem) => {
+            sqlx::query!("INSERT INTO mailbox_check_failures (account_id, at) VALUES ($1, $2)", caller.account_id, now)
+                .execute(pool)
+                .await?;
+            tracing::info!(account = caller.account_id, ?problem, "mailbox check failed");
+            return Err(problem_to_error(&problem, &login));
+        }
+    };
+
+    let sealed = key.seal(&login.password, &owner_tag(caller.portal_id, caller.account_id)).map_err(|e| {
+        tracing::error!("sealing a mailbox password: {e}");
+        AppError::Internal
+    })?;
+    let mut tx = pool.begin().await?;
+    // The caller may have been dismissed while the check ran; the foreign key to an
+    // existing membership holds, so re-check the status under this transaction.
+    let still_active = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE portal_id = $1 AND account_id = $2 AND status = 'active') AS "active!""#,
+        caller.portal_id,
+        caller.account_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !still_active {
+        return Err(AppError::NotFound);
+    }
+    sqlx::query!(
+        "INSERT INTO mailboxes (portal_id, account_id, address, imap_host, imap_port, security, username, sealed_password, key_id, connected_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (portal_id, account_id) DO UPDATE SET
+           address = EXCLUDED.address, imap_host = EXCLUDED.imap_host, imap_port = EXCLUDED.imap_port,
+           security = EXCLUDED.security, username = EXCLUDED.username, sealed_password = EXCLUDED.sealed_password,
+           key_id = EXCLUDED.key_id, connected_at = EXCLUDED.connected_at",
+        caller.portal_id,
+        caller.account_id,
+        address.as_str(),
+        login.host,
+        i32::from(login.port),
+        login.security.key(),
+        login.username,
+        sealed,
+        key.id(),
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("DELETE FROM mailbox_check_failures WHERE account_id = $1", caller.account_id).execute(&mut *tx).await?;
+    // Profiles show the mailbox address.
+    notify(&mut *tx, caller.portal_id, Topic::People).await?;
+    tx.commit().await?;
+    let saved = mailbox(pool, caller).await?.ok_or(AppError::Internal)?;
+    Ok((saved, messages))
+}
+
+/// Removes the caller's mailbox (and with it the sealed password).
+pub async fn disconnect(pool: &PgPool, caller: &PortalCaller) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("DELETE FROM mailboxes WHERE portal_id = $1 AND account_id = $2", caller.portal_id, caller.account_id)
+        .execute(&mut *tx)
+        .await?;
+    notify(&mut *tx, caller.portal_id, Topic::People).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Logs in with the saved settings and counts the INBOX: what the Webmail page shows.
+pub async fn inbox_count(state: &AppState, caller: &PortalCaller) -> Result<u32, AppError> {
+    let key = key_of(state)?;
+    let row = sqlx::query!(
+        "SELECT imap_host, imap_port, security, username, sealed_password, key_id FROM mailboxes
+         WHERE portal_id = $1 AND account_id = $2",
+        caller.portal_id,
+        caller.account_id
+    )
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if row.key_id != key.id() {
+        return Err(AppError::Conflict(
+            "This mailbox was saved under another server key. Disconnect it and connect it again.".into(),
+        ));
+    }
+    let password = key.open(&row.sealed_password, &owner_tag(caller.portal_id, caller.account_id)).map_err(|e| {
+        tracing::error!(account = caller.account_id, "opening a mailbox password: {e}");
+        AppError::Internal
+    })?;
+    let login = ImapLogin {
+        host: row.imap_host,
+        port: u16::try_from(row.imap_port).unwrap_or_default(),
+        security: Security::parse(&row.security).unwrap_or(Security::Tls),
+        username: row.username,
+        password,
+    };
+    imap_client::check_mailbox(&login, state.imap_tls.clone()).await.map_err(|problem| {
+        let error = problem_to_error(&problem, &login);
+        AppError::Conflict(error.to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> ConnectForm {
+        ConnectForm {
+            address: "Ann@Example.com".into(),
+            imap_host: "imap.example.com".into(),
+            imap_port: "993".into(),
+            security: "tls".into(),
+            username: "ann".into(),
+            password: "secret pass".into(),
+        }
+    }
+
+    #[test]
+    fn a_good_form_validates_to_a_login() {
+        let (address, login) = validate(&form()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(address.as_str(), "ann@example.com");
+        assert_eq!((login.host.as_str(), login.port, login.security), ("imap.example.com", 993, Security::Tls));
+        assert_eq!(login.password, "secret pass", "passwords are kept exactly as typed");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        type Spoil = fn(&mut ConnectForm);
+        let cases: [(Spoil, &str); 6] = [
+            (|f| f.address = "not an address".into(), "address"),
+            (|f| f.imap_host = "bad host".into(), "imap_host"),
+            (|f| f.imap_port = "99999".into(), "imap_port"),
+            (|f| f.security = "plain".into(), "security"),
+            (|f| f.username = " ".into(), "username"),
+            (|f| f.password = String::new(), "password"),
+        ];
+        for (spoil, field) in cases {
+            let mut bad = form();
+            spoil(&mut bad);
+            let error = validate(&bad).err();
+            assert!(error.as_ref().and_then(|e| e.for_field(field)).is_some(), "{field}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn problems_land_beside_the_right_field() {
+        let (_, login) = validate(&form()).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(problem_to_error(&ImapProblem::LoginRefused, &login).for_field("password").is_some());
+        assert!(problem_to_error(&ImapProblem::TimedOut, &login).for_field("imap_host").is_some());
+        assert!(problem_to_error(&ImapProblem::Secure("x".into()), &login).for_field("security").is_some());
+    }
+}
