@@ -38,6 +38,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
       SMTP_URL: '',
+      MAILBOX_KEY_FILE: process.env.MAILBOX_KEY_FILE ?? '',
+      IMAP_CA_FILE: process.env.IMAP_CA_FILE ?? '',
       RUST_LOG: 'info,sqlx=warn',
     },
   },

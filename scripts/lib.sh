@@ -119,3 +119,105 @@ fresh_schema_db() {
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# start_test_imap: a real IMAP server (Debian's dovecot) on loopback for the Webmail
+# tests, with its own config, a test CA and a passwd-file user who has one message.
+# Exports IMAP_TEST_HOST, IMAP_TEST_STARTTLS_PORT (143-style), IMAP_TEST_TLS_PORT
+# (993-style), IMAP_TEST_USER, IMAP_TEST_PASSWORD and IMAP_TEST_CA (the CA to trust).
+start_test_imap() {
+  ensure_debian_packages dovecot-imapd openssl
+  local dir; dir="$(data_root)/imap"
+  IMAP_DIR="$dir"
+  stop_test_imap
+  mkdir -p "$dir/run" "$dir/state"
+  chmod 755 "$dir"
+  if [ ! -f "$dir/server.crt" ]; then
+    step "Making a test CA and a certificate for the test IMAP server"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Intranet test CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' > "$dir/server.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
+      -extfile "$dir/server.ext" -out "$dir/server.crt" 2>/dev/null
+  fi
+  export IMAP_TEST_HOST=localhost IMAP_TEST_USER=mailtest IMAP_TEST_PASSWORD=imap-test-pass-7 IMAP_TEST_CA="$dir/ca.crt"
+  IMAP_TEST_STARTTLS_PORT="$(free_port)"; IMAP_TEST_TLS_PORT="$(free_port)"
+  export IMAP_TEST_STARTTLS_PORT IMAP_TEST_TLS_PORT
+  printf '%s:{PLAIN}%s::::::\n' "$IMAP_TEST_USER" "$IMAP_TEST_PASSWORD" > "$dir/users"
+  # One message in the INBOX, so a check has something to count.
+  local maildir="$dir/home/$IMAP_TEST_USER/Maildir"
+  mkdir -p "$maildir/new" "$maildir/cur" "$maildir/tmp"
+  printf 'From: Bob <bob@example.test>\r\nTo: mailtest@example.test\r\nSubject: Welcome\r\n\r\nHello.\r\n' > "$maildir/new/1.test"
+  local mail_user=dovecot
+  if [ "$(id -u)" -eq 0 ]; then chown -R "$mail_user:$mail_user" "$dir/home"; else mail_user="$(id -un)"; fi
+  local dh=""
+  [ -f /usr/share/dovecot/dh.pem ] && dh="ssl_dh = </usr/share/dovecot/dh.pem"
+  local users=""
+  [ "$(id -u)" -eq 0 ] || users=$'default_internal_user = '"$mail_user"$'\ndefault_login_user = '"$mail_user"
+  [ "$(id -u)" -eq 0 ] && users=$'default_internal_user = dovecot\ndefault_login_user = dovenull'
+  cat > "$dir/dovecot.conf" <<CONF
+protocols = imap
+listen = 127.0.0.1
+base_dir = $dir/run
+state_dir = $dir/state
+log_path = $dir/dovecot.log
+ssl = yes
+ssl_cert = <$dir/server.crt
+ssl_key = <$dir/server.key
+$dh
+# No log-in before TLS: a STARTTLS test really upgrades the connection.
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+auth_failure_delay = 0
+first_valid_uid = $(id -u "$mail_user")
+mail_location = maildir:~/Maildir
+$users
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/users
+}
+userdb {
+  driver = static
+  args = uid=$mail_user gid=$(id -gn "$mail_user") home=$dir/home/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_TEST_STARTTLS_PORT
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $IMAP_TEST_TLS_PORT
+    ssl = yes
+  }
+}
+CONF
+  step "Starting the test IMAP server (dovecot) on 127.0.0.1:$IMAP_TEST_STARTTLS_PORT (STARTTLS) and :$IMAP_TEST_TLS_PORT (TLS)"
+  # Detached from our output: a daemon holding the pipe would keep callers waiting for EOF.
+  /usr/sbin/dovecot -c "$dir/dovecot.conf" </dev/null >/dev/null 2>&1
+  for _ in $(seq 50); do
+    python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1', $IMAP_TEST_TLS_PORT), 0.2)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "The test IMAP server did not start; its log:" >&2
+  cat "$dir/dovecot.log" >&2 || true
+  return 1
+}
+
+stop_test_imap() {
+  local dir="${IMAP_DIR:-}"
+  [ -n "$dir" ] && [ -f "$dir/dovecot.conf" ] && /usr/sbin/dovecot -c "$dir/dovecot.conf" stop >/dev/null 2>&1 || true
+}
+
+# The key that seals Webmail passwords: made once into the ignored data folder (keep it
+# with the database's backups: without it, saved mailboxes must be connected again).
+ensure_mailbox_key() {
+  if [ -n "${MAILBOX_KEY_FILE:-}" ] || [ -n "${MAILBOX_KEY:-}" ]; then return; fi
+  local file; file="$(data_root)/mailbox.key"
+  if [ ! -s "$file" ]; then
+    step "Making the development Webmail key in $file"
+    (umask 077 && head -c 32 /dev/urandom | base64 > "$file")
+  fi
+  export MAILBOX_KEY_FILE="$file"
+}

@@ -141,7 +141,6 @@ pub fn PortalLayout() -> impl IntoView {
     }
 }
 
-
 /// Portal settings, for administrators: the portal's facts and the audit log.
 #[component]
 pub fn SettingsPage() -> impl IntoView {

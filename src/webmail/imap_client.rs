@@ -22,6 +22,9 @@ use super::Security;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Time for the whole check, connection included.
 pub const DEADLINE: Duration = Duration::from_secs(10);
+/// Time for a plain connection's greeting. A TLS port stays silent here (it waits for
+/// our TLS hello), so a missing greeting usually means the security choice is wrong.
+pub const GREETING_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct ImapLogin {
@@ -40,6 +43,8 @@ pub enum ImapProblem {
     TimedOut,
     /// TLS failed: wrong security choice, or a certificate we do not trust.
     Secure(String),
+    /// A plain connection got no IMAP greeting (often: a TLS port used with STARTTLS).
+    NoGreeting,
     /// The server answered NO to the log-in.
     LoginRefused,
     /// The server said something we did not expect (not an IMAP server, no INBOX...).
@@ -80,8 +85,8 @@ pub async fn check_mailbox(login: &ImapLogin, tls: Arc<ClientConfig>) -> Result<
 }
 
 async fn converse(login: &ImapLogin, tls: Arc<ClientConfig>) -> Result<u32, ImapProblem> {
-    let server_name = ServerName::try_from(login.host.clone())
-        .map_err(|_| ImapProblem::Unreachable("this is not a valid server name".into()))?;
+    let server_name =
+        ServerName::try_from(login.host.clone()).map_err(|_| ImapProblem::Unreachable("this is not a valid server name".into()))?;
     let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((login.host.as_str(), login.port))).await {
         Err(_) => return Err(ImapProblem::TimedOut),
         Ok(Err(e)) => return Err(ImapProblem::Unreachable(connect_error_text(&e))),
@@ -98,13 +103,12 @@ async fn converse(login: &ImapLogin, tls: Arc<ClientConfig>) -> Result<u32, Imap
         }
         Security::StartTls => {
             let mut client = Client::new(tcp);
-            read_greeting(&mut client).await?;
+            tokio::time::timeout(GREETING_TIMEOUT, read_greeting(&mut client)).await.map_err(|_| ImapProblem::NoGreeting)??;
             client
                 .run_command_and_check_ok("STARTTLS", None)
                 .await
                 .map_err(|_| ImapProblem::Secure("the server does not offer STARTTLS on this port".into()))?;
-            let stream =
-                connector.connect(server_name, client.into_inner()).await.map_err(|e| ImapProblem::Secure(tls_error_text(&e)))?;
+            let stream = connector.connect(server_name, client.into_inner()).await.map_err(|e| ImapProblem::Secure(tls_error_text(&e)))?;
             // No greeting after STARTTLS: the conversation goes on.
             log_in_and_count(Client::new(stream), login).await
         }

@@ -49,10 +49,7 @@ pub fn validate(form: &ConnectForm) -> Result<(Email, ImapLogin), AppError> {
     if form.password.chars().count() > 1024 || form.password.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
         return Err(AppError::invalid("password", "This password is not valid."));
     }
-    Ok((
-        address,
-        ImapLogin { host, port, security, username: username.to_string(), password: form.password.clone() },
-    ))
+    Ok((address, ImapLogin { host, port, security, username: username.to_string(), password: form.password.clone() }))
 }
 
 /// The message beside the field the problem concerns.
@@ -60,9 +57,12 @@ pub fn problem_to_error(problem: &ImapProblem, login: &ImapLogin) -> AppError {
     let place = format!("{}:{}", login.host, login.port);
     match problem {
         ImapProblem::Unreachable(why) => AppError::invalid("imap_host", format!("Could not connect to {place}: {why}.")),
-        ImapProblem::TimedOut => AppError::invalid(
-            "imap_host",
-            format!("{place} did not answer within {} seconds.", imap_client::DEADLINE.as_secs()),
+        ImapProblem::TimedOut => {
+            AppError::invalid("imap_host", format!("{place} did not answer within {} seconds.", imap_client::DEADLINE.as_secs()))
+        }
+        ImapProblem::NoGreeting => AppError::invalid(
+            "security",
+            format!("{place} sent no IMAP greeting. If this is an SSL/TLS port (like 993), choose SSL/TLS; otherwise check the port."),
         ),
         ImapProblem::Secure(why) => AppError::invalid("security", format!("Secure connection to {place} failed: {why}.")),
         ImapProblem::LoginRefused => AppError::invalid("password", "The mail server refused this user name or password."),
@@ -193,9 +193,7 @@ pub async fn inbox_count(state: &AppState, caller: &PortalCaller) -> Result<u32,
     .await?
     .ok_or(AppError::NotFound)?;
     if row.key_id != key.id() {
-        return Err(AppError::Conflict(
-            "This mailbox was saved under another server key. Disconnect it and connect it again.".into(),
-        ));
+        return Err(AppError::Conflict("This mailbox was saved under another server key. Disconnect it and connect it again.".into()));
     }
     let password = key.open(&row.sealed_password, &owner_tag(caller.portal_id, caller.account_id)).map_err(|e| {
         tracing::error!(account = caller.account_id, "opening a mailbox password: {e}");

@@ -67,10 +67,17 @@ impl TestApp {
 
 /// Starts the whole app on a free loopback port against the test's database.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
+    spawn_app_with(pool, |_| {}).await
+}
+
+/// Like [`spawn_app`], with a change to the configuration first.
+pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
     let base = format!("http://127.0.0.1:{port}");
-    let started = startup::start(listener, config(&base), pool, false).unwrap_or_else(|e| panic!("start: {e}"));
+    let mut config = config(&base);
+    adjust(&mut config);
+    let started = startup::start(listener, config, pool, false).unwrap_or_else(|e| panic!("start: {e}"));
     // The server task runs until the test ends.
     drop(started.server);
     TestApp { base }
@@ -128,4 +135,43 @@ impl TestApp {
         assert!(response.status().is_redirection() || response.status().is_success(), "log-in of {login}: {}", response.status());
         client
     }
+}
+
+/// The real IMAP server (dovecot) scripts/test starts on loopback.
+pub struct TestImap {
+    pub host: String,
+    pub starttls_port: String,
+    pub tls_port: String,
+    pub user: String,
+    pub password: String,
+    pub ca: std::path::PathBuf,
+}
+
+pub fn test_imap() -> TestImap {
+    let var = |name: &str| {
+        std::env::var(name)
+            .unwrap_or_else(|_| panic!("{name} is not set: run the tests with scripts/test, which starts the test IMAP server"))
+    };
+    TestImap {
+        host: var("IMAP_TEST_HOST"),
+        starttls_port: var("IMAP_TEST_STARTTLS_PORT"),
+        tls_port: var("IMAP_TEST_TLS_PORT"),
+        user: var("IMAP_TEST_USER"),
+        password: var("IMAP_TEST_PASSWORD"),
+        ca: var("IMAP_TEST_CA").into(),
+    }
+}
+
+/// An app that trusts the test IMAP server's CA.
+pub async fn spawn_app_trusting_test_imap(pool: PgPool) -> TestApp {
+    let ca = test_imap().ca;
+    spawn_app_with(pool, move |config| config.imap_ca_file = Some(ca)).await
+}
+
+/// Decodes a server function's successful answer.
+pub async fn json_of<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> T {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{status}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("unexpected answer ({e}): {body}"))
 }

@@ -30,6 +30,15 @@ const CALLS: &[(&str, &[(&str, &str)])] = &[
     ("publish_post", &[("text", "hello")]),
     ("chat", &[]),
     ("send_message", &[("text", "hello")]),
+    ("profile_editor", &[("account_id", "{p}")]),
+    ("profile_save", &[("account_id", "{p}"), ("position", "Hacked"), ("phone", ""), ("contact_email", "")]),
+    ("mailbox", &[]),
+    (
+        "mailbox_connect",
+        &[("address", "x"), ("imap_host", "127.0.0.1"), ("imap_port", "1"), ("security", "tls"), ("username", "u"), ("password", "p")],
+    ),
+    ("mailbox_disconnect", &[]),
+    ("mailbox_inbox", &[]),
 ];
 
 const ADMIN_ONLY: &[&str] = &[
@@ -68,7 +77,8 @@ async fn fingerprint(pool: &PgPool) -> String {
     sqlx::query_scalar(
         "SELECT concat_ws('|',
             (SELECT string_agg(name || ':' || coalesce(parent_id, 0) || ':' || coalesce(head_account_id, 0), ',' ORDER BY id) FROM departments WHERE portal_id = 1),
-            (SELECT string_agg(account_id || ':' || status || ':' || role || ':' || department_id, ',' ORDER BY account_id) FROM memberships WHERE portal_id = 1),
+            (SELECT string_agg(account_id || ':' || status || ':' || role || ':' || department_id || ':' || position || ':' || coalesce(contact_email, ''), ',' ORDER BY account_id) FROM memberships WHERE portal_id = 1),
+            (SELECT count(*) FROM mailboxes),
             (SELECT count(*) FROM workgroups WHERE portal_id = 1), (SELECT count(*) FROM workgroup_members WHERE portal_id = 1),
             (SELECT count(*) FROM stream_posts WHERE portal_id = 1), (SELECT count(*) FROM chat_messages WHERE portal_id = 1))",
     )

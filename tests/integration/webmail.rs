@@ -1,0 +1,196 @@
+//! Webmail against the real IMAP server scripts/test starts (dovecot on loopback): a
+//! mailbox is saved only after a real log-in, failures leave nothing behind, and the
+//! password never comes back out of any server function.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use intranet::profile::ProfileEditor;
+use sqlx::PgPool;
+
+use crate::app::*;
+
+async fn acme(pool: &PgPool) -> (i64, i64) {
+    let passwords = passwords();
+    let ann = portal_with_admin(pool, &passwords, "acme", "ann@acme.test", Utc::now()).await;
+    let bo = add_member(pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    (ann, bo)
+}
+
+fn connect_form<'a>(imap: &'a TestImap, port: &'a str, security: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("slug", "acme"),
+        ("address", "bo.mail@example.test"),
+        ("imap_host", &imap.host),
+        ("imap_port", port),
+        ("security", security),
+        ("username", &imap.user),
+        ("password", password),
+    ]
+}
+
+async fn mailbox_rows(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM mailboxes").fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test]
+async fn a_mailbox_connects_over_tls_and_starttls_and_disconnects(pool: PgPool) {
+    let (_, bo) = acme(&pool).await;
+    let imap = test_imap();
+    let app = spawn_app_trusting_test_imap(pool.clone()).await;
+    let owner = app.logged_in("bo@acme.test").await;
+    for (port, security) in [(&imap.tls_port, "tls"), (&imap.starttls_port, "starttls")] {
+        let response = app.post(&owner, "mailbox_connect", &connect_form(&imap, port, security, &imap.password)).await;
+        assert_eq!(response.status(), 200, "{security}: {}", response.text().await.unwrap());
+        let messages: u32 = json_of(response).await;
+        assert_eq!(messages, 1, "{security}: the INBOX holds the test message");
+        assert_eq!(mailbox_rows(&pool).await, 1, "connecting again replaces the mailbox");
+    }
+    // The saved (sealed) password works: the INBOX check logs in with it.
+    let messages: u32 = json_of(app.post(&owner, "mailbox_inbox", &[("slug", "acme")]).await).await;
+    assert_eq!(messages, 1);
+    let editor: ProfileEditor =
+        json_of(app.post(&owner, "profile_editor", &[("slug", "acme"), ("account_id", &bo.to_string())]).await).await;
+    assert_eq!(editor.mailbox_email.as_deref(), Some("bo.mail@example.test"));
+    assert_eq!(editor.login, "bo@acme.test", "the mailbox address is not the login");
+
+    assert_eq!(app.post(&owner, "mailbox_disconnect", &[("slug", "acme")]).await.status(), 200);
+    assert_eq!(mailbox_rows(&pool).await, 0);
+    let editor: ProfileEditor =
+        json_of(app.post(&owner, "profile_editor", &[("slug", "acme"), ("account_id", &bo.to_string())]).await).await;
+    assert_eq!(editor.mailbox_email, None);
+}
+
+#[sqlx::test]
+async fn failed_checks_say_why_beside_the_field_and_save_nothing(pool: PgPool) {
+    acme(&pool).await;
+    let imap = test_imap();
+    let app = spawn_app_trusting_test_imap(pool.clone()).await;
+    let owner = app.logged_in("bo@acme.test").await;
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port().to_string()
+    };
+    let cases = [
+        (connect_form(&imap, &imap.tls_port, "tls", "wrong-password"), "password", "refused this user name or password"),
+        (connect_form(&imap, &imap.starttls_port, "starttls", "wrong-password"), "password", "refused this user name or password"),
+        (connect_form(&imap, &closed_port, "tls", &imap.password), "imap_host", "refused the connection"),
+        // TLS spoken to the plain port, and STARTTLS to the TLS port: the security choice is wrong.
+        (connect_form(&imap, &imap.starttls_port, "tls", &imap.password), "security", "Secure connection"),
+        (connect_form(&imap, &imap.tls_port, "starttls", &imap.password), "security", "sent no IMAP greeting"),
+    ];
+    for (form, field, words) in cases {
+        let (status, error) = error_of(app.post(&owner, "mailbox_connect", &form).await).await;
+        assert_eq!(status, 422, "{form:?}");
+        let message = error.for_field(field).unwrap_or_else(|| panic!("{form:?}: wanted an error on {field}, got {error:?}"));
+        assert!(message.contains(words), "{form:?}: {message}");
+    }
+    assert_eq!(mailbox_rows(&pool).await, 0, "no failed check left a row");
+}
+
+#[sqlx::test]
+async fn a_server_we_do_not_trust_is_refused(pool: PgPool) {
+    acme(&pool).await;
+    let imap = test_imap();
+    // This app trusts only the public roots, not the test CA.
+    let app = spawn_app(pool.clone()).await;
+    let owner = app.logged_in("bo@acme.test").await;
+    for (port, security) in [(&imap.tls_port, "tls"), (&imap.starttls_port, "starttls")] {
+        let (status, error) =
+            error_of(app.post(&owner, "mailbox_connect", &connect_form(&imap, port, security, &imap.password)).await).await;
+        assert_eq!(status, 422);
+        let message = error.for_field("security").unwrap_or_default();
+        assert!(message.contains("not trusted"), "{security}: {error:?}");
+    }
+    assert_eq!(mailbox_rows(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn a_silent_server_gets_an_answer_within_ten_seconds(pool: PgPool) {
+    acme(&pool).await;
+    let imap = test_imap();
+    // Accepts connections and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = spawn_app_trusting_test_imap(pool.clone()).await;
+    let owner = app.logged_in("bo@acme.test").await;
+    let timed = |security: &'static str| {
+        let form = connect_form(&imap, &port, security, "x");
+        let (app, owner) = (&app, &owner);
+        async move {
+            let started = Instant::now();
+            let answer = error_of(app.post(owner, "mailbox_connect", &form).await).await;
+            (answer, started.elapsed())
+        }
+    };
+    let (((tls_status, tls_error), tls_waited), ((plain_status, plain_error), plain_waited)) =
+        tokio::join!(timed("tls"), timed("starttls"));
+    // TLS: the handshake never completes, and the deadline answers.
+    assert_eq!(tls_status, 422);
+    assert!(tls_error.for_field("imap_host").is_some_and(|m| m.contains("did not answer within 10 seconds")), "{tls_error:?}");
+    assert!(tls_waited < Duration::from_millis(10_500), "answered after {tls_waited:?}");
+    // STARTTLS: no greeting comes, which is what a TLS port does too: the hint says so.
+    assert_eq!(plain_status, 422);
+    assert!(plain_error.for_field("security").is_some_and(|m| m.contains("sent no IMAP greeting")), "{plain_error:?}");
+    assert!(plain_waited < Duration::from_millis(10_500), "answered after {plain_waited:?}");
+    assert_eq!(mailbox_rows(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn repeated_failures_are_throttled(pool: PgPool) {
+    acme(&pool).await;
+    let imap = test_imap();
+    let app = spawn_app_trusting_test_imap(pool.clone()).await;
+    let owner = app.logged_in("bo@acme.test").await;
+    let form = connect_form(&imap, &imap.tls_port, "tls", "guess");
+    for _ in 0..intranet::webmail::service::MAX_FAILED_CHECKS {
+        assert_eq!(app.post(&owner, "mailbox_connect", &form).await.status(), 422);
+    }
+    let right = connect_form(&imap, &imap.tls_port, "tls", &imap.password);
+    assert_eq!(app.post(&owner, "mailbox_connect", &right).await.status(), 429, "even the right password waits");
+    assert_eq!(mailbox_rows(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn the_mailbox_password_never_leaves_the_server(pool: PgPool) {
+    let (ann, bo) = acme(&pool).await;
+    let imap = test_imap();
+    let app = spawn_app_trusting_test_imap(pool.clone()).await;
+    let owner = app.logged_in("bo@acme.test").await;
+    let response = app.post(&owner, "mailbox_connect", &connect_form(&imap, &imap.tls_port, "tls", &imap.password)).await;
+    assert_eq!(response.status(), 200);
+
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT sealed_password FROM mailboxes").fetch_one(&pool).await.unwrap();
+    assert!(!sealed.windows(imap.password.len()).any(|w| w == imap.password.as_bytes()), "stored sealed, not in plain text");
+
+    let admin = app.logged_in("ann@acme.test").await;
+    let bo_id = bo.to_string();
+    let ann_id = ann.to_string();
+    let reads: [(&str, Vec<(&str, &str)>); 6] = [
+        ("mailbox", vec![("slug", "acme")]),
+        ("mailbox_inbox", vec![("slug", "acme")]),
+        ("person", vec![("slug", "acme"), ("account_id", &bo_id)]),
+        ("profile_editor", vec![("slug", "acme"), ("account_id", &bo_id)]),
+        ("employees", vec![("slug", "acme"), ("filter", "employees"), ("search", "")]),
+        ("person", vec![("slug", "acme"), ("account_id", &ann_id)]),
+    ];
+    for client in [&owner, &admin] {
+        for (endpoint, form) in &reads {
+            let body = app.post(client, endpoint, form).await.text().await.unwrap();
+            assert!(!body.contains(&imap.password), "{endpoint} returned the password: {body}");
+        }
+        let page = client.get(format!("{}/p/acme/mail", app.base)).send().await.unwrap().text().await.unwrap();
+        assert!(!page.contains(&imap.password));
+    }
+    // The admin sees Bo's mailbox address, and their own mailbox (none), never Bo's settings.
+    let editor: ProfileEditor = json_of(app.post(&admin, "profile_editor", &[("slug", "acme"), ("account_id", &bo_id)]).await).await;
+    assert_eq!(editor.mailbox_email.as_deref(), Some("bo.mail@example.test"));
+    let own: Option<intranet::webmail::Mailbox> = json_of(app.post(&admin, "mailbox", &[("slug", "acme")]).await).await;
+    assert_eq!(own, None);
+}
