@@ -104,7 +104,7 @@ fn EditorForm(editor: ProfileEditor, slug: String, save: ServerAction<SaveProfil
     view! {
         <h1>"Edit profile: " {name.clone()}</h1>
         {login_line}
-        <ActionForm action=save attr:class="profile-form">
+        <ActionForm action=save attr:class="profile-form" attr:novalidate=true>
             <FormError value />
             <input type="hidden" name="slug" value=slug />
             <input type="hidden" name="account_id" value=editor.account_id />

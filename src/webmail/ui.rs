@@ -53,7 +53,8 @@ fn ConnectMailboxForm(slug: String, connect: ServerAction<ConnectMailbox>) -> im
                 "The server logs in to your mailbox over IMAP to check these settings before saving them. "
                 "Your password is stored encrypted and is never shown again, not even to administrators."
             </p>
-            <ActionForm action=connect>
+            // The server checks every field and answers beside it; the browser need not.
+            <ActionForm action=connect attr:novalidate=true>
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
                 <Field label="Mailbox address" name="address" kind="email" autocomplete="email" error=field_error(value, "address") />
