@@ -108,6 +108,8 @@ pub struct PersonProfile {
     pub position: String,
     pub phone: String,
     pub contact_email: Option<String>,
+    /// The login (network account): for the person and admins only.
+    pub login: Option<String>,
     /// The connected Webmail mailbox's address: for the person and admins only.
     pub mailbox_email: Option<String>,
     pub department: NamedId,

@@ -139,7 +139,7 @@ pub async fn list_employees(
 /// A person's page. Colleagues see active people; administrators see everyone.
 pub async fn profile(pool: &PgPool, caller: &PortalCaller, account_id: i64) -> Result<PersonProfile, AppError> {
     let row = sqlx::query!(
-        "SELECT a.first_name, a.last_name, m.position, m.phone, m.contact_email, m.status, m.role,
+        "SELECT a.first_name, a.last_name, a.login, m.position, m.phone, m.contact_email, m.status, m.role,
                 d.id AS department_id, d.name AS department_name, mb.address AS \"mailbox_email?\"
          FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
          LEFT JOIN mailboxes mb ON mb.portal_id = m.portal_id AND mb.account_id = m.account_id
@@ -169,6 +169,7 @@ pub async fn profile(pool: &PgPool, caller: &PortalCaller, account_id: i64) -> R
         position: row.position,
         phone: row.phone,
         contact_email: row.contact_email,
+        login: if caller.is_admin || caller.account_id == account_id { Some(row.login) } else { None },
         mailbox_email: if caller.is_admin || caller.account_id == account_id { row.mailbox_email } else { None },
         department: NamedId { id: row.department_id, name: row.department_name },
         status: row.status,

@@ -262,6 +262,10 @@ fn PersonDetails(
         <dl class="facts">
             <dt>"Department"</dt>
             <dd>{person.department.name.clone()}</dd>
+            {person.login.clone().map(|login| view! {
+                <dt>"Login"</dt>
+                <dd>{login}</dd>
+            })}
             <dt>"Contact email"</dt>
             <dd>{person.contact_email.clone().unwrap_or_else(|| "—".into())}</dd>
             {sees_mailbox.then(|| view! {
