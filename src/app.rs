@@ -10,6 +10,7 @@ use leptos_router::{
 use crate::activity::ui::{ActivityStreamPage, ChatPage};
 use crate::auth::ui::{ForgotPasswordPage, LoginPage, PortalChooserPage, ResetPasswordPage};
 use crate::components::PlainPage;
+use crate::invitations::ui::InvitationLinkPage;
 use crate::mail::ui::OutboxPage;
 use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
 use crate::people::ui::{EmployeesPage, PersonPage};
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/network/profile") view=NetworkProfilePage />
                 <Route path=path!("/network/confirm-login") view=ConfirmLoginPage />
                 <Route path=path!("/dev/outbox") view=OutboxPage />
+                <Route path=path!("/invite") view=InvitationLinkPage />
                 <ParentRoute path=path!("/p/:slug") view=PortalLayout>
                     <Route path=path!("") view=ActivityStreamPage />
                     <Route path=path!("chat") view=ChatPage />

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub mod invitations;
 pub mod live;
 pub mod mail;
 pub mod network;

@@ -4,6 +4,7 @@ use leptos_meta::Title;
 use super::FeedItem;
 use super::api::{PublishPost, SendMessage, load_chat, load_stream};
 use crate::components::{FormError, PortalProblem, TextArea, field_error, reset_on_success};
+use crate::invitations::ui::InviteUsersIfAllowed;
 use crate::live::{Topic, use_live};
 use crate::people::initials;
 use crate::portals::ui::{use_current_portal, use_slug};
@@ -27,7 +28,10 @@ pub fn ActivityStreamPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match home.await {
                     Ok(home) => view! {
-                        <h1>"Activity Stream"</h1>
+                        <div class="page-head">
+                            <h1>"Activity Stream"</h1>
+                            <InviteUsersIfAllowed />
+                        </div>
                         <p>"Welcome to " {home.name.clone()} ", " {home.my_name.clone()} "."</p>
                         <p class="muted">
                             {if home.my_role == "admin" { "You are an administrator of this portal." } else { "You are an employee of this portal." }}

@@ -11,7 +11,12 @@ use {
 };
 
 #[server(endpoint = "login")]
-pub async fn log_in(login: String, password: String, remember: Option<String>) -> Result<(), AppError> {
+pub async fn log_in(
+    login: String,
+    password: String,
+    remember: Option<String>,
+    #[server(default)] next: Option<String>,
+) -> Result<(), AppError> {
     finish(
         async {
             let state = app_state()?;
@@ -23,7 +28,9 @@ pub async fn log_in(login: String, password: String, remember: Option<String>) -
                 session::end(&state.pool, &super::tokens::hash_secret(&old)).await?;
             }
             guard::set_cookie(&session::cookie(&outcome.token, remember, state.config.secure_cookies));
-            leptos_axum::redirect(&outcome.destination);
+            // `next` (an invitation link, say) wins when it is a path on this site.
+            let destination = next.filter(|n| super::is_local_path(n)).unwrap_or(outcome.destination);
+            leptos_axum::redirect(&destination);
             Ok(())
         }
         .await,

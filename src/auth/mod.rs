@@ -36,7 +36,26 @@ pub struct PortalLink {
     pub status: String,
 }
 
+/// A path on this site ("/invite?token=…"), never another site ("//evil.test",
+/// "https://…", "/\\evil.test"): where a log-in may send the person next.
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.chars().any(char::is_control)
+}
+
 /// Log-ins are emails or phone numbers; both compare lower-cased and trimmed.
 pub fn normalize_login(raw: &str) -> String {
     raw.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod local_path_tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_local() {
+        assert!(is_local_path("/invite?token=abc"));
+        for outside in ["//evil.test/x", "https://evil.test", "/\\evil.test", "", "invite", "/a\nb"] {
+            assert!(!is_local_path(outside), "{outside:?}");
+        }
+    }
 }

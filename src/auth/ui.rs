@@ -18,6 +18,7 @@ pub fn LoginPage() -> impl IntoView {
             </Show>
             <ActionForm action=action>
                 <FormError value=value />
+                <input type="hidden" name="next" value=move || query.read().get("next").unwrap_or_default() />
                 <Field label="Login" name="login" autocomplete="username" error=field_error(value, "login") />
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(value, "password") />
                 <div class="check">

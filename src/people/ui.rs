@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::api::{ActOnPerson, list_employees, load_person};
 use super::{AuditEntry, EmployeeFilter, EmployeePage, PersonProfile, initials};
 use crate::components::{FormError, PortalProblem, action_succeeded};
+use crate::invitations::ui::{InviteUsersIfAllowed, InvitedList};
 use crate::live::{Topic, use_live};
 use crate::portals::ui::use_slug;
 use crate::structure::api::MovePerson;
@@ -57,7 +58,10 @@ pub fn EmployeesPage() -> impl IntoView {
     );
     view! {
         <Title text="Employees" />
-        <h1>"Employees"</h1>
+        <div class="page-head">
+            <h1>"Employees"</h1>
+            <InviteUsersIfAllowed />
+        </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
@@ -113,6 +117,13 @@ fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug
             }
         })
         .collect_view();
+    if filter == EmployeeFilter::Invited {
+        return view! {
+            <nav class="tabs" aria-label="Filters">{tabs}</nav>
+            <InvitedList slug=slug.clone() />
+        }
+        .into_any();
+    }
     view! {
         <nav class="tabs" aria-label="Filters">{tabs}</nav>
         <Form method="GET" action="" attr:class="search" attr:role="search">
@@ -143,6 +154,7 @@ fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug
             {next.map(|href| view! { <a href=href>"Next page"</a> })}
         </nav>
     }
+    .into_any()
 }
 
 #[component]

@@ -49,7 +49,9 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
             let member = service::require_active_member(&state.pool, me.account_id, &slug).await?;
             let portal =
                 sqlx::query!("SELECT slug, name, plan FROM portals WHERE id = $1", member.portal_id).fetch_one(&state.pool).await?;
+            let caller = service::PortalCaller { account_id: me.account_id, portal_id: member.portal_id, is_admin: member.role == "admin" };
             Ok(PortalHome {
+                can_invite: crate::invitations::service::require_inviter(&caller).is_ok(),
                 slug: portal.slug,
                 name: portal.name,
                 plan: portal.plan,

@@ -17,4 +17,6 @@ pub struct PortalHome {
     pub my_role: String,
     pub my_name: String,
     pub my_account_id: i64,
+    /// Whether "Invite users" is offered to this person.
+    pub can_invite: bool,
 }

@@ -23,7 +23,17 @@ pub struct Config {
     pub mailbox_key: Option<MailboxKey>,
     /// Extra certificates (PEM) trusted for IMAP servers besides the public roots.
     pub imap_ca_file: Option<PathBuf>,
+    /// Days an invitation link stays valid (`INVITATION_DAYS`).
+    pub invitation_days: i64,
+    /// Invitations a portal may send per 24 hours on the Free plan and on paid plans
+    /// (`INVITES_PER_DAY_FREE`, `INVITES_PER_DAY_PAID`).
+    pub invites_per_day_free: i64,
+    pub invites_per_day_paid: i64,
 }
+
+pub const DEFAULT_INVITATION_DAYS: i64 = 30;
+pub const DEFAULT_INVITES_PER_DAY_FREE: i64 = 100;
+pub const DEFAULT_INVITES_PER_DAY_PAID: i64 = 1000;
 
 pub const DEFAULT_MAIL_FROM: &str = "Bitrix24 Intranet <no-reply@intranet.localhost>";
 
@@ -39,6 +49,9 @@ impl Config {
             secure_cookies: false,
             mailbox_key: Some(MailboxKey::random()),
             imap_ca_file: None,
+            invitation_days: DEFAULT_INVITATION_DAYS,
+            invites_per_day_free: DEFAULT_INVITES_PER_DAY_FREE,
+            invites_per_day_paid: DEFAULT_INVITES_PER_DAY_PAID,
         }
     }
 
@@ -64,12 +77,20 @@ impl Config {
             mail_from: non_empty_var("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
             mailbox_key: mailbox_key_from_env()?,
             imap_ca_file: non_empty_var("IMAP_CA_FILE").map(PathBuf::from),
+            invitation_days: positive_var("INVITATION_DAYS", DEFAULT_INVITATION_DAYS)?,
+            invites_per_day_free: positive_var("INVITES_PER_DAY_FREE", DEFAULT_INVITES_PER_DAY_FREE)?,
+            invites_per_day_paid: positive_var("INVITES_PER_DAY_PAID", DEFAULT_INVITES_PER_DAY_PAID)?,
         })
     }
 
     pub fn accepts_origin(&self, origin: &str) -> bool {
         let origin = origin.trim_end_matches('/');
         origin == self.site_origin || self.extra_origins.iter().any(|o| o == origin)
+    }
+
+    /// The daily invitation cap of a portal on this plan.
+    pub fn invites_per_day(&self, plan: &str) -> i64 {
+        if plan == "free" { self.invites_per_day_free } else { self.invites_per_day_paid }
     }
 
     /// Absolute link to a path of this site, for emails.
@@ -94,4 +115,14 @@ fn mailbox_key_from_env() -> Result<Option<MailboxKey>, String> {
 
 fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn positive_var(name: &str, default: i64) -> Result<i64, String> {
+    match non_empty_var(name) {
+        None => Ok(default),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!("{name} must be a positive whole number, not {text:?}")),
+        },
+    }
 }

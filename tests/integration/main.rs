@@ -4,6 +4,7 @@
 
 mod activity;
 mod app;
+mod invitations;
 mod isolation;
 mod live;
 mod login;

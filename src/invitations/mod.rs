@@ -1,0 +1,151 @@
+//! Adding people: the invite dialog ("Invite using e-mail", "Register"), the link a
+//! person opens to join, and the Invited list where invitations are resent or
+//! cancelled. Links are random, hashed at rest, single-use and expiring; a portal's
+//! invitations are capped per day and per request.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+pub mod ui;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Email;
+use crate::people::NamedId;
+
+/// Rows one request may invite.
+pub const MAX_ROWS_PER_REQUEST: usize = 256;
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// The invitation text a portal sends unless its plan allows its own.
+pub fn default_message(portal_name: &str) -> String {
+    format!("Join us on {portal_name}'s Bitrix24: our intranet for news, chat, workgroups and the company structure.")
+}
+
+/// Plans on which the invitation text may be changed.
+pub fn plan_allows_custom_message(plan: &str) -> bool {
+    matches!(plan, "standard" | "professional" | "crm_plus" | "project_plus")
+}
+
+pub fn plan_label(plan: &str) -> &'static str {
+    match plan {
+        "free" => "Free",
+        "basic" => "Basic",
+        "standard" => "Standard",
+        "professional" => "Professional",
+        "crm_plus" => "CRM+",
+        "project_plus" => "Project+",
+        _ => "Unknown",
+    }
+}
+
+pub const PLANS: [&str; 6] = ["free", "basic", "standard", "professional", "crm_plus", "project_plus"];
+
+/// Splits what was typed or pasted into "E-mail addresses": commas, semicolons, spaces
+/// and line breaks separate addresses (a pasted spreadsheet column works). Duplicates
+/// are dropped; bad entries are reported with the reason, in the order given.
+pub fn parse_address_list(text: &str) -> (Vec<Email>, Vec<(String, String)>) {
+    let mut good: Vec<Email> = Vec::new();
+    let mut bad = Vec::new();
+    for entry in
+        text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).map(|e| e.trim_matches(|c| c == '<' || c == '>' || c == '"'))
+    {
+        if entry.is_empty() {
+            continue;
+        }
+        match Email::parse(entry) {
+            Ok(email) if !good.contains(&email) => good.push(email),
+            Ok(_) => {}
+            Err(message) => bad.push((entry.to_string(), message)),
+        }
+    }
+    (good, bad)
+}
+
+/// What the invite dialog needs to draw itself for this person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteDialog {
+    pub portal_name: String,
+    pub plan: String,
+    pub default_message: String,
+    pub message_editable: bool,
+    pub departments: Vec<NamedId>,
+    pub workgroups: Vec<NamedId>,
+    pub can_register: bool,
+    pub invitations_left_today: i64,
+}
+
+/// The answer to an invite request: per address, what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct InviteReport {
+    pub invited: Vec<String>,
+    /// Already invited and still pending: sent again instead.
+    pub resent: Vec<String>,
+    /// (address as typed, why not)
+    pub refused: Vec<(String, String)>,
+}
+
+/// One row of Employees > Invited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationRow {
+    pub id: i64,
+    pub channel: String,
+    pub target: String,
+    pub department: String,
+    pub invited_by: String,
+    pub sent_at: String,
+    pub expires_at: String,
+    /// queued, sent, failed: <reason>, accepted, cancelled, expired
+    pub delivery: String,
+    pub can_manage: bool,
+}
+
+/// What the invitation link's page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum InvitationState {
+    /// Fill in name and password (no account with this login yet).
+    NewAccount,
+    /// The address has an account: log in as it, then join.
+    LogInFirst,
+    /// Logged in as the invited account: one click joins.
+    JoinAs {
+        name: String,
+    },
+    /// Logged in as someone else.
+    WrongAccount {
+        logged_in_as: String,
+    },
+    Expired,
+    Used,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationPage {
+    pub portal_name: String,
+    pub portal_slug: String,
+    pub inviter: String,
+    pub target: String,
+    pub message: String,
+    pub state: InvitationState,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_lists_split_on_any_separator_and_report_bad_rows() {
+        let pasted = "ann@acme.test, bo@acme.test;cy@acme.test\r\n\"dee@acme.test\"\n<eve@acme.test>\tANN@acme.test\nnot-an-address\n\n";
+        let (good, bad) = parse_address_list(pasted);
+        let good: Vec<&str> = good.iter().map(Email::as_str).collect();
+        assert_eq!(good, ["ann@acme.test", "bo@acme.test", "cy@acme.test", "dee@acme.test", "eve@acme.test"]);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, "not-an-address");
+    }
+
+    #[test]
+    fn custom_text_only_on_the_named_plans() {
+        let allowed: Vec<&str> = PLANS.into_iter().filter(|p| plan_allows_custom_message(p)).collect();
+        assert_eq!(allowed, ["standard", "professional", "crm_plus", "project_plus"]);
+    }
+}

@@ -1,0 +1,360 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::api::{
+    AcceptInvitation, AskForNewInvitation, CancelInvitation, InviteByEmail, JoinPortal, ResendInvitation, list_invitations,
+    load_invitation, load_invite_dialog,
+};
+use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport};
+use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
+use crate::live::{Topic, use_live};
+
+/// "Invite users": a button that opens the invite dialog. Render it only for people who
+/// may invite (the server checks again on every call).
+#[component]
+pub fn InviteUsers(slug: String) -> impl IntoView {
+    let open = RwSignal::new(false);
+    view! {
+        <button type="button" class="primary" on:click=move |_| open.update(|o| *o = !*o) aria-expanded=move || open.get().to_string()>
+            "Invite users"
+        </button>
+        <Show when=move || open.get()>
+            <InviteDialogPanel slug=slug.clone() close=move || open.set(false) />
+        </Show>
+    }
+}
+
+/// "Invite users" for the people the portal lets invite.
+#[component]
+pub fn InviteUsersIfAllowed() -> impl IntoView {
+    let home = crate::portals::ui::use_current_portal();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                home.await.ok().filter(|h| h.can_invite).map(|h| view! { <InviteUsers slug=h.slug /> })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'static) -> impl IntoView {
+    let dialog_slug = slug.clone();
+    let dialog = Resource::new(move || dialog_slug.clone(), load_invite_dialog);
+    let close_button = close.clone();
+    view! {
+        <section class="panel invite-dialog" role="dialog" aria-label="Invite users">
+            <div class="dialog-head">
+                <h2>"Invite users"</h2>
+                <button type="button" class="link-button" on:click=move |_| close_button()>"Close"</button>
+            </div>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {
+                    let slug = slug.clone();
+                    move || {
+                        let slug = slug.clone();
+                        Suspend::new(async move {
+                            match dialog.await {
+                                Ok(dialog) => view! { <EmailInviteForm dialog slug /> }.into_any(),
+                                Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                            }
+                        })
+                    }
+                }
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
+    let invite = ServerAction::<InviteByEmail>::new();
+    let value = invite.value();
+    let addresses_error = field_error(value, "addresses");
+    let message_error = field_error(value, "message");
+    let department_error = field_error(value, "department_id");
+    let pending = invite.pending();
+    let message_field = if dialog.message_editable {
+        view! {
+            <textarea id="invite-message" name="message" rows="3" aria-describedby="invite-message-error">{dialog.default_message.clone()}</textarea>
+        }
+        .into_any()
+    } else {
+        // Not sent: the server uses the fixed text. Shown so people see what goes out.
+        view! {
+            <textarea id="invite-message" rows="3" readonly aria-describedby="invite-message-note">{dialog.default_message.clone()}</textarea>
+            <p class="muted" id="invite-message-note">
+                {format!(
+                    "The invitation text can be changed on the Standard, Professional, CRM+ and Project+ plans. This portal is on the {} plan.",
+                    super::plan_label(&dialog.plan)
+                )}
+            </p>
+        }
+        .into_any()
+    };
+    let report = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
+    view! {
+        <h3>"Invite using e-mail"</h3>
+        <ActionForm action=invite attr:novalidate=true attr:class="invite-form">
+            <FormError value />
+            <input type="hidden" name="slug" value=slug />
+            <div class="field">
+                <label for="invite-addresses">"E-mail addresses"</label>
+                <textarea
+                    id="invite-addresses"
+                    name="addresses"
+                    rows="4"
+                    placeholder="name@company.com, one or more; commas, spaces or new lines between them"
+                    aria-invalid=move || if addresses_error.get().is_some() { "true" } else { "false" }
+                    aria-describedby="invite-addresses-error"
+                ></textarea>
+                <p class="field-error" id="invite-addresses-error">{move || addresses_error.get()}</p>
+            </div>
+            <div class="field">
+                <label for="invite-department">"Department"</label>
+                <select id="invite-department" name="department_id" aria-describedby="invite-department-error">
+                    {dialog.departments.iter().map(|d| view! { <option value=d.id>{d.name.clone()}</option> }).collect_view()}
+                </select>
+                <p class="field-error" id="invite-department-error">{move || department_error.get()}</p>
+            </div>
+            {(!dialog.workgroups.is_empty()).then(|| view! {
+                <fieldset class="field">
+                    <legend>"Workgroups"</legend>
+                    {dialog.workgroups.iter().enumerate().map(|(i, g)| {
+                        let id = format!("invite-group-{}", g.id);
+                        view! {
+                            <div class="check">
+                                <input type="checkbox" id=id.clone() name=format!("workgroup_ids[{i}]") value=g.id />
+                                <label for=id>{g.name.clone()}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            })}
+            <div class="field">
+                <label for="invite-message">"Invitation text"</label>
+                {message_field}
+                <p class="field-error" id="invite-message-error">{move || message_error.get()}</p>
+            </div>
+            <p class="muted">{format!("{} invitations left today.", dialog.invitations_left_today)}</p>
+            <button type="submit" class="primary" disabled=move || pending.get()>"Invite"</button>
+        </ActionForm>
+        {move || report().map(|report| view! { <InviteOutcome report /> })}
+    }
+}
+
+#[component]
+fn InviteOutcome(report: InviteReport) -> impl IntoView {
+    let summary = match (report.invited.len(), report.resent.len()) {
+        (0, 0) => "Nobody was invited.".to_string(),
+        (invited, 0) => format!("Invitations sent: {invited}."),
+        (invited, resent) => format!("Invitations sent: {invited}. Sent again (already invited): {resent}."),
+    };
+    let refused = report.refused;
+    view! {
+        <div class="invite-outcome" role="status">
+            <p class="notice">{summary}</p>
+            {(!refused.is_empty()).then(|| view! {
+                <p class="form-error">{format!("Not invited: {}", refused.len())}</p>
+                <ul class="refused">
+                    {refused.into_iter().map(|(address, why)| view! { <li><strong>{address}</strong> ": " {why}</li> }).collect_view()}
+                </ul>
+            })}
+        </div>
+    }
+}
+
+/// Employees > Invited: invitations with their delivery status, "Resend" and "Cancel".
+#[component]
+pub fn InvitedList(slug: String) -> impl IntoView {
+    let live = use_live();
+    let resend = ServerAction::<ResendInvitation>::new();
+    let cancel = ServerAction::<CancelInvitation>::new();
+    let list_slug = slug.clone();
+    let rows = Resource::new(
+        move || (list_slug.clone(), live.version(Topic::People), resend.version().get(), cancel.version().get()),
+        |(slug, ..)| list_invitations(slug),
+    );
+    view! {
+        <FormError value=resend.value() />
+        <FormError value=cancel.value() />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {
+                let slug = slug.clone();
+                move || {
+                    let slug = slug.clone();
+                    Suspend::new(async move {
+                        match rows.await {
+                            Ok(rows) if rows.is_empty() => view! { <p class="muted">"No invitations yet."</p> }.into_any(),
+                            Ok(rows) => view! { <InvitationTable rows slug resend cancel /> }.into_any(),
+                            Err(error) => view! { <PortalProblem error /> }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Transition>
+    }
+}
+
+#[component]
+fn InvitationTable(
+    rows: Vec<InvitationRow>,
+    slug: String,
+    resend: ServerAction<ResendInvitation>,
+    cancel: ServerAction<CancelInvitation>,
+) -> impl IntoView {
+    view! {
+        <table class="people" aria-label="Invitations">
+            <thead>
+                <tr>
+                    <th scope="col">"Invited"</th>
+                    <th scope="col">"Channel"</th>
+                    <th scope="col">"Department"</th>
+                    <th scope="col">"Invited by"</th>
+                    <th scope="col">"Sent"</th>
+                    <th scope="col">"Expires"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Actions"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| {
+                    let actions = row.can_manage.then(|| {
+                        let (slug_a, slug_b) = (slug.clone(), slug.clone());
+                        let label_resend = format!("Resend invitation to {}", row.target);
+                        let label_cancel = format!("Cancel invitation to {}", row.target);
+                        view! {
+                            <ActionForm action=resend attr:class="inline">
+                                <input type="hidden" name="slug" value=slug_a />
+                                <input type="hidden" name="invitation_id" value=row.id />
+                                <button type="submit" aria-label=label_resend>"Resend invitation"</button>
+                            </ActionForm>
+                            <ActionForm action=cancel attr:class="inline">
+                                <input type="hidden" name="slug" value=slug_b />
+                                <input type="hidden" name="invitation_id" value=row.id />
+                                <button type="submit" class="danger" aria-label=label_cancel>"Cancel invitation"</button>
+                            </ActionForm>
+                        }
+                    });
+                    view! {
+                        <tr>
+                            <td>{row.target.clone()}</td>
+                            <td>{row.channel}</td>
+                            <td>{row.department}</td>
+                            <td>{row.invited_by}</td>
+                            <td>{row.sent_at}</td>
+                            <td>{row.expires_at}</td>
+                            <td>{row.delivery}</td>
+                            <td class="actions">{actions}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The page an invitation link opens: `/invite?token=…`.
+#[component]
+pub fn InvitationLinkPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
+    let page = Resource::new(move || token.get(), load_invitation);
+    view! {
+        <Title text="Invitation" />
+        <PlainPage>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <InvitationView page token=token.get_untracked() /> }.into_any(),
+                        Err(_) => view! {
+                            <h1>"Invitation"</h1>
+                            <p class="form-error" role="alert">"This invitation link has expired or has already been used."</p>
+                            <p><a href="/login">"Log In"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PlainPage>
+    }
+}
+
+#[component]
+fn InvitationView(page: InvitationPage, token: String) -> impl IntoView {
+    let accept = ServerAction::<AcceptInvitation>::new();
+    let join = ServerAction::<JoinPortal>::new();
+    let ask = ServerAction::<AskForNewInvitation>::new();
+    let value = accept.value();
+    let heading = format!("Join {}", page.portal_name);
+    let intro = format!("{} invites you to {}'s Bitrix24.", page.inviter, page.portal_name);
+    let body = match page.state {
+        InvitationState::NewAccount => view! {
+            <p class="muted">{format!("Your login will be {}.", page.target)}</p>
+            <ActionForm action=accept attr:novalidate=true>
+                <FormError value />
+                <input type="hidden" name="token" value=token.clone() />
+                <Field label="First name" name="first_name" autocomplete="given-name" error=field_error(value, "first_name") />
+                <Field label="Last name" name="last_name" autocomplete="family-name" error=field_error(value, "last_name") />
+                <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
+                <button type="submit" class="primary">"Join"</button>
+            </ActionForm>
+        }
+        .into_any(),
+        InvitationState::LogInFirst => {
+            let next = format!("/login?next={}", encode(&format!("/invite?token={token}")));
+            view! {
+                <p>{format!("{} already has a Bitrix24 account. Log in with it, and this invitation adds the portal to it.", page.target)}</p>
+                <p><a class="button" href=next>"Log in to join"</a></p>
+            }
+            .into_any()
+        }
+        InvitationState::JoinAs { name } => view! {
+            <ActionForm action=join>
+                <FormError value=join.value() />
+                <input type="hidden" name="token" value=token.clone() />
+                <p>{format!("You are logged in as {name} ({}).", page.target)}</p>
+                <button type="submit" class="primary">{format!("Join {}", page.portal_name)}</button>
+            </ActionForm>
+        }
+        .into_any(),
+        InvitationState::WrongAccount { logged_in_as } => view! {
+            <p class="form-error" role="alert">
+                {format!("This invitation is for {}, but you are logged in as {logged_in_as}. Log out, then open the link again.", page.target)}
+            </p>
+        }
+        .into_any(),
+        InvitationState::Expired => view! {
+            <p class="form-error" role="alert">"This invitation has expired."</p>
+            <ActionForm action=ask>
+                <FormError value=ask.value() />
+                <input type="hidden" name="token" value=token.clone() />
+                <button type="submit">"Ask for a new invitation"</button>
+                <Show when=move || ask.value().with(|v| matches!(v, Some(Ok(_))))>
+                    <p class="notice" role="status">"We told the person who invited you."</p>
+                </Show>
+            </ActionForm>
+        }
+        .into_any(),
+        InvitationState::Used => view! {
+            <p class="form-error" role="alert">"This invitation has already been used or was cancelled."</p>
+            <p><a href="/login">"Log In"</a></p>
+        }
+        .into_any(),
+    };
+    view! {
+        <h1>{heading}</h1>
+        <p>{intro}</p>
+        <blockquote class="muted">{page.message}</blockquote>
+        {body}
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

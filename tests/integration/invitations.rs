@@ -1,0 +1,332 @@
+//! Invitations by e-mail: the request, its outbox messages and links, acceptance (new
+//! and existing accounts, and a race), resend, cancel, expiry, plan gating and caps.
+
+use chrono::{Duration, Utc};
+use intranet::error::AppError;
+use intranet::invitations::service::{self, EmailInvite, NewPerson};
+use intranet::invitations::{InvitationRow, InvitationState, InviteReport};
+use sqlx::PgPool;
+
+use crate::app::*;
+
+struct Acme {
+    ann: i64,
+    sales: i64,
+    hiking: i64,
+}
+
+async fn acme(pool: &PgPool) -> Acme {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann = portal_with_admin(pool, &passwords, "acme", "ann@acme.test", now).await;
+    let admin = caller(pool, ann, "acme").await;
+    let top: i64 =
+        sqlx::query_scalar("SELECT id FROM departments WHERE parent_id IS NULL AND portal_id = 1").fetch_one(pool).await.unwrap();
+    let sales = intranet::structure::service::add(pool, &admin, "Sales", top, now).await.unwrap();
+    let hiking = intranet::workgroups::service::create(pool, &admin, "Hiking", "", now).await.unwrap();
+    Acme { ann, sales, hiking }
+}
+
+fn person(first: &str) -> NewPerson {
+    NewPerson { first_name: first.into(), last_name: "Invitee".into(), password: "blue-lantern-77".into() }
+}
+
+fn local() -> intranet::server::config::Config {
+    config("http://127.0.0.1:9")
+}
+
+#[sqlx::test]
+async fn an_email_invitation_goes_out_and_is_accepted_end_to_end(pool: PgPool) {
+    let Acme { sales, hiking, .. } = acme(&pool).await;
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let app = spawn_app(pool.clone()).await;
+    let admin = app.logged_in("ann@acme.test").await;
+    let (sales, hiking) = (sales.to_string(), hiking.to_string());
+    let form = [
+        ("slug", "acme"),
+        ("addresses", "dee@new.test, eve@new.test\nnot-an-address\nBO@acme.test\ndee@new.test"),
+        ("department_id", sales.as_str()),
+        ("workgroup_ids[0]", hiking.as_str()),
+    ];
+    let report: InviteReport = json_of(app.post(&admin, "invite_by_email", &form).await).await;
+    assert_eq!(report.invited, ["dee@new.test", "eve@new.test"]);
+    assert!(report.resent.is_empty());
+    let refused: Vec<(&str, &str)> = report.refused.iter().map(|(a, w)| (a.as_str(), w.as_str())).collect();
+    assert_eq!(refused.len(), 2);
+    assert_eq!(refused[0].0, "not-an-address");
+    assert_eq!(refused[1], ("bo@acme.test", "A user with this email already exists"));
+
+    let rows: Vec<InvitationRow> = json_of(app.post(&admin, "invitations", &[("slug", "acme")]).await).await;
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.department == "Sales" && r.invited_by == "Ann Lee" && r.delivery == "queued" && r.can_manage));
+
+    let token = token_from_outbox(&pool, "dee@new.test", "/invite").await;
+    assert!(token.len() >= 43, "at least 256 bits");
+    let invitee = app.client();
+    let page: intranet::invitations::InvitationPage = json_of(app.post(&invitee, "invitation", &[("token", &token)]).await).await;
+    assert_eq!((page.state, page.inviter.as_str(), page.portal_name.as_str()), (InvitationState::NewAccount, "Ann Lee", "acme Ltd"));
+    let short = app
+        .post(&invitee, "accept_invitation", &[("token", &token), ("first_name", "Dee"), ("last_name", "Dunn"), ("password", "short")])
+        .await;
+    assert!(error_of(short).await.1.for_field("password").is_some());
+    let response = app
+        .post(
+            &invitee,
+            "accept_invitation",
+            &[("token", &token), ("first_name", " Dee "), ("last_name", "Dunn"), ("password", "blue-lantern-77")],
+        )
+        .await;
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+
+    // The new person is in, logged in, where the invitation put them.
+    let (status, contact, department, groups): (String, Option<String>, String, i64) = sqlx::query_as(
+        "SELECT m.status, m.contact_email, d.name, (SELECT count(*) FROM workgroup_members w WHERE w.account_id = a.id)
+         FROM accounts a JOIN memberships m ON m.account_id = a.id JOIN departments d ON d.id = m.department_id
+         WHERE a.login = 'dee@new.test' AND a.first_name = 'Dee'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), contact.as_deref(), department.as_str(), groups), ("active", Some("dee@new.test"), "Sales", 1));
+    assert_eq!(app.post(&invitee, "employees", &[("slug", "acme"), ("filter", "employees"), ("search", "dee")]).await.status(), 200);
+    let notices: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM stream_posts WHERE body = 'Dee Dunn joined the portal') + (SELECT count(*) FROM chat_messages WHERE body = 'Dee Dunn joined the portal')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(notices, 2);
+    let told: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE recipient = 'ann@acme.test' AND subject = 'Dee Dunn accepted your invitation'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(told, 1, "the inviter is told");
+
+    // The link is used up; the list says accepted.
+    let again = app
+        .post(
+            &app.client(),
+            "accept_invitation",
+            &[("token", &token), ("first_name", "X"), ("last_name", "Y"), ("password", "blue-lantern-77")],
+        )
+        .await;
+    assert_eq!(again.status(), 410);
+    let rows: Vec<InvitationRow> = json_of(app.post(&admin, "invitations", &[("slug", "acme")]).await).await;
+    assert_eq!(rows.iter().find(|r| r.target == "dee@new.test").map(|r| (r.delivery.as_str(), r.can_manage)), Some(("accepted", false)));
+}
+
+#[sqlx::test]
+async fn fifty_people_racing_for_one_invitation_make_one_account(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let config = local();
+    let request = EmailInvite { addresses: "race@new.test".into(), ..EmailInvite::default() };
+    service::invite_by_email(&pool, &config, &admin, &request, Utc::now()).await.unwrap();
+    let token = token_from_outbox(&pool, "race@new.test", "/invite").await;
+    let passwords = passwords();
+    let attempts = (0..50).map(|i| {
+        let (pool, passwords, config, token) = (pool.clone(), passwords.clone(), config.clone(), token.clone());
+        tokio::spawn(async move { service::accept_new(&pool, &passwords, &config, &token, &person(&format!("P{i}")), Utc::now()).await })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let wins = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+    assert_eq!(wins, 1, "{results:?}");
+    assert!(results.iter().all(|r| matches!(r, Ok(Ok(_)) | Ok(Err(AppError::LinkExpired)) | Ok(Err(AppError::Conflict(_))))));
+    let members: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.login = 'race@new.test'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(members, 1);
+}
+
+#[sqlx::test]
+async fn resend_keeps_the_first_link_and_cancel_kills_every_link(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let config = local();
+    let passwords = passwords();
+    let now = Utc::now();
+    let request = EmailInvite { addresses: "fay@new.test, gus@new.test".into(), ..EmailInvite::default() };
+    service::invite_by_email(&pool, &config, &admin, &request, now).await.unwrap();
+    let first = token_from_outbox(&pool, "fay@new.test", "/invite").await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM invitations WHERE target = 'fay@new.test'").fetch_one(&pool).await.unwrap();
+    service::resend(&pool, &config, &admin, id, now).await.unwrap();
+    // Inviting the same address again resends too, never a second invitation.
+    let report =
+        service::invite_by_email(&pool, &config, &admin, &EmailInvite { addresses: "FAY@new.test".into(), ..EmailInvite::default() }, now)
+            .await
+            .unwrap();
+    assert_eq!(report.resent, ["fay@new.test"]);
+    let invitations: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM invitations WHERE target = 'fay@new.test'").fetch_one(&pool).await.unwrap();
+    let messages: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE recipient = 'fay@new.test'").fetch_one(&pool).await.unwrap();
+    assert_eq!((invitations, messages), (1, 3));
+    let latest = token_from_outbox(&pool, "fay@new.test", "/invite").await;
+    assert_ne!(first, latest);
+    for token in [&first, &latest] {
+        assert_eq!(service::page(&pool, token, None, now).await.unwrap().state, InvitationState::NewAccount);
+    }
+    service::accept_new(&pool, &passwords, &config, &first, &person("Fay"), now).await.unwrap();
+    assert!(matches!(service::accept_new(&pool, &passwords, &config, &latest, &person("Fay"), now).await, Err(AppError::LinkExpired)));
+
+    let gus = token_from_outbox(&pool, "gus@new.test", "/invite").await;
+    let gus_id: i64 = sqlx::query_scalar("SELECT id FROM invitations WHERE target = 'gus@new.test'").fetch_one(&pool).await.unwrap();
+    service::cancel(&pool, &admin, gus_id, now).await.unwrap();
+    assert!(service::page(&pool, &gus, None, now).await.is_err(), "a cancelled link shows as expired or used");
+    assert!(matches!(service::accept_new(&pool, &passwords, &config, &gus, &person("Gus"), now).await, Err(AppError::LinkExpired)));
+    assert!(matches!(service::cancel(&pool, &admin, gus_id, now).await, Err(AppError::Conflict(_))));
+}
+
+#[sqlx::test]
+async fn an_expired_link_says_so_and_can_ask_for_a_new_one(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let config = local();
+    let long_ago = Utc::now() - Duration::days(31);
+    service::invite_by_email(&pool, &config, &admin, &EmailInvite { addresses: "old@new.test".into(), ..EmailInvite::default() }, long_ago)
+        .await
+        .unwrap();
+    let token = token_from_outbox(&pool, "old@new.test", "/invite").await;
+    let now = Utc::now();
+    assert_eq!(service::page(&pool, &token, None, now).await.unwrap().state, InvitationState::Expired);
+    assert!(matches!(service::accept_new(&pool, &passwords(), &config, &token, &person("Old"), now).await, Err(AppError::LinkExpired)));
+    service::ask_for_new(&pool, &config, &token, now).await.unwrap();
+    service::ask_for_new(&pool, &config, &token, now).await.unwrap();
+    let asks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE recipient = 'ann@acme.test' AND subject = 'old@new.test asks for a new invitation'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(asks, 1, "the inviter is told once a day at most");
+    let rows = service::list(&pool, &admin, now).await.unwrap();
+    assert_eq!(rows[0].delivery, "expired");
+}
+
+#[sqlx::test]
+async fn an_existing_account_logs_in_and_joins(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    portal_with_admin(&pool, &passwords(), "other", "zed@other.test", Utc::now()).await;
+    let admin = caller(&pool, ann, "acme").await;
+    service::invite_by_email(
+        &pool,
+        &local(),
+        &admin,
+        &EmailInvite { addresses: "zed@other.test".into(), ..EmailInvite::default() },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let token = token_from_outbox(&pool, "zed@other.test", "/invite").await;
+    let app = spawn_app(pool.clone()).await;
+    let page: intranet::invitations::InvitationPage = json_of(app.post(&app.client(), "invitation", &[("token", &token)]).await).await;
+    assert_eq!(page.state, InvitationState::LogInFirst);
+    // Someone else's session cannot use the link.
+    let ann_client = app.logged_in("ann@acme.test").await;
+    assert_eq!(app.post(&ann_client, "join_portal", &[("token", &token)]).await.status(), 403);
+    let zed = app.logged_in("zed@other.test").await;
+    let response = app.post(&zed, "join_portal", &[("token", &token)]).await;
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    let portals: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.login = 'zed@other.test' AND m.status = 'active'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(portals, 2);
+}
+
+#[sqlx::test]
+async fn the_invitation_text_follows_the_plan_on_the_server(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let config = local();
+    let custom =
+        EmailInvite { addresses: "hal@new.test".into(), message: Some("Come build rockets with us".into()), ..EmailInvite::default() };
+    let error = service::invite_by_email(&pool, &config, &admin, &custom, Utc::now()).await.unwrap_err();
+    assert!(error.for_field("message").is_some_and(|m| m.contains("Free")), "{error:?}");
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM invitations").fetch_one(&pool).await.unwrap(), 0);
+    sqlx::query("UPDATE portals SET plan = 'standard'").execute(&pool).await.unwrap();
+    service::invite_by_email(&pool, &config, &admin, &custom, Utc::now()).await.unwrap();
+    let body: String = sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = 'hal@new.test'").fetch_one(&pool).await.unwrap();
+    assert!(body.contains("Come build rockets with us"));
+}
+
+#[sqlx::test]
+async fn caps_and_a_big_request_with_bad_rows(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let mut config = local();
+    config.invites_per_day_free = 300;
+    // 256 rows, 3 of them bad: 253 invitations, messages and audit entries.
+    let mut rows: Vec<String> = (0..253).map(|i| format!("person{i}@big.test")).collect();
+    rows.extend(["nope".to_string(), "ann@acme.test".to_string(), "a@b".to_string()]);
+    let report =
+        service::invite_by_email(&pool, &config, &admin, &EmailInvite { addresses: rows.join("\n"), ..EmailInvite::default() }, Utc::now())
+            .await
+            .unwrap();
+    assert_eq!((report.invited.len(), report.refused.len()), (253, 3));
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM invitations), (SELECT count(*) FROM outbox WHERE recipient LIKE '%@big.test'), (SELECT count(*) FROM audit_log WHERE action = 'invited')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(counts, (253, 253, 253));
+
+    // 257 rows is over the per-request cap; 48 more is over the day's 300.
+    let too_many: Vec<String> = (0..257).map(|i| format!("x{i}@big.test")).collect();
+    let error = service::invite_by_email(
+        &pool,
+        &config,
+        &admin,
+        &EmailInvite { addresses: too_many.join(","), ..EmailInvite::default() },
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.for_field("addresses").is_some_and(|m| m.contains("At most 256")), "{error:?}");
+    let over: Vec<String> = (0..48).map(|i| format!("y{i}@big.test")).collect();
+    let error =
+        service::invite_by_email(&pool, &config, &admin, &EmailInvite { addresses: over.join(","), ..EmailInvite::default() }, Utc::now())
+            .await
+            .unwrap_err();
+    assert!(error.for_field("addresses").is_some_and(|m| m.contains("47 are left today")), "{error:?}");
+}
+
+#[sqlx::test]
+async fn only_admins_invite_and_other_portals_reach_nothing(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    portal_with_admin(&pool, &passwords(), "other", "zed@other.test", Utc::now()).await;
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let admin = caller(&pool, ann, "acme").await;
+    service::invite_by_email(
+        &pool,
+        &local(),
+        &admin,
+        &EmailInvite { addresses: "kim@new.test".into(), ..EmailInvite::default() },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let id: String = sqlx::query_scalar("SELECT id::text FROM invitations").fetch_one(&pool).await.unwrap();
+    let app = spawn_app(pool.clone()).await;
+    let employee = app.logged_in("bo@acme.test").await;
+    let status = app.post(&employee, "invite_by_email", &[("slug", "acme"), ("addresses", "x@new.test")]).await.status();
+    assert_eq!(status, 403);
+    assert_eq!(app.post(&employee, "invite_dialog", &[("slug", "acme")]).await.status(), 403);
+    let rows: Vec<InvitationRow> = json_of(app.post(&employee, "invitations", &[("slug", "acme")]).await).await;
+    assert!(rows.is_empty(), "employees see only invitations they sent");
+    assert_eq!(app.post(&employee, "cancel_invitation", &[("slug", "acme"), ("invitation_id", &id)]).await.status(), 403);
+
+    let outsider = app.logged_in("zed@other.test").await;
+    for (endpoint, slug) in
+        [("resend_invitation", "acme"), ("cancel_invitation", "acme"), ("resend_invitation", "other"), ("cancel_invitation", "other")]
+    {
+        let status = app.post(&outsider, endpoint, &[("slug", slug), ("invitation_id", &id)]).await.status();
+        assert_eq!(status, 404, "{endpoint} on {slug}");
+    }
+    let status: String = sqlx::query_scalar("SELECT status FROM invitations").fetch_one(&pool).await.unwrap();
+    assert_eq!(status, "pending");
+}
