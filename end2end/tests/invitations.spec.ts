@@ -1,0 +1,113 @@
+import { expect, test } from '@playwright/test';
+import { createPortal, linkFromOutbox, logIn, logOut, open, ready, screen, unique } from './helpers';
+
+const password = 'violet-harbor-42';
+
+test('an admin invites by e-mail into a department and workgroup; the invitee joins', async ({ page }) => {
+  const slug = unique('inv');
+  const email = `${slug}@example.com`;
+  const dee = `dee-${email}`;
+  await createPortal(page, slug, email, password);
+
+  // A department and a workgroup to invite into.
+  await page.getByRole('link', { name: 'Company structure' }).click();
+  await ready(page);
+  await page.getByLabel('New sub-department').fill('Sales');
+  await page.getByRole('button', { name: 'Add department' }).click();
+  await expect(page.getByRole('figure', { name: 'Org chart' }).getByRole('link', { name: /Sales/ })).toBeVisible();
+  await page.getByRole('link', { name: 'Workgroups' }).click();
+  await ready(page);
+  await page.getByLabel('Group name').fill('Hiking');
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await expect(page.getByRole('link', { name: 'Hiking' })).toBeVisible();
+
+  // The invite dialog from the Activity Stream.
+  await page.getByRole('link', { name: 'Activity Stream' }).click();
+  await ready(page);
+  await page.getByRole('button', { name: 'Invite users' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite users' });
+  await expect(dialog.getByLabel('Invitation text')).not.toBeEditable();
+  await expect(dialog.getByText('can be changed on the Standard, Professional, CRM+ and Project+ plans')).toBeVisible();
+  await dialog.getByLabel('E-mail addresses').fill(`${dee}\nnot-an-address\n${email}`);
+  const sales = await dialog.getByLabel('Department').locator('option', { hasText: 'Sales' }).getAttribute('value');
+  await dialog.getByLabel('Department').selectOption(sales ?? '');
+  await dialog.getByLabel('Hiking').check();
+  await dialog.getByRole('button', { name: 'Invite' }).click();
+  const outcome = dialog.getByRole('status');
+  await expect(outcome).toContainText('Invitations sent: 1.');
+  await expect(outcome).toContainText('not-an-address');
+  await expect(outcome).toContainText(`${email}: A user with this email already exists`);
+  await screen(page, 'invite-dialog');
+
+  // Employees > Invited lists it.
+  await page.getByRole('link', { name: 'Employees' }).click();
+  await ready(page);
+  await page.getByRole('link', { name: 'Invited' }).click();
+  const invitations = page.getByRole('table', { name: 'Invitations' });
+  const row = invitations.getByRole('row', { name: new RegExp(dee) });
+  await expect(row).toContainText('Sales');
+  await expect(row).toContainText('Ann Lee');
+  await expect(row.getByRole('cell').nth(6)).toHaveText(/queued|sent/);
+  await screen(page, 'invited-list');
+
+  // The invitee opens the link from the Outbox and joins.
+  const link = await linkFromOutbox(page, `Ann Lee invites you to Acme Ltd`, dee);
+  await open(page, `/p/${slug}`);
+  await logOut(page);
+  await open(page, link);
+  await expect(page.getByRole('heading', { name: 'Join Acme Ltd' })).toBeVisible();
+  await expect(page.getByText(`Your login will be ${dee}.`)).toBeVisible();
+  await page.getByLabel('First name').fill('Dee');
+  await page.getByLabel('Last name').fill('Dunn');
+  await page.getByLabel('Password').fill('blue-lantern-77');
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+  await ready(page);
+  await expect(page.getByText('Dee Dunn joined the portal').first()).toBeVisible();
+
+  // She logs in again later with the invited address, and is where the invitation said.
+  await logOut(page);
+  await logIn(page, dee, 'blue-lantern-77');
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+  await page.getByRole('link', { name: 'Employees' }).click();
+  await ready(page);
+  await expect(page.getByRole('table').getByRole('link', { name: 'Dee Dunn' })).toBeVisible();
+  await page.getByRole('link', { name: 'Company structure' }).click();
+  await expect(page.getByRole('figure', { name: 'Org chart' }).getByRole('link', { name: /Sales/ })).toContainText('1 person');
+  await open(page, `/p/${slug}/employees?filter=employees&q=dee`);
+  await page.getByRole('table').getByRole('link', { name: 'Dee Dunn' }).click();
+  await expect(page.getByRole('heading', { name: 'Dee Dunn' })).toBeVisible();
+  await expect(page.locator('.facts')).toContainText('Sales');
+  await expect(page.getByRole('link', { name: 'Hiking' })).toBeVisible();
+});
+
+test('the Invited list resends and cancels invitations', async ({ page }) => {
+  const slug = unique('inl');
+  const email = `${slug}@example.com`;
+  const fay = `fay-${email}`;
+  const gus = `gus-${email}`;
+  await createPortal(page, slug, email, password);
+  await page.getByRole('link', { name: 'Employees' }).click();
+  await ready(page);
+  await page.getByRole('button', { name: 'Invite users' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite users' });
+  await dialog.getByLabel('E-mail addresses').fill(`${fay}, ${gus}`);
+  await dialog.getByRole('button', { name: 'Invite' }).click();
+  await expect(dialog.getByRole('status')).toContainText('Invitations sent: 2.');
+  const firstLink = await linkFromOutbox(page, 'Ann Lee invites you to Acme Ltd', gus);
+
+  await open(page, `/p/${slug}/employees?filter=invited`);
+  const invitations = page.getByRole('table', { name: 'Invitations' });
+  await invitations.getByRole('button', { name: `Resend invitation to ${fay}` }).click();
+  await expect(page.getByText('No invitations yet.')).toHaveCount(0);
+  await invitations.getByRole('button', { name: `Cancel invitation to ${gus}` }).click();
+  await expect(invitations.getByRole('row', { name: new RegExp(gus) })).toHaveCount(0);
+  await expect(invitations.getByRole('row', { name: new RegExp(fay) })).toBeVisible();
+
+  // Fay got a second message; Gus's link is dead at once.
+  await open(page, '/dev/outbox');
+  await expect(page.getByRole('article', { name: `Ann Lee invites you to Acme Ltd to ${fay}` })).toHaveCount(2);
+  await open(page, firstLink);
+  await expect(page.getByText('This invitation link has expired or has already been used.')).toBeVisible();
+  await screen(page, 'invitation-dead-link');
+});
