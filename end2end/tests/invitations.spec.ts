@@ -29,8 +29,8 @@ test('an admin invites by e-mail into a department and workgroup; the invitee jo
   await expect(dialog.getByLabel('Invitation text')).not.toBeEditable();
   await expect(dialog.getByText('can be changed on the Standard, Professional, CRM+ and Project+ plans')).toBeVisible();
   await dialog.getByLabel('E-mail addresses').fill(`${dee}\nnot-an-address\n${email}`);
-  const sales = await dialog.getByLabel('Department').locator('option', { hasText: 'Sales' }).getAttribute('value');
-  await dialog.getByLabel('Department').selectOption(sales ?? '');
+  const sales = await dialog.getByRole('tabpanel').getByLabel('Department').locator('option', { hasText: 'Sales' }).getAttribute('value');
+  await dialog.getByRole('tabpanel').getByLabel('Department').selectOption(sales ?? '');
   await dialog.getByLabel('Hiking').check();
   await dialog.getByRole('button', { name: 'Invite' }).click();
   const outcome = dialog.getByRole('status');
@@ -110,4 +110,55 @@ test('the Invited list resends and cancels invitations', async ({ page }) => {
   await open(page, firstLink);
   await expect(page.getByText('This invitation link has expired or has already been used.')).toBeVisible();
   await screen(page, 'invitation-dead-link');
+});
+
+test('an admin registers people with and without confirmation', async ({ page }) => {
+  const slug = unique('reg');
+  const email = `${slug}@example.com`;
+  const ivy = `ivy-${email}`;
+  const jon = `jon-${email}`;
+  await createPortal(page, slug, email, password);
+  await page.getByRole('link', { name: 'Employees' }).click();
+  await ready(page);
+  await page.getByRole('button', { name: 'Invite users' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite users' });
+  await dialog.getByRole('tab', { name: 'Register' }).click();
+  const panel = dialog.getByRole('tabpanel');
+  await expect(panel.getByLabel('Without confirmation')).toBeChecked();
+  await panel.getByLabel('E-mail', { exact: true }).fill(ivy);
+  await panel.getByLabel('First name').fill('Ivy');
+  await panel.getByLabel('Last name').fill('Stone');
+  await panel.getByLabel('Position').fill('Buyer');
+  await panel.getByRole('button', { name: 'Register' }).click();
+  await expect(panel.getByRole('status')).toHaveText('Registered. The person appears under Employees.');
+  await screen(page, 'register-tab');
+  await expect(page.getByRole('table').getByRole('link', { name: 'Ivy Stone' })).toBeVisible();
+
+  // Without confirmation off: the person sets a password through the e-mailed link.
+  await panel.getByLabel('E-mail', { exact: true }).fill(jon);
+  await panel.getByLabel('First name').fill('Jon');
+  await panel.getByLabel('Last name').fill('Reed');
+  await panel.getByLabel('Without confirmation').uncheck();
+  await panel.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByRole('table').getByRole('link', { name: 'Jon Reed' })).toBeVisible();
+  await page.getByRole('link', { name: 'Invited' }).click();
+  await expect(page.getByText('No invitations yet.')).toBeVisible();
+
+  const passwordMail = page;
+  await open(passwordMail, '/dev/outbox');
+  const mail = page.getByRole('article', { name: `Your account at Acme Ltd to ${ivy}` });
+  const ivyPassword = ((await mail.textContent()) ?? '').match(/Password: (\S+)/)?.[1] ?? '';
+  expect(ivyPassword).toHaveLength(16);
+  const link = await linkFromOutbox(page, 'Set your password for Acme Ltd', jon);
+  await open(page, `/p/${slug}`);
+  await logOut(page);
+  await open(page, link);
+  await page.getByLabel('New password').fill('green-meadow-19');
+  await page.getByRole('button', { name: /password/i }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await logIn(page, jon, 'green-meadow-19');
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+  await logOut(page);
+  await logIn(page, ivy, ivyPassword);
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
 });

@@ -143,3 +143,32 @@ pub async fn ask_for_new_invitation(token: String) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// "Register": adds a person directly (administrators).
+#[server(endpoint = "register_user")]
+pub async fn register_user(
+    slug: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    #[server(default)] position: String,
+    #[server(default)] department_id: Option<i64>,
+    #[server(default)] without_confirmation: Option<String>,
+) -> Result<(), AppError> {
+    finish(
+        async {
+            let state = app_state()?;
+            let caller = current_caller(&state, &slug).await?;
+            let form = service::Registration {
+                email,
+                first_name,
+                last_name,
+                position,
+                department_id,
+                without_confirmation: without_confirmation.is_some(),
+            };
+            service::register(&state.pool, &state.passwords, &state.config, &caller, &form, Utc::now()).await.map(|_| ())
+        }
+        .await,
+    )
+}

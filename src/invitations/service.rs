@@ -697,3 +697,129 @@ pub async fn ask_for_new(pool: &PgPool, config: &Config, token: &str, now: DateT
     tx.commit().await?;
     Ok(())
 }
+
+/// "Register": an administrator adds a person directly.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub position: String,
+    pub department_id: Option<i64>,
+    /// On: the account is active with a random password sent by email. Off: the email
+    /// carries a link where the person sets their own password.
+    pub without_confirmation: bool,
+}
+
+/// A password nobody knows, for an account whose owner sets one through a link: the
+/// stored value is not a password hash, so no password ever matches it.
+const NO_PASSWORD_YET: &str = "!unset";
+
+/// Days a "set your password" link of a registration stays valid.
+pub const SET_PASSWORD_DAYS: i64 = 7;
+
+fn random_password() -> String {
+    let (token, _) = new_secret();
+    token.chars().take(16).collect()
+}
+
+/// Creates the account and its active membership; answers the account id.
+pub async fn register(
+    pool: &PgPool,
+    passwords: &Passwords,
+    config: &Config,
+    caller: &PortalCaller,
+    form: &Registration,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    caller.require_admin()?;
+    let email = Email::parse(&form.email).map_err(|m| AppError::invalid("email", m))?;
+    let first = DisplayText::parse(&form.first_name, "a first name", 50).map_err(|m| AppError::invalid("first_name", m))?;
+    let last = DisplayText::parse(&form.last_name, "a last name", 50).map_err(|m| AppError::invalid("last_name", m))?;
+    let position = crate::profile::parse_position(&form.position).map_err(|m| AppError::invalid("position", m))?;
+    let password = form.without_confirmation.then(random_password);
+    let hash = match &password {
+        Some(password) => passwords.hash(password).await.ok_or(AppError::Internal)?,
+        None => NO_PASSWORD_YET.to_string(),
+    };
+
+    let mut tx = pool.begin().await?;
+    let facts = portal_facts(&mut tx, caller.portal_id, false).await?;
+    let department = checked_department(&mut tx, caller, form.department_id).await?;
+    crate::profile::service::lock_address(&mut tx, caller.portal_id, &email).await?;
+    if crate::profile::service::email_in_use(&mut tx, caller.portal_id, &email, None).await? {
+        return Err(AppError::invalid("email", EMAIL_TAKEN));
+    }
+    let account_id = sqlx::query_scalar!(
+        "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (login) DO NOTHING RETURNING id",
+        email.as_str(),
+        hash,
+        first.as_str(),
+        last.as_str(),
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        AppError::invalid(
+            "email",
+            "This address already has a Bitrix24 account. Invite it by e-mail instead: the person joins with their own password.",
+        )
+    })?;
+    sqlx::query!(
+        "INSERT INTO memberships (portal_id, account_id, status, role, department_id, position, created_at)
+         VALUES ($1, $2, 'active', 'employee', $3, $4, $5)",
+        caller.portal_id,
+        account_id,
+        department,
+        position,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    set_contact_email(&mut tx, caller.portal_id, account_id, Some(&email)).await?;
+    announce_joined(&mut tx, caller.portal_id, account_id, now).await?;
+    let login_link = config.link("/login");
+    let (subject, body) = match &password {
+        Some(password) => (
+            format!("Your account at {}", facts.name),
+            format!(
+                "Hello {},\n\nyou have been registered at {}'s Bitrix24.\n\nLogin: {email}\nPassword: {password}\n\n\
+                 Log in at {login_link} and change the password in your Network profile.\n",
+                first.as_str(),
+                facts.name
+            ),
+        ),
+        None => {
+            let (token, token_hash) = new_secret();
+            sqlx::query!(
+                "INSERT INTO account_tokens (token_hash, account_id, purpose, created_at, expires_at)
+                 VALUES ($1, $2, 'password_reset', $3, $4)",
+                token_hash,
+                account_id,
+                now,
+                now + Duration::days(SET_PASSWORD_DAYS)
+            )
+            .execute(&mut *tx)
+            .await?;
+            let link = config.link(&format!("/reset-password?token={token}"));
+            (
+                format!("Set your password for {}", facts.name),
+                format!(
+                    "Hello {},\n\nyou have been registered at {}'s Bitrix24. Your login is {email}.\n\n\
+                     Set your password: {link}\n\nThe link is valid for {SET_PASSWORD_DAYS} days.\n",
+                    first.as_str(),
+                    facts.name
+                ),
+            )
+        }
+    };
+    enqueue_email(&mut *tx, email.as_str(), &subject, &body).await?;
+    record_audit(&mut tx, caller, "registered", Some(account_id), email.as_str(), now).await?;
+    for topic in [Topic::People, Topic::Structure] {
+        notify(&mut *tx, caller.portal_id, topic).await?;
+    }
+    tx.commit().await?;
+    Ok(account_id)
+}

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{
-    AcceptInvitation, AskForNewInvitation, CancelInvitation, InviteByEmail, JoinPortal, ResendInvitation, list_invitations,
+    AcceptInvitation, AskForNewInvitation, CancelInvitation, InviteByEmail, JoinPortal, RegisterUser, ResendInvitation, list_invitations,
     load_invitation, load_invite_dialog,
 };
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport};
@@ -56,7 +56,7 @@ fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'sta
                         let slug = slug.clone();
                         Suspend::new(async move {
                             match dialog.await {
-                                Ok(dialog) => view! { <EmailInviteForm dialog slug /> }.into_any(),
+                                Ok(dialog) => view! { <InviteTabs dialog slug /> }.into_any(),
                                 Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                             }
                         })
@@ -64,6 +64,87 @@ fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'sta
                 }
             </Suspense>
         </section>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Email,
+    Register,
+}
+
+#[component]
+fn InviteTabs(dialog: InviteDialog, slug: String) -> impl IntoView {
+    let tab = RwSignal::new(Tab::Email);
+    let tabs: Vec<(Tab, &'static str)> = if dialog.can_register {
+        vec![(Tab::Email, "Invite using e-mail"), (Tab::Register, "Register")]
+    } else {
+        vec![(Tab::Email, "Invite using e-mail")]
+    };
+    let register_dialog = dialog.clone();
+    let register_slug = slug.clone();
+    view! {
+        <div class="tabs" role="tablist">
+            {tabs.into_iter().map(|(key, label)| view! {
+                <button
+                    type="button"
+                    role="tab"
+                    class="tab"
+                    aria-selected=move || (tab.get() == key).to_string()
+                    on:click=move |_| tab.set(key)
+                >
+                    {label}
+                </button>
+            }).collect_view()}
+        </div>
+        // Both stay mounted, so switching tabs keeps what was typed.
+        <div role="tabpanel" hidden=move || tab.get() != Tab::Email>
+            {view! { <EmailInviteForm dialog slug /> }.into_any()}
+        </div>
+        <div role="tabpanel" hidden=move || tab.get() != Tab::Register>
+            {register_dialog.can_register.then(|| view! { <RegisterForm dialog=register_dialog.clone() slug=register_slug.clone() /> }.into_any())}
+        </div>
+    }
+}
+
+#[component]
+fn RegisterForm(dialog: InviteDialog, slug: String) -> impl IntoView {
+    let register = ServerAction::<RegisterUser>::new();
+    let value = register.value();
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::components::reset_on_success(form, value);
+    let done = crate::components::action_succeeded(value);
+    let department_error = field_error(value, "department_id");
+    view! {
+        <h3>"Register"</h3>
+        <p class="muted">"Adds the person as an employee at once. They log in with the e-mail address."</p>
+        <ActionForm action=register node_ref=form attr:novalidate=true attr:class="invite-form">
+            <FormError value />
+            <input type="hidden" name="slug" value=slug />
+            <Field label="E-mail" name="email" kind="email" id="register-email" error=field_error(value, "email") />
+            <Field label="First name" name="first_name" id="register-first-name" error=field_error(value, "first_name") />
+            <Field label="Last name" name="last_name" id="register-last-name" error=field_error(value, "last_name") />
+            <Field label="Position" name="position" id="register-position" error=field_error(value, "position") />
+            <div class="field">
+                <label for="register-department">"Department"</label>
+                <select id="register-department" name="department_id" aria-describedby="register-department-error">
+                    {dialog.departments.iter().map(|d| view! { <option value=d.id>{d.name.clone()}</option> }).collect_view()}
+                </select>
+                <p class="field-error" id="register-department-error">{move || department_error.get()}</p>
+            </div>
+            <div class="check">
+                <input type="checkbox" id="register-without-confirmation" name="without_confirmation" value="on" checked />
+                <label for="register-without-confirmation">"Without confirmation"</label>
+            </div>
+            <p class="muted">
+                "On: the account is active at once and a random password is e-mailed to the person. "
+                "Off: the e-mail carries a link where the person sets their own password."
+            </p>
+            <button type="submit" class="primary">"Register"</button>
+            <Show when=move || done.get()>
+                <p class="notice" role="status">"Registered. The person appears under Employees."</p>
+            </Show>
+        </ActionForm>
     }
 }
 
@@ -95,7 +176,6 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
     };
     let report = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     view! {
-        <h3>"Invite using e-mail"</h3>
         <ActionForm action=invite attr:novalidate=true attr:class="invite-form">
             <FormError value />
             <input type="hidden" name="slug" value=slug />

@@ -330,3 +330,77 @@ async fn only_admins_invite_and_other_portals_reach_nothing(pool: PgPool) {
     let status: String = sqlx::query_scalar("SELECT status FROM invitations").fetch_one(&pool).await.unwrap();
     assert_eq!(status, "pending");
 }
+
+#[sqlx::test]
+async fn register_adds_an_employee_with_or_without_confirmation(pool: PgPool) {
+    let Acme { sales, .. } = acme(&pool).await;
+    let app = spawn_app(pool.clone()).await;
+    let admin = app.logged_in("ann@acme.test").await;
+    let sales = sales.to_string();
+    let form = |email: &'static str, without: bool| {
+        let mut form = vec![
+            ("slug", "acme".to_string()),
+            ("email", email.to_string()),
+            ("first_name", "Ivy".to_string()),
+            ("last_name", "Stone".to_string()),
+            ("position", "Buyer".to_string()),
+            ("department_id", sales.clone()),
+        ];
+        if without {
+            form.push(("without_confirmation", "on".to_string()));
+        }
+        form
+    };
+    let post = |form: Vec<(&'static str, String)>| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post(admin, "register_user", &form).await
+        }
+    };
+
+    // Without confirmation: active at once, the password arrives by email and works.
+    assert_eq!(post(form("ivy@new.test", true)).await.status(), 200);
+    let body: String = sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = 'ivy@new.test'").fetch_one(&pool).await.unwrap();
+    let password = body.lines().find_map(|l| l.strip_prefix("Password: ")).unwrap().to_string();
+    let ivy = app.client();
+    let response = app.post(&ivy, "login", &[("login", "ivy@new.test"), ("password", &password)]).await;
+    assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
+    let (status, department, position, contact): (String, String, String, Option<String>) = sqlx::query_as(
+        "SELECT m.status, d.name, m.position, m.contact_email FROM memberships m JOIN departments d ON d.id = m.department_id
+         JOIN accounts a ON a.id = m.account_id WHERE a.login = 'ivy@new.test'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), department.as_str(), position.as_str(), contact.as_deref()),
+        ("active", "Sales", "Buyer", Some("ivy@new.test"))
+    );
+    let invited: i64 = sqlx::query_scalar("SELECT count(*) FROM invitations").fetch_one(&pool).await.unwrap();
+    assert_eq!(invited, 0, "registered people are employees, not invitations");
+
+    // With confirmation: no password works until the person sets one through the link.
+    assert_eq!(post(form("jon@new.test", false)).await.status(), 200);
+    let refused = app.post(&app.client(), "login", &[("login", "jon@new.test"), ("password", "!unset")]).await;
+    assert_eq!(refused.status(), 401);
+    let token = token_from_outbox(&pool, "jon@new.test", "/reset-password").await;
+    assert_eq!(app.post(&app.client(), "reset_password", &[("token", &token), ("password", "green-meadow-19")]).await.status(), 200);
+    let response = app.post(&app.client(), "login", &[("login", "jon@new.test"), ("password", "green-meadow-19")]).await;
+    assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
+
+    // Someone already in the portal, or with a network account, is refused beside the field.
+    let (status, error) = error_of(post(form("ivy@new.test", true)).await).await;
+    assert_eq!((status, error.for_field("email").as_deref()), (422, Some("A user with this email already exists")));
+    portal_with_admin(&pool, &passwords(), "other", "zed@other.test", Utc::now()).await;
+    let (_, error) = error_of(post(form("zed@other.test", true)).await).await;
+    assert!(error.for_field("email").is_some_and(|m| m.contains("Invite it by e-mail")), "{error:?}");
+    // Employees cannot register people.
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let employee = app.logged_in("bo@acme.test").await;
+    let status = app
+        .post(&employee, "register_user", &[("slug", "acme"), ("email", "kit@new.test"), ("first_name", "K"), ("last_name", "T")])
+        .await
+        .status();
+    assert_eq!(status, 403);
+}
