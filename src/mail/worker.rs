@@ -5,12 +5,16 @@
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
+use futures::stream::{self, StreamExt};
 use lettre::message::{Mailbox, header::ContentType};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
-pub const BATCH_SIZE: i64 = 50;
+pub const BATCH_SIZE: i64 = 200;
+/// Messages sent at once (the SMTP transport pools its connections).
+pub const PARALLEL_SENDS: usize = 16;
 pub const MAX_ATTEMPTS: i32 = 20;
 const POLL_EVERY: StdDuration = StdDuration::from_secs(2);
 
@@ -29,6 +33,7 @@ impl Deliverer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| format!("SMTP_URL is not usable: {e}"))?
             .timeout(Some(StdDuration::from_secs(10)))
+            .pool_config(PoolConfig::new().max_size(PARALLEL_SENDS as u32))
             .build();
         let from = from.parse::<Mailbox>().map_err(|e| format!("MAIL_FROM is not an address: {e}"))?;
         Ok(Deliverer::Smtp { transport: Box::new(transport), from })
@@ -59,6 +64,8 @@ pub fn backoff(attempts: i32) -> Duration {
 }
 
 /// Delivers the messages that are due at `now`. Returns how many were attempted.
+/// Up to [`PARALLEL_SENDS`] messages are in flight at once over the transport's pooled
+/// connections; the batch's rows stay locked until their outcome is written.
 pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let due = sqlx::query!(
@@ -70,25 +77,26 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
     )
     .fetch_all(&mut *tx)
     .await?;
-    for message in &due {
-        let attempts = message.attempts + 1;
-        match deliverer.send(&message.channel, &message.recipient, &message.subject, &message.body).await {
+    let count = due.len();
+    let outcomes: Vec<(i64, i32, Result<(), String>)> = stream::iter(due)
+        .map(|m| async move { (m.id, m.attempts + 1, deliverer.send(&m.channel, &m.recipient, &m.subject, &m.body).await) })
+        .buffer_unordered(PARALLEL_SENDS)
+        .collect()
+        .await;
+    let mut sent_ids = Vec::new();
+    let mut sent_attempts = Vec::new();
+    for (id, attempts, outcome) in outcomes {
+        match outcome {
             Ok(()) => {
-                sqlx::query!(
-                    "UPDATE outbox SET status = 'sent', attempts = $2, sent_at = $3, last_error = NULL WHERE id = $1",
-                    message.id,
-                    attempts,
-                    now,
-                )
-                .execute(&mut *tx)
-                .await?;
+                sent_ids.push(id);
+                sent_attempts.push(attempts);
             }
             Err(error) => {
-                tracing::warn!(id = message.id, attempts, %error, "outbox delivery failed");
+                tracing::warn!(id, attempts, %error, "outbox delivery failed");
                 let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "queued" };
                 sqlx::query!(
                     "UPDATE outbox SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5 WHERE id = $1",
-                    message.id,
+                    id,
                     status,
                     attempts,
                     error,
@@ -99,8 +107,17 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
             }
         }
     }
+    sqlx::query!(
+        "UPDATE outbox o SET status = 'sent', attempts = x.attempts, sent_at = $3, last_error = NULL
+         FROM unnest($1::bigint[], $2::int[]) AS x(id, attempts) WHERE o.id = x.id",
+        &sent_ids,
+        &sent_attempts,
+        now,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(due.len())
+    Ok(count)
 }
 
 /// Runs until the process ends: delivers what is due, then sleeps until a NOTIFY says

@@ -1,0 +1,111 @@
+//! Invitation benchmark (scripts/bench runs it). Prints
+//! 1. the server time of inviting 256 addresses in one request (validate, then write the
+//!    invitations, links, outbox messages and audit entries in one transaction),
+//!    measured as a loopback HTTP round trip to `invite_by_email`; target <= 300 ms;
+//! 2. the outbox's delivery rate to a local SMTP server (aiosmtpd, given as
+//!    `BENCH_SMTP_URL`); target >= 200 messages/s.
+//!
+//! Needs DATABASE_URL and BENCH_SMTP_URL.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use intranet::auth::passwords::Passwords;
+use intranet::mail::worker::{Deliverer, deliver_due};
+use intranet::portals::service::{SignUpForm, sign_up};
+use intranet::server::{config::Config, startup};
+
+const PASSWORD: &str = "violet-harbor-42";
+const RUNS: usize = 20;
+const ROWS: usize = 256;
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let database_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL (scripts/bench does)")?;
+    let smtp_url = std::env::var("BENCH_SMTP_URL").map_err(|_| "set BENCH_SMTP_URL (scripts/bench does)")?;
+    let pool = startup::connect_and_migrate(&database_url).await?;
+    let slug = format!("inv{}", Utc::now().timestamp());
+    let admin = format!("admin@{slug}.test");
+    let form = SignUpForm {
+        company_name: "Invite Bench Ltd".into(),
+        slug: slug.clone(),
+        first_name: Some("Ann".into()),
+        last_name: Some("Lee".into()),
+        email: Some(admin.clone()),
+        password: Some(PASSWORD.into()),
+    };
+    sign_up(&pool, &Passwords::start(2), &form, None, Utc::now()).await.map_err(|e| format!("sign-up: {e:?}"))?;
+    // Earlier runs' messages must not count in the delivery figure.
+    sqlx::query("UPDATE outbox SET status = 'sent' WHERE status = 'queued'").execute(&pool).await.map_err(|e| e.to_string())?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let mut config = Config::local(&database_url, &base);
+    config.invites_per_day_free = 1_000_000;
+    let _started = startup::start(listener, config, pool.clone(), false)?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, base.parse().map_err(|_| "origin")?);
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let login = client.post(format!("{base}/api/login")).form(&[("login", admin.as_str()), ("password", PASSWORD)]).send().await;
+    if !login.as_ref().is_ok_and(|r| r.status().is_success() || r.status().is_redirection()) {
+        return Err(format!("log-in failed: {login:?}"));
+    }
+
+    // 1. 256 fresh addresses per request (one warm-up run first).
+    let mut times = Vec::new();
+    for run in 0..=RUNS {
+        let addresses: Vec<String> = (0..ROWS).map(|i| format!("person{i}.run{run}@{slug}.example")).collect();
+        let body = addresses.join("\n");
+        let started = Instant::now();
+        let response = client
+            .post(format!("{base}/api/invite_by_email"))
+            .form(&[("slug", slug.as_str()), ("addresses", body.as_str())])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| e.to_string())?;
+        let elapsed = started.elapsed();
+        if !status.is_success() {
+            return Err(format!("invite failed: {status} {text}"));
+        }
+        if run > 0 {
+            times.push(elapsed);
+        }
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "invite {ROWS} addresses in one request ({RUNS} runs): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms  (target <= 300 ms)",
+        ms(times[RUNS / 2]),
+        ms(times[RUNS * 95 / 100]),
+        ms(times[RUNS - 1])
+    );
+
+    // 2. Deliver everything those requests queued.
+    let queued: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'queued'").fetch_one(&pool).await.map_err(|e| e.to_string())?;
+    let deliverer = Deliverer::from_config(Some(&smtp_url), intranet::server::config::DEFAULT_MAIL_FROM)?;
+    let started = Instant::now();
+    let mut delivered = 0usize;
+    loop {
+        let attempted = deliver_due(&pool, &deliverer, Utc::now()).await.map_err(|e| e.to_string())?;
+        if attempted == 0 {
+            break;
+        }
+        delivered += attempted;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status <> 'sent'").fetch_one(&pool).await.map_err(|e| e.to_string())?;
+    println!(
+        "outbox delivery to a local SMTP server: {delivered} of {queued} messages in {seconds:.2} s = {:.0} messages/s, {failed} not sent  (target >= 200/s)",
+        delivered as f64 / seconds
+    );
+    Ok(())
+}
