@@ -42,11 +42,6 @@ pub fn is_local_path(path: &str) -> bool {
     path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && !path.chars().any(char::is_control)
 }
 
-/// Log-ins are emails or phone numbers; both compare lower-cased and trimmed.
-pub fn normalize_login(raw: &str) -> String {
-    raw.trim().to_lowercase()
-}
-
 #[cfg(test)]
 mod local_path_tests {
     use super::is_local_path;

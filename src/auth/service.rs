@@ -6,7 +6,8 @@ use sqlx::PgPool;
 
 use super::passwords::{Passwords, check_new_password};
 use super::tokens::{hash_secret, new_secret};
-use super::{normalize_login, session, throttle};
+use super::{session, throttle};
+use crate::domain::phone::normalize_login_input;
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
 use crate::server::config::Config;
@@ -32,7 +33,7 @@ pub async fn log_in(
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<LoggedIn, AppError> {
-    let login = normalize_login(raw_login);
+    let login = normalize_login_input(raw_login, None);
     if login.is_empty() {
         return Err(AppError::invalid("login", "Enter your login."));
     }
@@ -81,7 +82,7 @@ pub async fn log_in(
 
 /// Sends a reset link if the login belongs to an account. Answers the same either way.
 pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &str, now: DateTime<Utc>) -> Result<(), AppError> {
-    let login = normalize_login(raw_login);
+    let login = normalize_login_input(raw_login, None);
     if login.is_empty() {
         return Err(AppError::invalid("login", "Enter your login."));
     }

@@ -1,6 +1,9 @@
 //! Newtypes for values that cross a boundary. Each has a private field and one `parse`
 //! that returns a message fit to show beside the form field it came from.
 
+#[cfg(feature = "ssr")]
+pub mod phone;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -172,3 +172,16 @@ pub async fn register_user(
         .await,
     )
 }
+
+/// "Invite using SMS": phone numbers, one per line (or comma separated).
+#[server(endpoint = "invite_by_sms")]
+pub async fn invite_by_sms(slug: String, numbers: String) -> Result<InviteReport, AppError> {
+    finish(
+        async {
+            let state = app_state()?;
+            let caller = current_caller(&state, &slug).await?;
+            service::invite_by_sms(&state.pool, &state.config, &caller, &numbers, Utc::now()).await
+        }
+        .await,
+    )
+}

@@ -73,6 +73,8 @@ pub struct InviteDialog {
     pub workgroups: Vec<NamedId>,
     pub can_register: bool,
     pub invitations_left_today: i64,
+    /// The fixed SMS text, with a placeholder for the link.
+    pub sms_text: String,
 }
 
 /// The answer to an invite request: per address, what happened.

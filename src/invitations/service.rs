@@ -63,7 +63,9 @@ pub async fn dialog(pool: &PgPool, config: &Config, caller: &PortalCaller, now: 
         sqlx::query_as!(NamedId, "SELECT id, name FROM workgroups WHERE portal_id = $1 ORDER BY lower(name)", caller.portal_id)
             .fetch_all(&mut *db)
             .await?;
+    let sms_preview = sms_text(&inviter_name(&mut db, caller.account_id).await?, &facts.name, "<link>");
     Ok(InviteDialog {
+        sms_text: sms_preview,
         default_message: default_message(&facts.name),
         message_editable: plan_allows_custom_message(&facts.plan),
         invitations_left_today: (config.invites_per_day(&facts.plan) - used).max(0),
@@ -151,13 +153,85 @@ pub async fn invite_by_email(
 ) -> Result<InviteReport, AppError> {
     require_inviter(caller)?;
     let (emails, bad) = parse_address_list(&request.addresses);
-    if emails.is_empty() && bad.is_empty() {
-        return Err(AppError::invalid("addresses", "Enter at least one e-mail address."));
+    let targets = emails.iter().map(|e| e.as_str().to_string()).collect();
+    invite(pool, config, caller, Channel::Email, targets, bad, request, now).await
+}
+
+/// "Invite using SMS": one or more phone numbers; the text is fixed.
+pub async fn invite_by_sms(
+    pool: &PgPool,
+    config: &Config,
+    caller: &PortalCaller,
+    numbers: &str,
+    now: DateTime<Utc>,
+) -> Result<InviteReport, AppError> {
+    require_inviter(caller)?;
+    let (numbers, bad) = crate::domain::phone::parse_phone_list(numbers, config.phone_region.as_deref());
+    let request = EmailInvite { addresses: String::new(), department_id: None, workgroup_ids: Vec::new(), message: None };
+    invite(pool, config, caller, Channel::Sms, numbers, bad, &request, now).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    fn key(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
     }
-    if emails.len() + bad.len() > MAX_ROWS_PER_REQUEST {
+
+    fn taken(self) -> &'static str {
+        match self {
+            Channel::Email => EMAIL_TAKEN,
+            Channel::Sms => "A user with this phone number already exists",
+        }
+    }
+
+    fn field(self) -> &'static str {
+        match self {
+            Channel::Email => "addresses",
+            Channel::Sms => "numbers",
+        }
+    }
+}
+
+/// The fixed SMS text (SMS cannot be customised: every character costs).
+pub fn sms_text(inviter: &str, portal: &str, link: &str) -> String {
+    format!("{inviter} invites you to {portal} on Bitrix24: {link}")
+}
+
+fn message_for(channel: Channel, inviter: &str, portal: &str, message: &str, link: &str, expires: DateTime<Utc>) -> (String, String) {
+    match channel {
+        Channel::Email => invitation_email(inviter, portal, message, link, expires),
+        Channel::Sms => (format!("SMS invitation to {portal}"), sms_text(inviter, portal, link)),
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // the checked parts of one request
+async fn invite(
+    pool: &PgPool,
+    config: &Config,
+    caller: &PortalCaller,
+    channel: Channel,
+    targets: Vec<String>,
+    bad: Vec<(String, String)>,
+    request: &EmailInvite,
+    now: DateTime<Utc>,
+) -> Result<InviteReport, AppError> {
+    let field = channel.field();
+    if targets.is_empty() && bad.is_empty() {
+        let what = if channel == Channel::Email { "an e-mail address" } else { "a phone number" };
+        return Err(AppError::invalid(field, format!("Enter at least {what}.")));
+    }
+    if targets.len() + bad.len() > MAX_ROWS_PER_REQUEST {
         return Err(AppError::invalid(
-            "addresses",
-            format!("At most {MAX_ROWS_PER_REQUEST} addresses in one go; this list has {}.", emails.len() + bad.len()),
+            field,
+            format!("At most {MAX_ROWS_PER_REQUEST} in one go; this list has {}.", targets.len() + bad.len()),
         ));
     }
     let mut report = InviteReport { refused: bad, ..InviteReport::default() };
@@ -166,11 +240,14 @@ pub async fn invite_by_email(
     // One invite request of a portal at a time: the daily cap and "one pending
     // invitation per address" are checked and written without a race.
     let facts = portal_facts(&mut tx, caller.portal_id, true).await?;
-    let message = checked_message(request.message.as_deref(), &facts)?;
+    let message = match channel {
+        Channel::Email => checked_message(request.message.as_deref(), &facts)?,
+        Channel::Sms => String::new(),
+    };
     let department = checked_department(&mut tx, caller, request.department_id).await?;
     let workgroups = checked_workgroups(&mut tx, caller.portal_id, &request.workgroup_ids).await?;
 
-    let all: Vec<String> = emails.iter().map(|e| e.as_str().to_string()).collect();
+    let all: Vec<String> = targets;
     let in_use: HashSet<String> = sqlx::query_scalar!(
         r#"SELECT e AS "e!" FROM unnest($2::text[]) AS e
            WHERE EXISTS (SELECT 1 FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.portal_id = $1 WHERE a.login = e)
@@ -182,10 +259,10 @@ pub async fn invite_by_email(
     .await?
     .into_iter()
     .collect();
-    let to_send: Vec<String> = all.into_iter().filter(|e| !in_use.contains(e)).collect();
-    for email in &emails {
-        if in_use.contains(email.as_str()) {
-            report.refused.push((email.to_string(), EMAIL_TAKEN.to_string()));
+    let to_send: Vec<String> = all.iter().filter(|e| !in_use.contains(*e)).cloned().collect();
+    for target in &all {
+        if in_use.contains(target) {
+            report.refused.push((target.clone(), channel.taken().to_string()));
         }
     }
     if to_send.is_empty() {
@@ -194,7 +271,7 @@ pub async fn invite_by_email(
     let left = config.invites_per_day(&facts.plan) - sent_today(&mut tx, caller.portal_id, now).await?;
     if to_send.len() as i64 > left {
         return Err(AppError::invalid(
-            "addresses",
+            field,
             format!(
                 "This portal may send {} invitations a day on the {} plan; {} are left today, and this list needs {}.",
                 config.invites_per_day(&facts.plan),
@@ -219,7 +296,7 @@ pub async fn invite_by_email(
     let fresh: Vec<String> = to_send.iter().filter(|t| !pending.contains_key(*t)).cloned().collect();
     let mut ids: HashMap<String, i64> = sqlx::query!(
         r#"INSERT INTO invitations (portal_id, channel, target, department_id, workgroup_ids, message, invited_by, created_at, sent_at, expires_at)
-           SELECT $1, 'email', t, $3, $4, $5, $6, $7, $7, $8 FROM unnest($2::text[]) AS t
+           SELECT $1, $9, t, $3, $4, $5, $6, $7, $7, $8 FROM unnest($2::text[]) AS t
            RETURNING id, target"#,
         caller.portal_id,
         &fresh,
@@ -228,7 +305,8 @@ pub async fn invite_by_email(
         message,
         caller.account_id,
         now,
-        expires
+        expires,
+        channel.key()
     )
     .fetch_all(&mut *tx)
     .await?
@@ -250,13 +328,15 @@ pub async fn invite_by_email(
     let mut bodies = Vec::with_capacity(targets.len());
     for _ in &targets {
         let (token, hash) = new_secret();
-        let (subject, body) = invitation_email(&inviter, &facts.name, &message, &config.link(&format!("/invite?token={token}")), expires);
+        let (subject, body) =
+            message_for(channel, &inviter, &facts.name, &message, &config.link(&format!("/invite?token={token}")), expires);
         hashes.push(hash);
         subjects.push(subject);
         bodies.push(body);
     }
-    write_sends(&mut tx, caller, &invitation_ids, &targets, &hashes, &subjects, &bodies, now).await?;
-    let details: Vec<String> = targets.iter().map(|t| format!("by e-mail to {t}")).collect();
+    write_sends(&mut tx, caller, channel.key(), &invitation_ids, &targets, &hashes, &subjects, &bodies, now).await?;
+    let how = if channel == Channel::Email { "by e-mail" } else { "by SMS" };
+    let details: Vec<String> = targets.iter().map(|t| format!("{how} to {t}")).collect();
     let actions: Vec<&str> = targets.iter().map(|t| if pending.contains_key(t) { "resent invitation" } else { "invited" }).collect();
     sqlx::query!(
         "INSERT INTO audit_log (portal_id, actor_id, action, subject_id, detail, at)
@@ -282,6 +362,7 @@ pub async fn invite_by_email(
 async fn write_sends(
     tx: &mut PgConnection,
     caller: &PortalCaller,
+    channel: &str,
     invitation_ids: &[i64],
     recipients: &[String],
     hashes: &[Vec<u8>],
@@ -302,7 +383,7 @@ async fn write_sends(
     sqlx::query!(
         "WITH sent AS (
            INSERT INTO outbox (channel, recipient, subject, body)
-           SELECT 'email', r, s, b FROM unnest($2::text[], $3::text[], $4::text[]) AS x(r, s, b)
+           SELECT $5, r, s, b FROM unnest($2::text[], $3::text[], $4::text[]) AS x(r, s, b)
            RETURNING id, recipient)
          UPDATE invitations i SET outbox_id = sent.id
          FROM sent, unnest($1::bigint[], $2::text[]) AS pair(invitation_id, recipient)
@@ -310,7 +391,8 @@ async fn write_sends(
         invitation_ids,
         recipients,
         subjects,
-        bodies
+        bodies,
+        channel
     )
     .execute(&mut *tx)
     .await?;
@@ -351,6 +433,7 @@ pub async fn list(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> R
                 ("accepted", _) => "accepted".to_string(),
                 (_, _) if r.expires_at <= now => "expired".to_string(),
                 (_, Some("failed")) => format!("failed: {}", r.last_error.unwrap_or_default()),
+                (_, Some("queued")) if r.last_error.is_some() => format!("retrying: {}", r.last_error.unwrap_or_default()),
                 (_, Some("sent")) => "sent".to_string(),
                 _ => "queued".to_string(),
             };
@@ -400,14 +483,16 @@ pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i
         )));
     }
     let expires = now + Duration::days(config.invitation_days);
-    let message =
-        sqlx::query_scalar!("UPDATE invitations SET sent_at = $2, expires_at = $3 WHERE id = $1 RETURNING message", id, now, expires)
+    let sent =
+        sqlx::query!("UPDATE invitations SET sent_at = $2, expires_at = $3 WHERE id = $1 RETURNING message, channel", id, now, expires)
             .fetch_one(&mut *tx)
             .await?;
+    let channel = if sent.channel == "sms" { Channel::Sms } else { Channel::Email };
     let inviter = inviter_name(&mut tx, caller.account_id).await?;
     let (token, hash) = new_secret();
-    let (subject, body) = invitation_email(&inviter, &facts.name, &message, &config.link(&format!("/invite?token={token}")), expires);
-    write_sends(&mut tx, caller, &[id], std::slice::from_ref(&target), &[hash], &[subject], &[body], now).await?;
+    let (subject, body) =
+        message_for(channel, &inviter, &facts.name, &sent.message, &config.link(&format!("/invite?token={token}")), expires);
+    write_sends(&mut tx, caller, channel.key(), &[id], std::slice::from_ref(&target), &[hash], &[subject], &[body], now).await?;
     record_audit(&mut tx, caller, "resent invitation", None, &format!("to {target}"), now).await?;
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;

@@ -3,8 +3,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{
-    AcceptInvitation, AskForNewInvitation, CancelInvitation, InviteByEmail, JoinPortal, RegisterUser, ResendInvitation, list_invitations,
-    load_invitation, load_invite_dialog,
+    AcceptInvitation, AskForNewInvitation, CancelInvitation, InviteByEmail, InviteBySms, JoinPortal, RegisterUser, ResendInvitation,
+    list_invitations, load_invitation, load_invite_dialog,
 };
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
@@ -69,6 +69,7 @@ fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'sta
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
+    Sms,
     Email,
     Register,
 }
@@ -76,11 +77,13 @@ enum Tab {
 #[component]
 fn InviteTabs(dialog: InviteDialog, slug: String) -> impl IntoView {
     let tab = RwSignal::new(Tab::Email);
-    let tabs: Vec<(Tab, &'static str)> = if dialog.can_register {
-        vec![(Tab::Email, "Invite using e-mail"), (Tab::Register, "Register")]
-    } else {
-        vec![(Tab::Email, "Invite using e-mail")]
-    };
+    // SMS first in the row, as in Bitrix24; e-mail is open first, the tab most people use.
+    let mut tabs: Vec<(Tab, &'static str)> = vec![(Tab::Sms, "Invite using SMS"), (Tab::Email, "Invite using e-mail")];
+    if dialog.can_register {
+        tabs.push((Tab::Register, "Register"));
+    }
+    let sms_dialog = dialog.clone();
+    let sms_slug = slug.clone();
     let register_dialog = dialog.clone();
     let register_slug = slug.clone();
     view! {
@@ -97,13 +100,51 @@ fn InviteTabs(dialog: InviteDialog, slug: String) -> impl IntoView {
                 </button>
             }).collect_view()}
         </div>
-        // Both stay mounted, so switching tabs keeps what was typed.
+        // All stay mounted, so switching tabs keeps what was typed.
+        <div role="tabpanel" hidden=move || tab.get() != Tab::Sms>
+            {view! { <SmsInviteForm dialog=sms_dialog slug=sms_slug /> }.into_any()}
+        </div>
         <div role="tabpanel" hidden=move || tab.get() != Tab::Email>
             {view! { <EmailInviteForm dialog slug /> }.into_any()}
         </div>
         <div role="tabpanel" hidden=move || tab.get() != Tab::Register>
             {register_dialog.can_register.then(|| view! { <RegisterForm dialog=register_dialog.clone() slug=register_slug.clone() /> }.into_any())}
         </div>
+    }
+}
+
+#[component]
+fn SmsInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
+    let invite = ServerAction::<InviteBySms>::new();
+    let value = invite.value();
+    let numbers_error = field_error(value, "numbers");
+    let pending = invite.pending();
+    let report = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
+    view! {
+        <ActionForm action=invite attr:novalidate=true attr:class="invite-form">
+            <FormError value />
+            <input type="hidden" name="slug" value=slug />
+            <div class="field">
+                <label for="invite-numbers">"Phone numbers"</label>
+                <textarea
+                    id="invite-numbers"
+                    name="numbers"
+                    rows="4"
+                    placeholder="+1 415 555 0100, one per line"
+                    aria-invalid=move || if numbers_error.get().is_some() { "true" } else { "false" }
+                    aria-describedby="invite-numbers-error"
+                ></textarea>
+                <p class="field-error" id="invite-numbers-error">{move || numbers_error.get()}</p>
+            </div>
+            <div class="field">
+                <label for="invite-sms-text">"SMS text"</label>
+                <textarea id="invite-sms-text" rows="2" readonly aria-describedby="invite-sms-note">{dialog.sms_text.clone()}</textarea>
+                <p class="muted" id="invite-sms-note">"The SMS text is fixed. Each person logs in with their phone number."</p>
+            </div>
+            <p class="muted">{format!("{} invitations left today.", dialog.invitations_left_today)}</p>
+            <button type="submit" class="primary" disabled=move || pending.get()>"Send SMS invitations"</button>
+        </ActionForm>
+        {move || report().map(|report| view! { <InviteOutcome report /> })}
     }
 }
 

@@ -1,10 +1,12 @@
-//! The outbox: every email (and later SMS) is a row written in the same transaction as
+//! The outbox: every email and SMS is a row written in the same transaction as
 //! the change that caused it, then delivered by a worker with retries. With no SMTP
 //! server configured, the development Outbox page shows what would have been sent.
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod outbox;
+#[cfg(feature = "ssr")]
+pub mod sms;
 pub mod ui;
 #[cfg(feature = "ssr")]
 pub mod worker;

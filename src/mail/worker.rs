@@ -8,6 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::PoolConfig;
+
+use super::sms::{SmsGateway, SmsSettings};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
@@ -18,30 +20,39 @@ pub const PARALLEL_SENDS: usize = 16;
 pub const MAX_ATTEMPTS: i32 = 20;
 const POLL_EVERY: StdDuration = StdDuration::from_secs(2);
 
-pub enum Deliverer {
-    Smtp {
-        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
-        from: Mailbox,
-    },
-    /// No server configured: messages are kept for the development Outbox page.
-    DevOutbox,
+/// Where messages go. A channel with nothing configured is delivered to the development
+/// Outbox page: the row itself is the delivery.
+pub struct Deliverer {
+    email: Option<SmtpSender>,
+    sms: Option<SmsGateway>,
+}
+
+struct SmtpSender {
+    transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Mailbox,
 }
 
 impl Deliverer {
     pub fn from_config(smtp_url: Option<&str>, from: &str) -> Result<Deliverer, String> {
-        let Some(url) = smtp_url else { return Ok(Deliverer::DevOutbox) };
+        let Some(url) = smtp_url else { return Ok(Deliverer { email: None, sms: None }) };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| format!("SMTP_URL is not usable: {e}"))?
             .timeout(Some(StdDuration::from_secs(10)))
             .pool_config(PoolConfig::new().max_size(PARALLEL_SENDS as u32))
             .build();
         let from = from.parse::<Mailbox>().map_err(|e| format!("MAIL_FROM is not an address: {e}"))?;
-        Ok(Deliverer::Smtp { transport: Box::new(transport), from })
+        Ok(Deliverer { email: Some(SmtpSender { transport: Box::new(transport), from }), sms: None })
+    }
+
+    /// Sends SMS through this gateway instead of keeping them for the Outbox page.
+    pub fn with_sms(mut self, settings: Option<SmsSettings>) -> Result<Deliverer, String> {
+        self.sms = settings.map(SmsGateway::new).transpose()?;
+        Ok(self)
     }
 
     async fn send(&self, channel: &str, recipient: &str, subject: &str, body: &str) -> Result<(), String> {
-        match (self, channel) {
-            (Deliverer::Smtp { transport, from }, "email") => {
+        match (channel, &self.email, &self.sms) {
+            ("email", Some(SmtpSender { transport, from }), _) => {
                 let to = recipient.parse::<Mailbox>().map_err(|e| format!("bad recipient: {e}"))?;
                 let message = Message::builder()
                     .from(from.clone())
@@ -52,8 +63,9 @@ impl Deliverer {
                     .map_err(|e| format!("could not build the message: {e}"))?;
                 transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
             }
-            // The dev Outbox page is the delivery; SMS have no gateway yet either.
-            _ => Ok(()),
+            ("sms", _, Some(gateway)) => gateway.send(recipient, body).await,
+            ("email" | "sms", _, _) => Ok(()),
+            (other, _, _) => Err(format!("unknown channel {other}")),
         }
     }
 }

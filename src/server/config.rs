@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::mail::sms::{SmsSettings, TWILIO_URL};
 use crate::webmail::secret::MailboxKey;
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,10 @@ pub struct Config {
     /// (`INVITES_PER_DAY_FREE`, `INVITES_PER_DAY_PAID`).
     pub invites_per_day_free: i64,
     pub invites_per_day_paid: i64,
+    /// The SMS gateway; None: SMS go to the development Outbox page.
+    pub sms: Option<SmsSettings>,
+    /// Region for phone numbers typed without a country code (`PHONE_REGION`, e.g. "US").
+    pub phone_region: Option<String>,
 }
 
 pub const DEFAULT_INVITATION_DAYS: i64 = 30;
@@ -52,6 +57,8 @@ impl Config {
             invitation_days: DEFAULT_INVITATION_DAYS,
             invites_per_day_free: DEFAULT_INVITES_PER_DAY_FREE,
             invites_per_day_paid: DEFAULT_INVITES_PER_DAY_PAID,
+            sms: None,
+            phone_region: None,
         }
     }
 
@@ -80,6 +87,8 @@ impl Config {
             invitation_days: positive_var("INVITATION_DAYS", DEFAULT_INVITATION_DAYS)?,
             invites_per_day_free: positive_var("INVITES_PER_DAY_FREE", DEFAULT_INVITES_PER_DAY_FREE)?,
             invites_per_day_paid: positive_var("INVITES_PER_DAY_PAID", DEFAULT_INVITES_PER_DAY_PAID)?,
+            sms: sms_from_env()?,
+            phone_region: non_empty_var("PHONE_REGION").map(|r| r.to_uppercase()),
         })
     }
 
@@ -124,5 +133,19 @@ fn positive_var(name: &str, default: i64) -> Result<i64, String> {
             Ok(n) if n > 0 => Ok(n),
             _ => Err(format!("{name} must be a positive whole number, not {text:?}")),
         },
+    }
+}
+
+/// All of `SMS_ACCOUNT_SID`, `SMS_AUTH_TOKEN` and `SMS_FROM`, or none of them.
+fn sms_from_env() -> Result<Option<SmsSettings>, String> {
+    match (non_empty_var("SMS_ACCOUNT_SID"), non_empty_var("SMS_AUTH_TOKEN"), non_empty_var("SMS_FROM")) {
+        (None, None, None) => Ok(None),
+        (Some(account_sid), Some(auth_token), Some(from)) => Ok(Some(SmsSettings {
+            base_url: non_empty_var("SMS_GATEWAY_URL").unwrap_or_else(|| TWILIO_URL.into()),
+            account_sid,
+            auth_token,
+            from,
+        })),
+        _ => Err("set all of SMS_ACCOUNT_SID, SMS_AUTH_TOKEN and SMS_FROM (or none: SMS then go to the dev Outbox)".into()),
     }
 }

@@ -65,7 +65,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     if run_outbox_worker {
-        let deliverer = Deliverer::from_config(config.smtp_url.as_deref(), &config.mail_from)?;
+        let deliverer = Deliverer::from_config(config.smtp_url.as_deref(), &config.mail_from)?.with_sms(config.sms.clone())?;
         tokio::spawn(worker::run(pool.clone(), deliverer));
     }
 

@@ -13,6 +13,7 @@ mod people;
 mod profile;
 mod reset;
 mod signup;
+mod sms;
 mod smtp;
 mod structure;
 mod webmail;
