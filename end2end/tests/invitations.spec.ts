@@ -162,3 +162,42 @@ test('an admin registers people with and without confirmation', async ({ page })
   await logIn(page, ivy, ivyPassword);
   await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
 });
+
+test('an SMS invitation: the person registers from the link and logs in with the phone number', async ({ page }) => {
+  const slug = unique('sms');
+  const email = `${slug}@example.com`;
+  // A different valid US number per run (555-01xx is reserved for fiction).
+  const last = String(Math.floor(Math.random() * 100)).padStart(2, '0');
+  const typed = `+1 (415) 555-01${last}`;
+  const e164 = `+141555501${last}`;
+  await createPortal(page, slug, email, password);
+  await page.getByRole('button', { name: 'Invite users' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite users' });
+  await dialog.getByRole('tab', { name: 'Invite using SMS' }).click();
+  const panel = dialog.getByRole('tabpanel');
+  await expect(panel.getByLabel('SMS text')).not.toBeEditable();
+  await expect(panel.getByLabel('SMS text')).toHaveValue('Ann Lee invites you to Acme Ltd on Bitrix24: <link>');
+  await panel.getByLabel('Phone numbers').fill(`${typed}\n12345`);
+  await panel.getByRole('button', { name: 'Send SMS invitations' }).click();
+  await expect(panel.getByRole('status')).toContainText('Invitations sent: 1.');
+  await expect(panel.getByRole('status')).toContainText('12345');
+  await screen(page, 'invite-sms');
+
+  await open(page, `/p/${slug}/employees?filter=invited`);
+  await expect(page.getByRole('table', { name: 'Invitations' }).getByRole('row', { name: new RegExp(`\\${e164}`) })).toContainText('SMS');
+
+  const link = await linkFromOutbox(page, 'SMS invitation to Acme Ltd', e164);
+  await open(page, `/p/${slug}`);
+  await logOut(page);
+  await open(page, link);
+  await expect(page.getByText(`Your login will be ${e164}.`)).toBeVisible();
+  await page.getByLabel('First name').fill('Sam');
+  await page.getByLabel('Last name').fill('Short');
+  await page.getByLabel('Password').fill('blue-lantern-77');
+  await page.getByRole('button', { name: 'Join' }).click();
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+  await logOut(page);
+  await logIn(page, `+1 415 555 01${last}`, 'blue-lantern-77');
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+  await expect(page.getByText('Sam Short joined the portal').first()).toBeVisible();
+});
