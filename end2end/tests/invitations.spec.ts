@@ -201,3 +201,30 @@ test('an SMS invitation: the person registers from the link and logs in with the
   await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
   await expect(page.getByText('Sam Short joined the portal').first()).toBeVisible();
 });
+
+test('on a plan that allows it, the invitation text is the admin\'s own', async ({ page }) => {
+  const slug = unique('pln');
+  const email = `${slug}@example.com`;
+  const kay = `kay-${email}`;
+  await createPortal(page, slug, email, password);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await ready(page);
+  await page.getByLabel('Plan').selectOption({ label: 'Standard' });
+  await page.getByRole('button', { name: 'Change plan' }).click();
+  await expect(page.getByRole('status')).toHaveText('Plan changed.');
+  await expect(page.getByRole('table')).toContainText('Free to Standard');
+
+  await page.getByRole('link', { name: 'Employees' }).click();
+  await ready(page);
+  await page.getByRole('button', { name: 'Invite users' }).click();
+  const panel = page.getByRole('dialog', { name: 'Invite users' }).getByRole('tabpanel');
+  await expect(panel.getByLabel('Invitation text')).toBeEditable();
+  await panel.getByLabel('E-mail addresses').fill(kay);
+  await panel.getByLabel('Invitation text').fill('Come and plan the summer trip with us.');
+  await panel.getByRole('button', { name: 'Invite' }).click();
+  await expect(panel.getByRole('status')).toContainText('Invitations sent: 1.');
+  await open(page, '/dev/outbox');
+  await expect(page.getByRole('article', { name: `Ann Lee invites you to Acme Ltd to ${kay}` })).toContainText(
+    'Come and plan the summer trip with us.',
+  );
+});

@@ -27,20 +27,6 @@ pub fn plan_allows_custom_message(plan: &str) -> bool {
     matches!(plan, "standard" | "professional" | "crm_plus" | "project_plus")
 }
 
-pub fn plan_label(plan: &str) -> &'static str {
-    match plan {
-        "free" => "Free",
-        "basic" => "Basic",
-        "standard" => "Standard",
-        "professional" => "Professional",
-        "crm_plus" => "CRM+",
-        "project_plus" => "Project+",
-        _ => "Unknown",
-    }
-}
-
-pub const PLANS: [&str; 6] = ["free", "basic", "standard", "professional", "crm_plus", "project_plus"];
-
 /// Splits what was typed or pasted into "E-mail addresses": commas, semicolons, spaces
 /// and line breaks separate addresses (a pasted spreadsheet column works). Duplicates
 /// are dropped; bad entries are reported with the reason, in the order given.
@@ -147,7 +133,7 @@ mod tests {
 
     #[test]
     fn custom_text_only_on_the_named_plans() {
-        let allowed: Vec<&str> = PLANS.into_iter().filter(|p| plan_allows_custom_message(p)).collect();
+        let allowed: Vec<&str> = crate::portals::PLANS.into_iter().filter(|p| plan_allows_custom_message(p)).collect();
         assert_eq!(allowed, ["standard", "professional", "crm_plus", "project_plus"]);
     }
 }

@@ -9,7 +9,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::{
     InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport, MAX_MESSAGE_CHARS, MAX_ROWS_PER_REQUEST, default_message,
-    parse_address_list, plan_allows_custom_message, plan_label,
+    parse_address_list, plan_allows_custom_message,
 };
 use crate::activity::service::announce_joined;
 use crate::auth::passwords::{Passwords, check_new_password};
@@ -133,7 +133,7 @@ fn checked_message(raw: Option<&str>, facts: &PortalFacts) -> Result<String, App
             "message",
             format!(
                 "The invitation text can be changed on the Standard, Professional, CRM+ and Project+ plans; this portal is on {}.",
-                plan_label(&facts.plan)
+                crate::portals::plan_name(&facts.plan)
             ),
         ));
     }
@@ -275,7 +275,7 @@ async fn invite(
             format!(
                 "This portal may send {} invitations a day on the {} plan; {} are left today, and this list needs {}.",
                 config.invites_per_day(&facts.plan),
-                plan_label(&facts.plan),
+                crate::portals::plan_name(&facts.plan),
                 left.max(0),
                 to_send.len()
             ),

@@ -63,3 +63,16 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
         .await,
     )
 }
+
+/// Switches the portal's plan (administrators; there is no billing).
+#[server(endpoint = "change_plan")]
+pub async fn change_plan(slug: String, plan: String) -> Result<(), AppError> {
+    finish(
+        async {
+            let state = app_state()?;
+            let caller = service::current_caller(&state, &slug).await?;
+            service::change_plan(&state.pool, &caller, &plan, chrono::Utc::now()).await
+        }
+        .await,
+    )
+}

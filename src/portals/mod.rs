@@ -20,3 +20,17 @@ pub struct PortalHome {
     /// Whether "Invite users" is offered to this person.
     pub can_invite: bool,
 }
+
+/// Every plan, cheapest first (the database's CHECK lists the same keys).
+pub const PLANS: [&str; 6] = ["free", "basic", "standard", "professional", "crm_plus", "project_plus"];
+
+pub fn plan_name(plan: &str) -> &'static str {
+    match plan {
+        "basic" => "Basic",
+        "standard" => "Standard",
+        "professional" => "Professional",
+        "crm_plus" => "CRM+",
+        "project_plus" => "Project+",
+        _ => "Free",
+    }
+}

@@ -208,3 +208,21 @@ pub async fn lock_portal_as_admin(tx: &mut sqlx::PgConnection, caller: &PortalCa
     .await?;
     if still_admin { Ok(()) } else { Err(AppError::Forbidden) }
 }
+
+pub async fn change_plan(pool: &PgPool, caller: &PortalCaller, plan: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    if !super::PLANS.contains(&plan) {
+        return Err(AppError::invalid("plan", "Choose a plan."));
+    }
+    let mut tx = pool.begin().await?;
+    lock_portal_as_admin(&mut tx, caller).await?;
+    let old = sqlx::query_scalar!("SELECT plan FROM portals WHERE id = $1", caller.portal_id).fetch_one(&mut *tx).await?;
+    if old == plan {
+        return Ok(());
+    }
+    sqlx::query!("UPDATE portals SET plan = $2 WHERE id = $1", caller.portal_id, plan).execute(&mut *tx).await?;
+    let detail = format!("{} to {}", super::plan_name(&old), super::plan_name(plan));
+    crate::people::service::record_audit(&mut tx, caller, "changed plan", None, &detail, now).await?;
+    crate::live::server::notify(&mut *tx, caller.portal_id, crate::live::Topic::Settings).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -4,7 +4,7 @@ use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::PortalHome;
-use super::api::{SignUp, load_portal_home};
+use super::api::{ChangePlan, SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
 use crate::error::AppError;
@@ -145,12 +145,24 @@ pub fn PortalLayout() -> impl IntoView {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let slug = use_slug();
+    // Outside the refreshed part of the page, so its answer survives the live refresh
+    // the change itself causes.
+    let change_plan = ServerAction::<ChangePlan>::new();
     let live = use_live();
     let home = use_current_portal();
     let query = use_query_map();
     let before = Signal::derive(move || query.read().get("before").and_then(|b| b.parse::<i64>().ok()));
     let audit = Resource::new(
-        move || (slug.get(), before.get(), live.version(Topic::People), live.version(Topic::Structure), live.version(Topic::Access)),
+        move || {
+            (
+                slug.get(),
+                before.get(),
+                live.version(Topic::People),
+                live.version(Topic::Structure),
+                live.version(Topic::Access),
+                live.version(Topic::Settings),
+            )
+        },
         |(slug, before, ..)| load_audit_log(slug, before),
     );
     view! {
@@ -165,9 +177,8 @@ pub fn SettingsPage() -> impl IntoView {
                             <dd>{home.name}</dd>
                             <dt>"Address"</dt>
                             <dd>{format!("/p/{}", home.slug)}</dd>
-                            <dt>"Plan"</dt>
-                            <dd>{plan_name(&home.plan)}</dd>
                         </dl>
+                        <PlanForm slug=home.slug.clone() plan=home.plan.clone() change=change_plan />
                         {
                             let older = (entries.len() as i64 == AUDIT_PAGE).then(|| entries.last().map(|e| e.id)).flatten();
                             let paged = before.get_untracked().is_some();
@@ -187,13 +198,26 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-pub fn plan_name(plan: &str) -> &'static str {
-    match plan {
-        "basic" => "Basic",
-        "standard" => "Standard",
-        "professional" => "Professional",
-        "crm_plus" => "CRM+",
-        "project_plus" => "Project+",
-        _ => "Free",
+/// The portal's plan. There is no billing: an administrator picks the plan, and what the
+/// plan allows (the invitation text, the daily invitation cap) follows at once.
+#[component]
+fn PlanForm(slug: String, plan: String, change: ServerAction<ChangePlan>) -> impl IntoView {
+    let value = change.value();
+    let done = crate::components::action_succeeded(value);
+    view! {
+        <ActionForm action=change attr:class="row-form">
+            <FormError value />
+            <input type="hidden" name="slug" value=slug />
+            <div class="field">
+                <label for="field-plan">"Plan"</label>
+                <select id="field-plan" name="plan">
+                    {super::PLANS.into_iter().map(|p| view! { <option value=p selected=p == plan>{super::plan_name(p)}</option> }).collect_view()}
+                </select>
+            </div>
+            <button type="submit">"Change plan"</button>
+            <Show when=move || done.get()>
+                <span class="ok" role="status">"Plan changed."</span>
+            </Show>
+        </ActionForm>
     }
 }

@@ -247,7 +247,16 @@ async fn the_invitation_text_follows_the_plan_on_the_server(pool: PgPool) {
     let error = service::invite_by_email(&pool, &config, &admin, &custom, Utc::now()).await.unwrap_err();
     assert!(error.for_field("message").is_some_and(|m| m.contains("Free")), "{error:?}");
     assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM invitations").fetch_one(&pool).await.unwrap(), 0);
-    sqlx::query("UPDATE portals SET plan = 'standard'").execute(&pool).await.unwrap();
+    // Plans change in Settings, by administrators only, and the change is audited.
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let bo: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'bo@acme.test'").fetch_one(&pool).await.unwrap();
+    let employee = caller(&pool, bo, "acme").await;
+    let refused = intranet::portals::service::change_plan(&pool, &employee, "standard", Utc::now()).await;
+    assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
+    assert!(intranet::portals::service::change_plan(&pool, &admin, "platinum", Utc::now()).await.is_err());
+    intranet::portals::service::change_plan(&pool, &admin, "standard", Utc::now()).await.unwrap();
+    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'changed plan'").fetch_one(&pool).await.unwrap();
+    assert_eq!(detail, "Free to Standard");
     service::invite_by_email(&pool, &config, &admin, &custom, Utc::now()).await.unwrap();
     let body: String = sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = 'hal@new.test'").fetch_one(&pool).await.unwrap();
     assert!(body.contains("Come build rockets with us"));

@@ -39,6 +39,11 @@ const CALLS: &[(&str, &[(&str, &str)])] = &[
     ),
     ("mailbox_disconnect", &[]),
     ("mailbox_inbox", &[]),
+    ("change_plan", &[("plan", "professional")]),
+    ("invite_dialog", &[]),
+    ("invite_by_email", &[("addresses", "new@new.test")]),
+    ("invite_by_sms", &[("numbers", "+14155550100")]),
+    ("register_user", &[("email", "new@new.test"), ("first_name", "N"), ("last_name", "N")]),
 ];
 
 const ADMIN_ONLY: &[&str] = &[
@@ -50,6 +55,11 @@ const ADMIN_ONLY: &[&str] = &[
     "delete_department",
     "set_department_head",
     "move_person",
+    "change_plan",
+    "invite_dialog",
+    "invite_by_email",
+    "invite_by_sms",
+    "register_user",
 ];
 
 struct Ids {
@@ -78,7 +88,7 @@ async fn fingerprint(pool: &PgPool) -> String {
         "SELECT concat_ws('|',
             (SELECT string_agg(name || ':' || coalesce(parent_id, 0) || ':' || coalesce(head_account_id, 0), ',' ORDER BY id) FROM departments WHERE portal_id = 1),
             (SELECT string_agg(account_id || ':' || status || ':' || role || ':' || department_id || ':' || position || ':' || coalesce(contact_email, ''), ',' ORDER BY account_id) FROM memberships WHERE portal_id = 1),
-            (SELECT count(*) FROM mailboxes),
+            (SELECT count(*) FROM mailboxes), (SELECT plan FROM portals WHERE id = 1), (SELECT count(*) FROM invitations WHERE portal_id = 1),
             (SELECT count(*) FROM workgroups WHERE portal_id = 1), (SELECT count(*) FROM workgroup_members WHERE portal_id = 1),
             (SELECT count(*) FROM stream_posts WHERE portal_id = 1), (SELECT count(*) FROM chat_messages WHERE portal_id = 1))",
     )
