@@ -724,24 +724,26 @@ async fn join(
     .await?;
     sqlx::query!("DELETE FROM invitation_links WHERE invitation_id = $1", invitation.id).execute(&mut *tx).await?;
     if let Some(inviter) = invitation.invited_by {
-        let inviter_login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1", inviter).fetch_one(&mut *tx).await?;
         let name = inviter_name(tx, account_id).await?;
-        if Email::parse(&inviter_login).is_ok() {
-            let link = config.link(&format!("/p/{}/people/{account_id}", invitation.portal_slug));
-            enqueue_email(
-                &mut *tx,
-                &inviter_login,
-                &format!("{name} accepted your invitation"),
-                &format!(
-                    "{name} ({}) accepted your invitation and joined {}.\n\nTheir profile: {link}\n",
-                    invitation.target, invitation.portal_name
-                ),
-            )
-            .await?;
-        }
+        let link = config.link(&format!("/p/{}/people/{account_id}", invitation.portal_slug));
+        let body = format!(
+            "{name} ({}) accepted your invitation and joined {}.\n\nTheir profile: {link}\n",
+            invitation.target, invitation.portal_name
+        );
+        email_account(tx, inviter, &format!("{name} accepted your invitation"), &body).await?;
     }
     for topic in [Topic::People, Topic::Structure, Topic::Workgroups, Topic::Access] {
         notify(&mut *tx, invitation.portal_id, topic).await?;
+    }
+    Ok(())
+}
+
+/// Queues an email to an account, if its login is an email address (a person who logs
+/// in with a phone number has none to write to).
+async fn email_account(tx: &mut PgConnection, account_id: i64, subject: &str, body: &str) -> Result<(), AppError> {
+    let login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1", account_id).fetch_one(&mut *tx).await?;
+    if Email::parse(&login).is_ok() {
+        enqueue_email(&mut *tx, &login, subject, body).await?;
     }
     Ok(())
 }
@@ -764,20 +766,12 @@ pub async fn ask_for_new(pool: &PgPool, config: &Config, token: &str, now: DateT
     .await?
     .is_none();
     if !asked_recently && let Some(inviter) = invitation.invited_by {
-        let login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1", inviter).fetch_one(&mut *tx).await?;
-        if Email::parse(&login).is_ok() {
-            let link = config.link(&format!("/p/{}/employees?filter=invited", invitation.portal_slug));
-            enqueue_email(
-                &mut *tx,
-                &login,
-                &format!("{} asks for a new invitation", invitation.target),
-                &format!(
-                    "The invitation you sent to {} for {} has expired, and they ask for a new one.\n\nResend it from the Invited list: {link}\n",
-                    invitation.target, invitation.portal_name
-                ),
-            )
-            .await?;
-        }
+        let link = config.link(&format!("/p/{}/employees?filter=invited", invitation.portal_slug));
+        let body = format!(
+            "The invitation you sent to {} for {} has expired, and they ask for a new one.\n\nResend it from the Invited list: {link}\n",
+            invitation.target, invitation.portal_name
+        );
+        email_account(&mut tx, inviter, &format!("{} asks for a new invitation", invitation.target), &body).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -7,7 +7,7 @@ use super::api::{
     list_invitations, load_invitation, load_invite_dialog,
 };
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport};
-use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
+use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, field_error};
 use crate::live::{Topic, use_live};
 
 /// "Invite users": a button that opens the invite dialog. Render it only for people who
@@ -117,25 +117,20 @@ fn InviteTabs(dialog: InviteDialog, slug: String) -> impl IntoView {
 fn SmsInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
     let invite = ServerAction::<InviteBySms>::new();
     let value = invite.value();
-    let numbers_error = field_error(value, "numbers");
     let pending = invite.pending();
     let report = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     view! {
         <ActionForm action=invite attr:novalidate=true attr:class="invite-form">
             <FormError value />
             <input type="hidden" name="slug" value=slug />
-            <div class="field">
-                <label for="invite-numbers">"Phone numbers"</label>
-                <textarea
-                    id="invite-numbers"
-                    name="numbers"
-                    rows="4"
-                    placeholder="+1 415 555 0100, one per line"
-                    aria-invalid=move || if numbers_error.get().is_some() { "true" } else { "false" }
-                    aria-describedby="invite-numbers-error"
-                ></textarea>
-                <p class="field-error" id="invite-numbers-error">{move || numbers_error.get()}</p>
-            </div>
+            <TextArea
+                label="Phone numbers"
+                name="numbers"
+                id="invite-numbers"
+                rows=4
+                placeholder="+1 415 555 0100, one per line"
+                error=field_error(value, "numbers")
+            />
             <div class="field">
                 <label for="invite-sms-text">"SMS text"</label>
                 <textarea id="invite-sms-text" rows="2" readonly aria-describedby="invite-sms-note">{dialog.sms_text.clone()}</textarea>
@@ -193,7 +188,6 @@ fn RegisterForm(dialog: InviteDialog, slug: String) -> impl IntoView {
 fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
     let invite = ServerAction::<InviteByEmail>::new();
     let value = invite.value();
-    let addresses_error = field_error(value, "addresses");
     let message_error = field_error(value, "message");
     let department_error = field_error(value, "department_id");
     let pending = invite.pending();
@@ -220,18 +214,14 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
         <ActionForm action=invite attr:novalidate=true attr:class="invite-form">
             <FormError value />
             <input type="hidden" name="slug" value=slug />
-            <div class="field">
-                <label for="invite-addresses">"E-mail addresses"</label>
-                <textarea
-                    id="invite-addresses"
-                    name="addresses"
-                    rows="4"
-                    placeholder="name@company.com, one or more; commas, spaces or new lines between them"
-                    aria-invalid=move || if addresses_error.get().is_some() { "true" } else { "false" }
-                    aria-describedby="invite-addresses-error"
-                ></textarea>
-                <p class="field-error" id="invite-addresses-error">{move || addresses_error.get()}</p>
-            </div>
+            <TextArea
+                label="E-mail addresses"
+                name="addresses"
+                id="invite-addresses"
+                rows=4
+                placeholder="name@company.com, one or more; commas, spaces or new lines between them"
+                error=field_error(value, "addresses")
+            />
             <div class="field">
                 <label for="invite-department">"Department"</label>
                 <select id="invite-department" name="department_id" aria-describedby="invite-department-error">
