@@ -16,6 +16,7 @@ use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
 use crate::people::ui::{EmployeesPage, PersonPage};
 use crate::portals::ui::{PortalLayout, SettingsPage, SignUpPage};
 use crate::profile::ui::ProfileEditorPage;
+use crate::registration::ui::{ConfirmRegistrationPage, RegistrationLinkPage};
 use crate::structure::ui::StructurePage;
 use crate::webmail::ui::WebmailPage;
 use crate::workgroups::ui::{WorkgroupPage, WorkgroupsPage};
@@ -63,6 +64,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/network/confirm-login") view=ConfirmLoginPage />
                 <Route path=path!("/dev/outbox") view=OutboxPage />
                 <Route path=path!("/invite") view=InvitationLinkPage />
+                <Route path=path!("/join/:code") view=RegistrationLinkPage />
+                <Route path=path!("/register/confirm") view=ConfirmRegistrationPage />
                 <ParentRoute path=path!("/p/:slug") view=PortalLayout>
                     <Route path=path!("") view=ActivityStreamPage />
                     <Route path=path!("chat") view=ChatPage />

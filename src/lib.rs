@@ -14,6 +14,7 @@ pub mod network;
 pub mod people;
 pub mod portals;
 pub mod profile;
+pub mod registration;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod structure;

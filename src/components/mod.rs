@@ -87,6 +87,7 @@ pub fn TextArea(
     #[prop(default = 3)] rows: u32,
     #[prop(optional)] id: Option<&'static str>,
     #[prop(optional)] placeholder: Option<&'static str>,
+    #[prop(optional, into)] value: String,
 ) -> impl IntoView {
     let id = id.map(str::to_string).unwrap_or_else(|| format!("field-{name}"));
     let error_id = format!("{id}-error");
@@ -100,7 +101,7 @@ pub fn TextArea(
                 placeholder=placeholder
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
-            ></textarea>
+            >{value}</textarea>
             <p class="field-error" id=error_id>
                 {move || error.get()}
             </p>

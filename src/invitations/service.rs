@@ -26,10 +26,33 @@ use crate::profile::service::{EMAIL_TAKEN, set_contact_email};
 use crate::server::config::Config;
 use crate::structure::service::department_choices;
 
-/// Who may invite. Administrators only, until the registration settings add "Allow
-/// everyone to invite".
-pub fn require_inviter(caller: &PortalCaller) -> Result<(), AppError> {
-    caller.require_admin()
+/// Where an inviter may put the people they invite.
+#[derive(Debug, Clone, Copy)]
+pub struct InviterScope {
+    pub is_admin: bool,
+    /// The inviter's own department: the only one a non-administrator may choose.
+    pub own_department: i64,
+}
+
+/// Who may invite: administrators, and every active employee while the portal's "Allow
+/// everyone to invite new users" is on (into their own department and workgroups).
+/// Read from the database on every call, so switching it off takes effect at once.
+pub async fn require_inviter(db: &mut PgConnection, caller: &PortalCaller) -> Result<InviterScope, AppError> {
+    let row = sqlx::query!(
+        "SELECT p.everyone_can_invite, m.department_id FROM portals p
+         JOIN memberships m ON m.portal_id = p.id AND m.account_id = $2 AND m.status = 'active'
+         WHERE p.id = $1",
+        caller.portal_id,
+        caller.account_id
+    )
+    .fetch_optional(&mut *db)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if caller.is_admin || row.everyone_can_invite {
+        Ok(InviterScope { is_admin: caller.is_admin, own_department: row.department_id })
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 struct PortalFacts {
@@ -55,14 +78,25 @@ async fn sent_today(db: &mut PgConnection, portal_id: i64, now: DateTime<Utc>) -
 }
 
 pub async fn dialog(pool: &PgPool, config: &Config, caller: &PortalCaller, now: DateTime<Utc>) -> Result<InviteDialog, AppError> {
-    require_inviter(caller)?;
     let mut db = pool.acquire().await?;
+    let scope = require_inviter(&mut db, caller).await?;
     let facts = portal_facts(&mut db, caller.portal_id, false).await?;
     let used = sent_today(&mut db, caller.portal_id, now).await?;
-    let workgroups =
-        sqlx::query_as!(NamedId, "SELECT id, name FROM workgroups WHERE portal_id = $1 ORDER BY lower(name)", caller.portal_id)
-            .fetch_all(&mut *db)
-            .await?;
+    let workgroups = sqlx::query_as!(
+        NamedId,
+        "SELECT id, name FROM workgroups w WHERE portal_id = $1
+           AND ($2 OR EXISTS (SELECT 1 FROM workgroup_members wm WHERE wm.workgroup_id = w.id AND wm.account_id = $3))
+         ORDER BY lower(name)",
+        caller.portal_id,
+        scope.is_admin,
+        caller.account_id
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    let mut departments = department_choices(pool, caller.portal_id).await?;
+    if !scope.is_admin {
+        departments.retain(|d| d.id == scope.own_department);
+    }
     let sms_preview = sms_text(&inviter_name(&mut db, caller.account_id).await?, &facts.name, "<link>");
     Ok(InviteDialog {
         sms_text: sms_preview,
@@ -71,7 +105,7 @@ pub async fn dialog(pool: &PgPool, config: &Config, caller: &PortalCaller, now: 
         invitations_left_today: (config.invites_per_day(&facts.plan) - used).max(0),
         plan: facts.plan,
         portal_name: facts.name,
-        departments: department_choices(pool, caller.portal_id).await?,
+        departments,
         workgroups,
         can_register: caller.is_admin,
     })
@@ -97,6 +131,23 @@ fn invitation_email(inviter: &str, portal: &str, message: &str, link: &str, expi
     (subject, body)
 }
 
+/// The department chosen, or the inviter's own when they may choose no other.
+async fn allowed_department(
+    db: &mut PgConnection,
+    caller: &PortalCaller,
+    scope: InviterScope,
+    department_id: Option<i64>,
+) -> Result<i64, AppError> {
+    if scope.is_admin {
+        return checked_department(db, caller, department_id).await;
+    }
+    match department_id {
+        None => Ok(scope.own_department),
+        Some(id) if id == scope.own_department => Ok(id),
+        Some(_) => Err(AppError::invalid("department_id", "You can invite people into your own department only.")),
+    }
+}
+
 async fn checked_department(db: &mut PgConnection, caller: &PortalCaller, department_id: Option<i64>) -> Result<i64, AppError> {
     let top = sqlx::query_scalar!("SELECT id FROM departments WHERE portal_id = $1 AND parent_id IS NULL", caller.portal_id)
         .fetch_one(&mut *db)
@@ -115,10 +166,19 @@ async fn checked_department(db: &mut PgConnection, caller: &PortalCaller, depart
     Ok(id)
 }
 
-async fn checked_workgroups(db: &mut PgConnection, portal_id: i64, ids: &[i64]) -> Result<Vec<i64>, AppError> {
-    let found = sqlx::query_scalar!("SELECT id FROM workgroups WHERE portal_id = $1 AND id = ANY($2) ORDER BY id", portal_id, ids)
-        .fetch_all(&mut *db)
-        .await?;
+/// Administrators may add invitees to any workgroup; other inviters to their own.
+async fn checked_workgroups(db: &mut PgConnection, caller: &PortalCaller, scope: InviterScope, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+    let found = sqlx::query_scalar!(
+        "SELECT id FROM workgroups w WHERE portal_id = $1 AND id = ANY($2)
+           AND ($3 OR EXISTS (SELECT 1 FROM workgroup_members wm WHERE wm.workgroup_id = w.id AND wm.account_id = $4))
+         ORDER BY id",
+        caller.portal_id,
+        ids,
+        scope.is_admin,
+        caller.account_id
+    )
+    .fetch_all(&mut *db)
+    .await?;
     if found.len() != ids.iter().collect::<HashSet<_>>().len() {
         return Err(AppError::invalid("workgroup_ids", "Choose workgroups of this portal."));
     }
@@ -151,7 +211,7 @@ pub async fn invite_by_email(
     request: &EmailInvite,
     now: DateTime<Utc>,
 ) -> Result<InviteReport, AppError> {
-    require_inviter(caller)?;
+    require_inviter(&mut *pool.acquire().await?, caller).await?;
     let (emails, bad) = parse_address_list(&request.addresses);
     let targets = emails.iter().map(|e| e.as_str().to_string()).collect();
     invite(pool, config, caller, Channel::Email, targets, bad, request, now).await
@@ -165,7 +225,7 @@ pub async fn invite_by_sms(
     numbers: &str,
     now: DateTime<Utc>,
 ) -> Result<InviteReport, AppError> {
-    require_inviter(caller)?;
+    require_inviter(&mut *pool.acquire().await?, caller).await?;
     let (numbers, bad) = crate::domain::phone::parse_phone_list(numbers, config.phone_region.as_deref());
     let request = EmailInvite { addresses: String::new(), department_id: None, workgroup_ids: Vec::new(), message: None };
     invite(pool, config, caller, Channel::Sms, numbers, bad, &request, now).await
@@ -244,8 +304,11 @@ async fn invite(
         Channel::Email => checked_message(request.message.as_deref(), &facts)?,
         Channel::Sms => String::new(),
     };
-    let department = checked_department(&mut tx, caller, request.department_id).await?;
-    let workgroups = checked_workgroups(&mut tx, caller.portal_id, &request.workgroup_ids).await?;
+    // Checked again under the portal's lock: "Allow everyone to invite" may have just
+    // been switched off.
+    let scope = require_inviter(&mut tx, caller).await?;
+    let department = allowed_department(&mut tx, caller, scope, request.department_id).await?;
+    let workgroups = checked_workgroups(&mut tx, caller, scope, &request.workgroup_ids).await?;
 
     let all: Vec<String> = targets;
     let in_use: HashSet<String> = sqlx::query_scalar!(
@@ -475,6 +538,7 @@ async fn managed_invitation(tx: &mut PgConnection, caller: &PortalCaller, id: i6
 pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let facts = portal_facts(&mut tx, caller.portal_id, true).await?;
+    require_inviter(&mut tx, caller).await?;
     let (target, _) = managed_invitation(&mut tx, caller, id).await?;
     if sent_today(&mut tx, caller.portal_id, now).await? >= config.invites_per_day(&facts.plan) {
         return Err(AppError::Conflict(format!(

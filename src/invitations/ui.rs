@@ -9,6 +9,7 @@ use super::api::{
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, field_error};
 use crate::live::{Topic, use_live};
+use crate::registration::ui::QuickRegistrationTab;
 
 /// "Invite users": a button that opens the invite dialog. Render it only for people who
 /// may invite (the server checks again on every call).
@@ -69,6 +70,7 @@ fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'sta
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
+    Quick,
     Sms,
     Email,
     Register,
@@ -77,11 +79,13 @@ enum Tab {
 #[component]
 fn InviteTabs(dialog: InviteDialog, slug: String) -> impl IntoView {
     let tab = RwSignal::new(Tab::Email);
-    // SMS first in the row, as in Bitrix24; e-mail is open first, the tab most people use.
-    let mut tabs: Vec<(Tab, &'static str)> = vec![(Tab::Sms, "Invite using SMS"), (Tab::Email, "Invite using e-mail")];
+    // Bitrix24's order of tabs; e-mail is open first, the tab most people use.
+    let mut tabs: Vec<(Tab, &'static str)> =
+        vec![(Tab::Quick, "Quick registration"), (Tab::Sms, "Invite using SMS"), (Tab::Email, "Invite using e-mail")];
     if dialog.can_register {
         tabs.push((Tab::Register, "Register"));
     }
+    let quick_slug = slug.clone();
     let sms_dialog = dialog.clone();
     let sms_slug = slug.clone();
     let register_dialog = dialog.clone();
@@ -101,6 +105,9 @@ fn InviteTabs(dialog: InviteDialog, slug: String) -> impl IntoView {
             }).collect_view()}
         </div>
         // All stay mounted, so switching tabs keeps what was typed.
+        <div role="tabpanel" hidden=move || tab.get() != Tab::Quick>
+            {view! { <QuickRegistrationTab slug=quick_slug is_admin=dialog.can_register /> }.into_any()}
+        </div>
         <div role="tabpanel" hidden=move || tab.get() != Tab::Sms>
             {view! { <SmsInviteForm dialog=sms_dialog slug=sms_slug /> }.into_any()}
         </div>

@@ -4,13 +4,13 @@ use futures::StreamExt;
 use gloo_net::eventsource::futures::EventSource;
 use leptos::prelude::*;
 
-use super::{Live, Topic, stream_path};
+use super::{Live, Topic};
 
-pub fn connect(slug: Signal<String>, live: Live) {
+pub fn connect(url: Signal<String>, live: Live) {
     // Re-running the effect (another portal) cancels the previous task, which drops and
     // so closes its EventSource.
     Effect::new(move |_| {
-        let url = stream_path(&slug.get());
+        let url = url.get();
         leptos::task::spawn_local_scoped_with_cancellation(async move {
             let Ok(mut source) = EventSource::new(&url) else { return };
             let Ok(mut messages) = source.subscribe("message") else { return };

@@ -87,10 +87,15 @@ pub fn use_live() -> Live {
 /// Opens the portal's event stream for as long as the calling component lives, and
 /// feeds `live`. Does nothing during server rendering.
 pub fn connect(slug: Signal<String>, live: Live) {
+    connect_to(Signal::derive(move || stream_path(&slug.get())), live);
+}
+
+/// Like [`connect`], for any event stream (the quick registration page has its own).
+pub fn connect_to(url: Signal<String>, live: Live) {
     #[cfg(feature = "hydrate")]
-    browser::connect(slug, live);
+    browser::connect(url, live);
     #[cfg(not(feature = "hydrate"))]
-    let _ = (slug, live);
+    let _ = (url, live);
 }
 
 /// The path of a portal's event stream.

@@ -142,6 +142,34 @@ pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<Strin
     Sse::new(ready.chain(events)).keep_alive(KeepAlive::default()).into_response()
 }
 
+/// `GET /join/{code}/live`: the settings events of the portal whose current quick
+/// registration link this is, for its (anonymous) registration page. Only the topic
+/// name travels, so the stream tells nothing a visitor of the page could not see.
+pub async fn registration_events(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    let portal_id = match crate::registration::service::portal_of_link(&state.pool, &code).await {
+        Ok(Some(portal_id)) => portal_id,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "live updates: registration link lookup failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let ready = futures::stream::once(async { Ok::<_, Infallible>(Event::default().data("ready")) });
+    let events = futures::stream::unfold(state.live.subscribe(), move |mut receiver| async move {
+        loop {
+            let data = match receiver.recv().await {
+                Ok(HubMessage::Event(event)) if event.portal_id == portal_id && event.topic == Topic::Settings => event.topic.as_str(),
+                Ok(HubMessage::Event(_)) => continue,
+                Ok(HubMessage::Resync) | Err(RecvError::Lagged(_)) => "resync",
+                Ok(HubMessage::Shutdown) | Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok(Event::default().data(data)), receiver));
+        }
+    });
+    use futures::StreamExt;
+    Sse::new(ready.chain(events)).keep_alive(KeepAlive::default()).into_response()
+}
+
 /// One open page's subscription, and what it needs to re-check its own access.
 struct Watch {
     receiver: broadcast::Receiver<HubMessage>,

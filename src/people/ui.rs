@@ -9,6 +9,7 @@ use crate::components::{FormError, PortalProblem, action_succeeded};
 use crate::invitations::ui::{InviteUsersIfAllowed, InvitedList};
 use crate::live::{Topic, use_live};
 use crate::portals::ui::use_slug;
+use crate::registration::api::DecideRegistration;
 use crate::structure::api::MovePerson;
 
 /// The address of an Employees page with these settings.
@@ -56,6 +57,8 @@ pub fn EmployeesPage() -> impl IntoView {
         },
         |(slug, filter, search, after, before, _, _)| list_employees(slug, filter.key().to_string(), search, after, before),
     );
+    // Outside the refreshed list, so a refusal stays on screen after the refresh.
+    let decide = ServerAction::<DecideRegistration>::new();
     view! {
         <Title text="Employees" />
         <div class="page-head">
@@ -65,7 +68,7 @@ pub fn EmployeesPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <EmployeeList page filter=filter.get_untracked() search=search.get_untracked() slug=slug.get_untracked() /> }.into_any(),
+                    Ok(page) => view! { <EmployeeList page filter=filter.get_untracked() search=search.get_untracked() slug=slug.get_untracked() decide /> }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
@@ -74,7 +77,14 @@ pub fn EmployeesPage() -> impl IntoView {
 }
 
 #[component]
-fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug: String) -> impl IntoView {
+fn EmployeeList(
+    page: EmployeePage,
+    filter: EmployeeFilter,
+    search: String,
+    slug: String,
+    decide: ServerAction<DecideRegistration>,
+) -> impl IntoView {
+    let pending_queue = filter == EmployeeFilter::Pending && page.viewer_is_admin;
     let tabs = EmployeeFilter::ALL
         .into_iter()
         .filter(|f| page.viewer_is_admin || !f.admins_only())
@@ -113,6 +123,7 @@ fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug
                     <td>{row.position}</td>
                     <td>{row.department}</td>
                     <td>{row.contact_email}</td>
+                    {pending_queue.then(|| view! { <td><RegistrationDecision slug=slug.clone() account_id=row.account_id decide /></td> })}
                 </tr>
             }
         })
@@ -124,8 +135,10 @@ fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug
         }
         .into_any();
     }
+    let decide_value = decide.value();
     view! {
         <nav class="tabs" aria-label="Filters">{tabs}</nav>
+        <FormError value=decide_value />
         <Form method="GET" action="" attr:class="search" attr:role="search">
             <input type="hidden" name="filter" value=filter.key() />
             <label for="employee-search" class="visually-hidden">"Search"</label>
@@ -143,6 +156,7 @@ fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug
                             <th scope="col">"Position"</th>
                             <th scope="col">"Department"</th>
                             <th scope="col">"Contact email"</th>
+                            {pending_queue.then(|| view! { <th scope="col">"Decision"</th> })}
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
@@ -155,6 +169,26 @@ fn EmployeeList(page: EmployeePage, filter: EmployeeFilter, search: String, slug
         </nav>
     }
     .into_any()
+}
+
+/// "Approve" and "Deny" for one registration awaiting approval.
+#[component]
+fn RegistrationDecision(slug: String, account_id: i64, decide: ServerAction<DecideRegistration>) -> impl IntoView {
+    view! {
+        <div class="actions">
+            {[("approve", "Approve"), ("deny", "Deny")].into_iter().map(|(key, label)| {
+                let slug = slug.clone();
+                view! {
+                    <ActionForm action=decide attr:class="inline">
+                        <input type="hidden" name="slug" value=slug />
+                        <input type="hidden" name="account_id" value=account_id />
+                        <input type="hidden" name="decision" value=key />
+                        <button type="submit">{label}</button>
+                    </ActionForm>
+                }
+            }).collect_view()}
+        </div>
+    }
 }
 
 #[component]

@@ -51,7 +51,7 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
                 sqlx::query!("SELECT slug, name, plan FROM portals WHERE id = $1", member.portal_id).fetch_one(&state.pool).await?;
             let caller = service::PortalCaller { account_id: me.account_id, portal_id: member.portal_id, is_admin: member.role == "admin" };
             Ok(PortalHome {
-                can_invite: crate::invitations::service::require_inviter(&caller).is_ok(),
+                can_invite: crate::invitations::service::require_inviter(&mut *state.pool.acquire().await?, &caller).await.is_ok(),
                 slug: portal.slug,
                 name: portal.name,
                 plan: portal.plan,

@@ -8,6 +8,7 @@ use super::api::{ChangePlan, SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
 use crate::error::AppError;
+use crate::registration::ui::RegistrationSettingsPanel;
 use crate::live::{self, Live, Topic, use_live};
 use crate::people::api::load_audit_log;
 use crate::people::ui::AuditLog;
@@ -169,8 +170,8 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match (home.await, audit.await) {
-                    (Ok(home), Ok(entries)) => view! {
+                match home.await {
+                    Ok(home) => view! {
                         <h1>"Settings"</h1>
                         <dl class="facts">
                             <dt>"Portal"</dt>
@@ -179,6 +180,18 @@ pub fn SettingsPage() -> impl IntoView {
                             <dd>{format!("/p/{}", home.slug)}</dd>
                         </dl>
                         <PlanForm slug=home.slug.clone() plan=home.plan.clone() change=change_plan />
+                    }.into_any(),
+                    Err(error) => view! { <PortalProblem error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+        // Its own part of the page, loading its own data: not re-mounted when the audit
+        // log or the portal's facts refresh.
+        {move || view! { <RegistrationSettingsPanel slug=slug.get() with_invite_rule=true /> }}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match (home.await, audit.await) {
+                    (Ok(home), Ok(entries)) => view! {
                         {
                             let older = (entries.len() as i64 == AUDIT_PAGE).then(|| entries.last().map(|e| e.id)).flatten();
                             let paged = before.get_untracked().is_some();
@@ -191,7 +204,7 @@ pub fn SettingsPage() -> impl IntoView {
                             }
                         }
                     }.into_any(),
-                    (Err(error), _) | (_, Err(error)) => view! { <PortalProblem error /> }.into_any(),
+                    _ => ().into_any(),
                 }
             })}
         </Suspense>

@@ -22,7 +22,7 @@ use super::origin::refuse_cross_site;
 use super::state::AppState;
 use crate::app::{App, shell};
 use crate::auth::passwords::Passwords;
-use crate::live::server::{LiveHub, portal_events};
+use crate::live::server::{LiveHub, portal_events, registration_events};
 use crate::mail::worker::{self, Deliverer};
 
 /// Reads the environment and serves until Ctrl-C.
@@ -105,6 +105,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/p/{slug}/live", axum::routing::get(portal_events))
+        .route("/join/{code}/live", axum::routing::get(registration_events))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))

@@ -1,0 +1,350 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::api::{
+    CheckRegistrationAddress, ConfirmRegistration, RegenerateRegistrationLink, RegisterByLink, SaveRegistrationSettings,
+    SetEveryoneCanInvite, load_confirmation, load_quick_registration, load_registration_page, load_registration_settings,
+};
+use super::{ConfirmationPage, Outcome, RegistrationPage, RegistrationSettings};
+use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, action_succeeded, field_error};
+use crate::live::{Live, Topic, use_live};
+
+/// The registration settings with their rule preview, for administrators: in Settings
+/// (with "Allow everyone to invite") and in the invite dialog's "Quick registration" tab.
+#[component]
+pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] with_invite_rule: bool) -> impl IntoView {
+    let live = use_live();
+    // Created outside the refreshed part, so their answers survive the live refresh
+    // their own change causes.
+    let save = ServerAction::<SaveRegistrationSettings>::new();
+    let regenerate = ServerAction::<RegenerateRegistrationLink>::new();
+    let invite_rule = ServerAction::<SetEveryoneCanInvite>::new();
+    let check = ServerAction::<CheckRegistrationAddress>::new();
+    let settings_slug = slug.clone();
+    let check_slug = slug.clone();
+    let settings = Resource::new(move || (settings_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_registration_settings(slug));
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {
+                let slug = slug.clone();
+                move || {
+                    let slug = slug.clone();
+                    Suspend::new(async move {
+                        match settings.await {
+                            Ok(settings) => view! {
+                                {with_invite_rule.then(|| view! { <InviteRuleForm slug=slug.clone() allowed=settings.everyone_can_invite action=invite_rule /> })}
+                                <SettingsForm slug=slug.clone() settings save regenerate />
+                            }.into_any(),
+                            Err(error) => view! { <PortalProblem error /> }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Transition>
+        <AddressCheck slug=check_slug check />
+    }
+}
+
+#[component]
+fn InviteRuleForm(slug: String, allowed: bool, action: ServerAction<SetEveryoneCanInvite>) -> impl IntoView {
+    let value = action.value();
+    let done = action_succeeded(value);
+    view! {
+        <section class="panel" aria-labelledby="invite-rule-heading">
+            <h2 id="invite-rule-heading">"Invitations"</h2>
+            <ActionForm action attr:class="settings-form">
+                <FormError value />
+                <input type="hidden" name="slug" value=slug />
+                <div class="check">
+                    <input type="checkbox" id="everyone-can-invite" name="allowed" value="on" checked=allowed />
+                    <label for="everyone-can-invite">"Allow everyone to invite new users to this Bitrix24 account"</label>
+                </div>
+                <button type="submit">"Save invitation rule"</button>
+                <Show when=move || done.get()>
+                    <span class="ok" role="status">"Saved."</span>
+                </Show>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn SettingsForm(
+    slug: String,
+    settings: RegistrationSettings,
+    save: ServerAction<SaveRegistrationSettings>,
+    regenerate: ServerAction<RegenerateRegistrationLink>,
+) -> impl IntoView {
+    let value = save.value();
+    let saved = action_succeeded(value);
+    let regenerated = action_succeeded(regenerate.value());
+    let regenerate_value = regenerate.value();
+    let type_error = field_error(value, "registration_type");
+    let regenerate_slug = slug.clone();
+    view! {
+        <section class="panel" aria-labelledby="registration-heading">
+            <h2 id="registration-heading">"Quick registration"</h2>
+            <ActionForm action=save attr:novalidate=true attr:class="settings-form">
+                <FormError value />
+                <input type="hidden" name="slug" value=slug />
+                <div class="check">
+                    <input type="checkbox" id="registration-enabled" name="enabled" value="on" checked=settings.enabled />
+                    <label for="registration-enabled">"Allow quick registration"</label>
+                </div>
+                <fieldset aria-describedby="registration-type-error">
+                    <legend>"Registration type"</legend>
+                    <div class="check">
+                        <input type="radio" id="registration-public" name="registration_type" value="public" checked=!settings.moderated />
+                        <label for="registration-public">"Public"</label>
+                    </div>
+                    <p class="muted">"New users join and get access without an administrator's approval."</p>
+                    <div class="check">
+                        <input type="radio" id="registration-moderated" name="registration_type" value="moderated" checked=settings.moderated />
+                        <label for="registration-moderated">"Moderated"</label>
+                    </div>
+                    <p class="muted">"New users get access after an administrator approves them."</p>
+                    <p class="field-error" id="registration-type-error">{move || type_error.get()}</p>
+                </fieldset>
+                <TextArea
+                    label="Don't require confirmation for domains"
+                    name="trusted_domains"
+                    id="registration-domains"
+                    rows=2
+                    placeholder="company.com, one or more"
+                    value=settings.trusted_domains.join(", ")
+                    error=field_error(value, "trusted_domains")
+                />
+                <p class="muted">"People with an address at these domains join at once even when registration is moderated. Subdomains count only if listed."</p>
+                <TextArea
+                    label="Registration greeting text"
+                    name="greeting"
+                    id="registration-greeting"
+                    rows=3
+                    value=settings.greeting.clone()
+                    error=field_error(value, "greeting")
+                />
+                <button type="submit" class="primary">"Save registration settings"</button>
+                <Show when=move || saved.get()>
+                    <span class="ok" role="status">"Registration settings saved."</span>
+                </Show>
+            </ActionForm>
+            <div class="field">
+                <label for="registration-link-admin">"Registration link"</label>
+                <input id="registration-link-admin" readonly value=settings.link.clone() />
+            </div>
+            <ActionForm action=regenerate attr:class="row-form">
+                <FormError value=regenerate_value />
+                <input type="hidden" name="slug" value=regenerate_slug />
+                <button type="submit">"Regenerate link"</button>
+                <span class="muted">"The old link stops working at once."</span>
+                <Show when=move || regenerated.get()>
+                    <span class="ok" role="status">"New link made."</span>
+                </Show>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// "Check an address": the rule preview, answered by the function registration uses.
+#[component]
+fn AddressCheck(slug: String, check: ServerAction<CheckRegistrationAddress>) -> impl IntoView {
+    let value = check.value();
+    let answer = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).map(|o| o.describe()));
+    view! {
+        <section class="panel" aria-labelledby="check-heading">
+            <h2 id="check-heading">"Check an address"</h2>
+            <p class="muted">"What would happen if this address registered through the link now."</p>
+            <ActionForm action=check attr:novalidate=true attr:class="row-form">
+                <FormError value />
+                <input type="hidden" name="slug" value=slug />
+                <Field label="Address to check" name="email" kind="email" id="check-email" error=field_error(value, "email") />
+                <button type="submit">"Check"</button>
+            </ActionForm>
+            {move || answer().map(|text| view! { <p class="notice" role="status" aria-label="Check result">{text}</p> })}
+        </section>
+    }
+}
+
+/// The invite dialog's "Quick registration" tab: the link with "Copy" for everyone who
+/// may invite, and "Additional settings" for administrators.
+#[component]
+pub fn QuickRegistrationTab(slug: String, is_admin: bool) -> impl IntoView {
+    let live = use_live();
+    let tab_slug = slug.clone();
+    let quick = Resource::new(move || (tab_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_quick_registration(slug));
+    let copied = RwSignal::new(false);
+    let link_input = NodeRef::<leptos::html::Input>::new();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = link_input.get() {
+            input.select();
+            let clipboard = window().navigator().clipboard();
+            if !clipboard.is_undefined() {
+                let _ = clipboard.write_text(&input.value());
+            }
+            copied.set(true);
+        }
+    };
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match quick.await {
+                    Ok(quick) => {
+                        let kind = if quick.moderated {
+                            "Registration type: Moderated. New people wait for an administrator's approval."
+                        } else {
+                            "Registration type: Public. New people join at once."
+                        };
+                        view! {
+                            <p class="muted">"Send this link to the people you want to add. They open it and register themselves."</p>
+                            {match quick.link {
+                                Some(link) => view! {
+                                    <div class="row-form">
+                                        <div class="field">
+                                            <label for="quick-registration-link">"Registration link"</label>
+                                            <input id="quick-registration-link" readonly value=link node_ref=link_input />
+                                        </div>
+                                        <button type="button" on:click=copy>"Copy"</button>
+                                        <Show when=move || copied.get()>
+                                            <span class="ok" role="status">"Link copied."</span>
+                                        </Show>
+                                    </div>
+                                    <p class="muted" aria-label="Registration type">{kind}</p>
+                                }.into_any(),
+                                None => view! {
+                                    <p class="notice" role="status">
+                                        {if quick.is_admin { "Quick registration is switched off. Switch it on below." } else { "Quick registration is switched off." }}
+                                    </p>
+                                }.into_any(),
+                            }}
+                        }.into_any()
+                    }
+                    Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        // Mounted once, not inside the refreshed part: the panel keeps its own answers
+        // ("saved") across the live refresh its change causes.
+        {is_admin.then(|| view! {
+            <h3>"Additional settings"</h3>
+            <RegistrationSettingsPanel slug />
+        })}
+    }
+}
+
+/// The page behind the quick registration link. It follows the portal's settings
+/// live: a new greeting or a switched-off link shows without a reload.
+#[component]
+pub fn RegistrationLinkPage() -> impl IntoView {
+    let params = use_params_map();
+    let code = Signal::derive(move || params.read().get("code").unwrap_or_default());
+    let live = Live::default();
+    crate::live::connect_to(Signal::derive(move || format!("/join/{}/live", code.get())), live);
+    let page = Resource::new(move || (code.get(), live.version(Topic::Settings)), |(code, _)| load_registration_page(code));
+    let register = ServerAction::<RegisterByLink>::new();
+    let value = register.value();
+    let sent_to = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
+    view! {
+        <Title text="Registration" />
+        <PlainPage>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(RegistrationPage::Open { portal_name, greeting, moderated }) => view! {
+                            <h1>{format!("Join {portal_name}")}</h1>
+                            {(!greeting.is_empty()).then(|| view! { <p class="greeting" aria-label="Greeting">{greeting}</p> })}
+                            {move || match sent_to() {
+                                Some(email) => view! {
+                                    <p class="notice" role="status">
+                                        {format!("Check your e-mail: we sent a confirmation link to {email}. Open it to finish the registration.")}
+                                    </p>
+                                }.into_any(),
+                                None => view! {
+                                    {moderated.then(|| view! { <p class="muted">"An administrator approves new people before they can log in."</p> })}
+                                    <ActionForm action=register attr:novalidate=true>
+                                        <FormError value />
+                                        <input type="hidden" name="code" value=code.get_untracked() />
+                                        <Field label="E-mail" name="email" kind="email" autocomplete="email" error=field_error(value, "email") />
+                                        <Field label="First name" name="first_name" autocomplete="given-name" error=field_error(value, "first_name") />
+                                        <Field label="Last name" name="last_name" autocomplete="family-name" error=field_error(value, "last_name") />
+                                        <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
+                                        <button type="submit" class="primary">"Register"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                            }}
+                        }.into_any(),
+                        Ok(RegistrationPage::SwitchedOff) | Err(_) => view! {
+                            <h1>"Registration is closed"</h1>
+                            <p role="status">"This registration link is switched off. Ask the person who sent it for a new one."</p>
+                            <p><a href="/login">"Log In"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </PlainPage>
+    }
+}
+
+/// The page the confirmation email links to.
+#[component]
+pub fn ConfirmRegistrationPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
+    let page = Resource::new(move || token.get(), load_confirmation);
+    let confirm = ServerAction::<ConfirmRegistration>::new();
+    let value = confirm.value();
+    let unusable = || {
+        view! {
+            <h1>"This confirmation link cannot be used"</h1>
+            <p role="status">"It was already used or has expired, or the registration link was switched off."</p>
+            <p><a href="/login">"Log In"</a></p>
+        }
+    };
+    let done = move || value.get().and_then(|r| r.ok());
+    view! {
+        <Title text="Confirm registration" />
+        <PlainPage>
+            {move || match done() {
+                Some(confirmed) => {
+                            let name = confirmed.portal_name.clone();
+                            match confirmed.outcome {
+                                Outcome::AwaitsApproval => view! {
+                                    <h1>"Thank you"</h1>
+                                    <p class="notice" role="status">"Your registration is awaiting administrator approval."</p>
+                                    <p>{format!("You will get an e-mail when an administrator of {name} decides.")}</p>
+                                }.into_any(),
+                                _ if confirmed.existing_account => view! {
+                                    <h1>{format!("You have joined {name}")}</h1>
+                                    <p role="status">"This address already had a Bitrix24 account: log in with its password (the one typed at registration was not used)."</p>
+                                    <p><a href=format!("/login?next=/p/{}", confirmed.portal_slug)>"Log In"</a></p>
+                                }.into_any(),
+                                _ => view! {
+                                    <h1>{format!("You have joined {name}")}</h1>
+                                    <p role="status">"Your e-mail address is confirmed."</p>
+                                    <p><a href=format!("/p/{}", confirmed.portal_slug) rel="external">{format!("Open {name}")}</a></p>
+                                }.into_any(),
+                            }
+                }
+                None => view! {
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(ConfirmationPage::Ready { portal_name, email }) => view! {
+                            <h1>"Confirm your registration"</h1>
+                            <p>{format!("Confirm {email} to join {portal_name}.")}</p>
+                            <ActionForm action=confirm>
+                                <FormError value />
+                                <input type="hidden" name="token" value=token.get_untracked() />
+                                <button type="submit" class="primary">"Confirm e-mail address"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        _ => unusable().into_any(),
+                    }
+                })}
+            </Suspense>
+                }.into_any(),
+            }}
+        </PlainPage>
+    }
+}
