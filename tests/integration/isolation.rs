@@ -44,6 +44,16 @@ const CALLS: &[(&str, &[(&str, &str)])] = &[
     ("invite_by_email", &[("addresses", "new@new.test")]),
     ("invite_by_sms", &[("numbers", "+14155550100")]),
     ("register_user", &[("email", "new@new.test"), ("first_name", "N"), ("last_name", "N")]),
+    ("registration_settings", &[]),
+    (
+        "save_registration_settings",
+        &[("enabled", "on"), ("registration_type", "public"), ("trusted_domains", "evil.test"), ("greeting", "Hacked")],
+    ),
+    ("regenerate_registration_link", &[]),
+    ("set_everyone_can_invite", &[("allowed", "on")]),
+    ("check_registration_address", &[("email", "new@new.test")]),
+    ("quick_registration", &[]),
+    ("decide_registration", &[("account_id", "{p}"), ("decision", "deny")]),
 ];
 
 const ADMIN_ONLY: &[&str] = &[
@@ -60,6 +70,14 @@ const ADMIN_ONLY: &[&str] = &[
     "invite_by_email",
     "invite_by_sms",
     "register_user",
+    "registration_settings",
+    "save_registration_settings",
+    "regenerate_registration_link",
+    "set_everyone_can_invite",
+    "check_registration_address",
+    // Until "Allow everyone to invite" is on (see registration.rs).
+    "quick_registration",
+    "decide_registration",
 ];
 
 struct Ids {
@@ -90,7 +108,9 @@ async fn fingerprint(pool: &PgPool) -> String {
             (SELECT string_agg(account_id || ':' || status || ':' || role || ':' || department_id || ':' || position || ':' || coalesce(contact_email, ''), ',' ORDER BY account_id) FROM memberships WHERE portal_id = 1),
             (SELECT count(*) FROM mailboxes), (SELECT plan FROM portals WHERE id = 1), (SELECT count(*) FROM invitations WHERE portal_id = 1),
             (SELECT count(*) FROM workgroups WHERE portal_id = 1), (SELECT count(*) FROM workgroup_members WHERE portal_id = 1),
-            (SELECT count(*) FROM stream_posts WHERE portal_id = 1), (SELECT count(*) FROM chat_messages WHERE portal_id = 1))",
+            (SELECT count(*) FROM stream_posts WHERE portal_id = 1), (SELECT count(*) FROM chat_messages WHERE portal_id = 1),
+            (SELECT concat_ws(':', quick_registration, registration_moderated, trusted_domains::text, registration_greeting,
+                              registration_code, everyone_can_invite) FROM portals WHERE id = 1))",
     )
     .fetch_one(pool)
     .await

@@ -7,7 +7,7 @@ use crate::app::*;
 
 /// Reads the event stream until an event with `data` arrives; returns every data line
 /// seen before it.
-async fn wait_for(response: &mut reqwest::Response, data: &str) -> Vec<String> {
+pub async fn wait_for(response: &mut reqwest::Response, data: &str) -> Vec<String> {
     let mut buffer = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {

@@ -11,6 +11,7 @@ mod login;
 mod network;
 mod people;
 mod profile;
+mod registration;
 mod reset;
 mod signup;
 mod sms;
