@@ -24,14 +24,16 @@ pub fn ActivityStreamPage() -> impl IntoView {
     );
     view! {
         <Title text="Activity Stream" />
+        // Outside the refreshed part, so a settings change does not close an open
+        // invite dialog.
+        <div class="page-head">
+            <h1>"Activity Stream"</h1>
+            <InviteUsersIfAllowed />
+        </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {
                     Ok(home) => view! {
-                        <div class="page-head">
-                            <h1>"Activity Stream"</h1>
-                            <InviteUsersIfAllowed />
-                        </div>
                         <p>"Welcome to " {home.name.clone()} ", " {home.my_name.clone()} "."</p>
                         <p class="muted">
                             {if home.my_role == "admin" { "You are an administrator of this portal." } else { "You are an employee of this portal." }}

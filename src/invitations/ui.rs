@@ -11,31 +11,30 @@ use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, fi
 use crate::live::{Topic, use_live};
 use crate::registration::ui::QuickRegistrationTab;
 
-/// "Invite users": a button that opens the invite dialog. Render it only for people who
-/// may invite (the server checks again on every call).
-#[component]
-pub fn InviteUsers(slug: String) -> impl IntoView {
-    let open = RwSignal::new(false);
-    view! {
-        <button type="button" class="primary" on:click=move |_| open.update(|o| *o = !*o) aria-expanded=move || open.get().to_string()>
-            "Invite users"
-        </button>
-        <Show when=move || open.get()>
-            <InviteDialogPanel slug=slug.clone() close=move || open.set(false) />
-        </Show>
-    }
-}
-
-/// "Invite users" for the people the portal lets invite.
+/// "Invite users" for the people the portal lets invite: a button that opens the invite
+/// dialog (the server checks again on every call).
 #[component]
 pub fn InviteUsersIfAllowed() -> impl IntoView {
     let home = crate::portals::ui::use_current_portal();
+    let slug = crate::portals::ui::use_slug();
+    // The dialog sits outside the refreshed part: a settings change refetches the portal
+    // (to show or hide the button) without closing an open dialog, unless the person
+    // may no longer invite.
+    let open = RwSignal::new(false);
+    let allowed = move || home.get().and_then(|h| h.ok()).is_some_and(|h| h.can_invite);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                home.await.ok().filter(|h| h.can_invite).map(|h| view! { <InviteUsers slug=h.slug /> })
+                home.await.ok().filter(|h| h.can_invite).map(|_| view! {
+                    <button type="button" class="primary" on:click=move |_| open.update(|o| *o = !*o) aria-expanded=move || open.get().to_string()>
+                        "Invite users"
+                    </button>
+                })
             })}
         </Transition>
+        <Show when=move || open.get() && allowed()>
+            <InviteDialogPanel slug=slug.get_untracked() close=move || open.set(false) />
+        </Show>
     }
 }
 

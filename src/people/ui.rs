@@ -199,6 +199,7 @@ pub fn PersonPage() -> impl IntoView {
     let account_id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
     let action = ServerAction::<ActOnPerson>::new();
     let move_action = ServerAction::<MovePerson>::new();
+    let decide = ServerAction::<DecideRegistration>::new();
     let person = Resource::new(
         move || {
             (
@@ -210,6 +211,7 @@ pub fn PersonPage() -> impl IntoView {
                 live.version(Topic::Structure),
                 action.version().get(),
                 move_action.version().get(),
+                decide.version().get(),
             )
         },
         |(slug, id, ..)| load_person(slug, id),
@@ -218,7 +220,7 @@ pub fn PersonPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match person.await {
-                    Ok(person) => view! { <PersonDetails person slug=slug.get_untracked() action move_action /> }.into_any(),
+                    Ok(person) => view! { <PersonDetails person slug=slug.get_untracked() action move_action decide /> }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
@@ -232,8 +234,11 @@ fn PersonDetails(
     slug: String,
     action: ServerAction<ActOnPerson>,
     move_action: ServerAction<MovePerson>,
+    decide: ServerAction<DecideRegistration>,
 ) -> impl IntoView {
     let value = action.value();
+    let decide_value = decide.value();
+    let pending = person.status == "pending_approval";
     let move_value = move_action.value();
     let moved = action_succeeded(move_value);
     let status_line = match person.status.as_str() {
@@ -256,6 +261,8 @@ fn PersonDetails(
             <section aria-labelledby="admin-actions" class="panel">
                 <h2 id="admin-actions">"Administrator actions"</h2>
                 <FormError value />
+                <FormError value=decide_value />
+                {pending.then(|| view! { <RegistrationDecision slug=slug.clone() account_id=id decide /> })}
                 <div class="actions">
                     {buttons.into_iter().map(|(key, label)| {
                         let slug = slug.clone();

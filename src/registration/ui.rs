@@ -307,42 +307,42 @@ pub fn ConfirmRegistrationPage() -> impl IntoView {
         <PlainPage>
             {move || match done() {
                 Some(confirmed) => {
-                            let name = confirmed.portal_name.clone();
-                            match confirmed.outcome {
-                                Outcome::AwaitsApproval => view! {
-                                    <h1>"Thank you"</h1>
-                                    <p class="notice" role="status">"Your registration is awaiting administrator approval."</p>
-                                    <p>{format!("You will get an e-mail when an administrator of {name} decides.")}</p>
-                                }.into_any(),
-                                _ if confirmed.existing_account => view! {
-                                    <h1>{format!("You have joined {name}")}</h1>
-                                    <p role="status">"This address already had a Bitrix24 account: log in with its password (the one typed at registration was not used)."</p>
-                                    <p><a href=format!("/login?next=/p/{}", confirmed.portal_slug)>"Log In"</a></p>
-                                }.into_any(),
-                                _ => view! {
-                                    <h1>{format!("You have joined {name}")}</h1>
-                                    <p role="status">"Your e-mail address is confirmed."</p>
-                                    <p><a href=format!("/p/{}", confirmed.portal_slug) rel="external">{format!("Open {name}")}</a></p>
-                                }.into_any(),
-                            }
+                    let name = confirmed.portal_name.clone();
+                    match confirmed.outcome {
+                        Outcome::AwaitsApproval => view! {
+                            <h1>"Thank you"</h1>
+                            <p class="notice" role="status">"Your registration is awaiting administrator approval."</p>
+                            <p>{format!("You will get an e-mail when an administrator of {name} decides.")}</p>
+                        }.into_any(),
+                        _ if confirmed.existing_account => view! {
+                            <h1>{format!("You have joined {name}")}</h1>
+                            <p role="status">"This address already had a Bitrix24 account: log in with its password (the one typed at registration was not used)."</p>
+                            <p><a href=format!("/login?next=/p/{}", confirmed.portal_slug)>"Log In"</a></p>
+                        }.into_any(),
+                        _ => view! {
+                            <h1>{format!("You have joined {name}")}</h1>
+                            <p role="status">"Your e-mail address is confirmed."</p>
+                            <p><a href=format!("/p/{}", confirmed.portal_slug) rel="external">{format!("Open {name}")}</a></p>
+                        }.into_any(),
+                    }
                 }
                 None => view! {
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Ok(ConfirmationPage::Ready { portal_name, email }) => view! {
-                            <h1>"Confirm your registration"</h1>
-                            <p>{format!("Confirm {email} to join {portal_name}.")}</p>
-                            <ActionForm action=confirm>
-                                <FormError value />
-                                <input type="hidden" name="token" value=token.get_untracked() />
-                                <button type="submit" class="primary">"Confirm e-mail address"</button>
-                            </ActionForm>
-                        }.into_any(),
-                        _ => unusable().into_any(),
-                    }
-                })}
-            </Suspense>
+                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            match page.await {
+                                Ok(ConfirmationPage::Ready { portal_name, email }) => view! {
+                                    <h1>"Confirm your registration"</h1>
+                                    <p>{format!("Confirm {email} to join {portal_name}.")}</p>
+                                    <ActionForm action=confirm>
+                                        <FormError value />
+                                        <input type="hidden" name="token" value=token.get_untracked() />
+                                        <button type="submit" class="primary">"Confirm e-mail address"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                _ => unusable().into_any(),
+                            }
+                        })}
+                    </Suspense>
                 }.into_any(),
             }}
         </PlainPage>
