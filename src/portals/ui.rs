@@ -8,11 +8,11 @@ use super::api::{ChangePlan, SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
 use crate::error::AppError;
-use crate::registration::ui::RegistrationSettingsPanel;
 use crate::live::{self, Live, Topic, use_live};
 use crate::people::api::load_audit_log;
 use crate::people::ui::AuditLog;
 use crate::people::{AUDIT_PAGE, initials};
+use crate::registration::ui::RegistrationSettingsPanel;
 
 /// The front page: "Create your Bitrix24".
 #[component]
@@ -187,7 +187,7 @@ pub fn SettingsPage() -> impl IntoView {
         </Suspense>
         // Its own part of the page, loading its own data: not re-mounted when the audit
         // log or the portal's facts refresh.
-        {move || view! { <RegistrationSettingsPanel slug=slug.get() with_invite_rule=true /> }}
+        {move || view! { <RegistrationSettingsPanel slug=slug.get() on_settings_page=true /> }}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match (home.await, audit.await) {

@@ -136,7 +136,10 @@ pub enum RegistrationPage {
 /// The page a confirmation link opens.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ConfirmationPage {
-    Ready { portal_name: String, email: String },
+    Ready {
+        portal_name: String,
+        email: String,
+    },
     /// Used, expired, unknown, or its registration link was switched off since.
     Unusable,
 }
@@ -187,11 +190,10 @@ mod tests {
 
     #[test]
     fn domains_are_checked_and_normalized() {
-        assert_eq!(parse_domains(" Acme.COM, @mail.acme.com\nacme.com;xn--80ak6aa92e.com ").unwrap(), vec![
-            "acme.com",
-            "mail.acme.com",
-            "xn--80ak6aa92e.com"
-        ]);
+        assert_eq!(
+            parse_domains(" Acme.COM, @mail.acme.com\nacme.com;xn--80ak6aa92e.com ").unwrap(),
+            vec!["acme.com", "mail.acme.com", "xn--80ak6aa92e.com"]
+        );
         assert_eq!(parse_domains("").unwrap(), Vec::<String>::new());
         for bad in ["localhost", "acme..com", "-acme.com", "acme.c0m", "ann@acme.com", "acme.com/x", "a_b.com", "acme.c"] {
             assert!(parse_domains(bad).is_err(), "{bad} should be refused");

@@ -371,16 +371,14 @@ pub async fn confirm(pool: &PgPool, config: &Config, token: &str, now: DateTime<
         Outcome::Active => "active",
         Outcome::AwaitsApproval => "pending_approval",
     };
-    sqlx::query!("UPDATE registration_requests SET used_at = $2 WHERE token_hash = $1", hash_secret(token), now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("UPDATE registration_requests SET used_at = $2 WHERE token_hash = $1", hash_secret(token), now).execute(&mut *tx).await?;
     // Proving the address is what a password reset proves, so an existing network
     // account with this login joins as itself (keeping its own password).
     let existing = sqlx::query_scalar!("SELECT id FROM accounts WHERE login = $1", email.as_str()).fetch_optional(&mut *tx).await?;
-    let account_id = match existing {
-        Some(id) => id,
-        None => {
-            sqlx::query_scalar!(
+    let account_id =
+        match existing {
+            Some(id) => id,
+            None => sqlx::query_scalar!(
                 "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 email.as_str(),
                 request.password_hash,
@@ -389,12 +387,10 @@ pub async fn confirm(pool: &PgPool, config: &Config, token: &str, now: DateTime<
                 now
             )
             .fetch_one(&mut *tx)
-            .await?
-        }
-    };
-    let top = sqlx::query_scalar!("SELECT id FROM departments WHERE portal_id = $1 AND parent_id IS NULL", portal.id)
-        .fetch_one(&mut *tx)
-        .await?;
+            .await?,
+        };
+    let top =
+        sqlx::query_scalar!("SELECT id FROM departments WHERE portal_id = $1 AND parent_id IS NULL", portal.id).fetch_one(&mut *tx).await?;
     sqlx::query!(
         "INSERT INTO memberships (portal_id, account_id, status, role, department_id, created_at) VALUES ($1, $2, $3, 'employee', $4, $5)",
         portal.id,
@@ -452,11 +448,14 @@ pub async fn decide_registration(
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     lock_portal_as_admin(&mut tx, caller).await?;
-    let status =
-        sqlx::query_scalar!("SELECT status FROM memberships WHERE portal_id = $1 AND account_id = $2 FOR UPDATE", caller.portal_id, account_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(AppError::NotFound)?;
+    let status = sqlx::query_scalar!(
+        "SELECT status FROM memberships WHERE portal_id = $1 AND account_id = $2 FOR UPDATE",
+        caller.portal_id,
+        account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
     if status != "pending_approval" {
         return Err(AppError::Conflict("This registration was already approved or denied.".into()));
     }

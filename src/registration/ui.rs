@@ -10,10 +10,11 @@ use super::{ConfirmationPage, Outcome, RegistrationPage, RegistrationSettings};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, action_succeeded, field_error};
 use crate::live::{Live, Topic, use_live};
 
-/// The registration settings with their rule preview, for administrators: in Settings
-/// (with "Allow everyone to invite") and in the invite dialog's "Quick registration" tab.
+/// The registration settings with their rule preview, for administrators: on the
+/// Settings page (with "Allow everyone to invite" and the link) and in the invite
+/// dialog's "Quick registration" tab (which shows the link itself).
 #[component]
-pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] with_invite_rule: bool) -> impl IntoView {
+pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] on_settings_page: bool) -> impl IntoView {
     let live = use_live();
     // Created outside the refreshed part, so their answers survive the live refresh
     // their own change causes.
@@ -23,7 +24,8 @@ pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] with_invite_rul
     let check = ServerAction::<CheckRegistrationAddress>::new();
     let settings_slug = slug.clone();
     let check_slug = slug.clone();
-    let settings = Resource::new(move || (settings_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_registration_settings(slug));
+    let settings =
+        Resource::new(move || (settings_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_registration_settings(slug));
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {
@@ -33,8 +35,8 @@ pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] with_invite_rul
                     Suspend::new(async move {
                         match settings.await {
                             Ok(settings) => view! {
-                                {with_invite_rule.then(|| view! { <InviteRuleForm slug=slug.clone() allowed=settings.everyone_can_invite action=invite_rule /> })}
-                                <SettingsForm slug=slug.clone() settings save regenerate />
+                                {on_settings_page.then(|| view! { <InviteRuleForm slug=slug.clone() allowed=settings.everyone_can_invite action=invite_rule /> })}
+                                <SettingsForm slug=slug.clone() settings save regenerate show_link=on_settings_page />
                             }.into_any(),
                             Err(error) => view! { <PortalProblem error /> }.into_any(),
                         }
@@ -75,6 +77,7 @@ fn SettingsForm(
     settings: RegistrationSettings,
     save: ServerAction<SaveRegistrationSettings>,
     regenerate: ServerAction<RegenerateRegistrationLink>,
+    show_link: bool,
 ) -> impl IntoView {
     let value = save.value();
     let saved = action_succeeded(value);
@@ -129,10 +132,12 @@ fn SettingsForm(
                     <span class="ok" role="status">"Registration settings saved."</span>
                 </Show>
             </ActionForm>
-            <div class="field">
-                <label for="registration-link-admin">"Registration link"</label>
-                <input id="registration-link-admin" readonly value=settings.link.clone() />
-            </div>
+            {show_link.then(|| view! {
+                <div class="field">
+                    <label for="registration-link-admin">"Registration link"</label>
+                    <input id="registration-link-admin" readonly value=settings.link.clone() />
+                </div>
+            })}
             <ActionForm action=regenerate attr:class="row-form">
                 <FormError value=regenerate_value />
                 <input type="hidden" name="slug" value=regenerate_slug />

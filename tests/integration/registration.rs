@@ -88,17 +88,19 @@ async fn the_outcome_table(pool: PgPool) {
     }
     // Only the active ones were announced; admins were told of the two awaiting approval.
     assert_eq!(joined_notices(&pool, "Reg Istrant").await, 3);
-    let to_admin: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE recipient = 'ann@acme.test' AND subject LIKE '%awaits approval%'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(to_admin, 2);
-    // The contact email is the confirmed address, and the person is in the top department.
-    let contact: Option<String> =
-        sqlx::query_scalar("SELECT contact_email FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.login = 'p-untrusted@else.test'")
+    let to_admin: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE recipient = 'ann@acme.test' AND subject LIKE '%awaits approval%'")
             .fetch_one(&pool)
             .await
             .unwrap();
+    assert_eq!(to_admin, 2);
+    // The contact email is the confirmed address, and the person is in the top department.
+    let contact: Option<String> = sqlx::query_scalar(
+        "SELECT contact_email FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.login = 'p-untrusted@else.test'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(contact.as_deref(), Some("p-untrusted@else.test"));
 
     // An address that is already a member's login: refused beside the field.
@@ -192,14 +194,18 @@ async fn admins_approve_and_deny_registrations(pool: PgPool) {
             .unwrap();
         assert_eq!(sent, 1, "{subject} to {email}");
     }
-    let audit: Vec<(String, String)> = sqlx::query_as("SELECT action, detail FROM audit_log WHERE portal_id = 1 AND action LIKE '%registration' ORDER BY id")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    assert_eq!(audit, [
-        ("approved registration".to_string(), "kim@else.test".to_string()),
-        ("denied registration".to_string(), "lou@else.test".to_string())
-    ]);
+    let audit: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, detail FROM audit_log WHERE portal_id = 1 AND action LIKE '%registration' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audit,
+        [
+            ("approved registration".to_string(), "kim@else.test".to_string()),
+            ("denied registration".to_string(), "lou@else.test".to_string())
+        ]
+    );
     // Approved: logs in.
     let kim_in = app.post(&kim_client, "login", &[("login", "kim@else.test"), ("password", "blue-lantern-77")]).await;
     assert!(kim_in.status().is_success() || kim_in.status().is_redirection(), "{}", kim_in.status());
@@ -210,7 +216,8 @@ async fn allow_everyone_to_invite_is_enforced_on_the_server(pool: PgPool) {
     let now = Utc::now();
     let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
     let admin_caller = caller(&pool, ann, "acme").await;
-    let top: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE portal_id = 1 AND parent_id IS NULL").fetch_one(&pool).await.unwrap();
+    let top: i64 =
+        sqlx::query_scalar("SELECT id FROM departments WHERE portal_id = 1 AND parent_id IS NULL").fetch_one(&pool).await.unwrap();
     let sales = intranet::structure::service::add(&pool, &admin_caller, "Sales", top, now).await.unwrap();
     let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
     sqlx::query("UPDATE memberships SET department_id = $1 WHERE account_id = $2").bind(sales).bind(bo).execute(&pool).await.unwrap();
@@ -230,7 +237,8 @@ async fn allow_everyone_to_invite_is_enforced_on_the_server(pool: PgPool) {
     assert_eq!(app.post(&admin, "set_everyone_can_invite", &[("slug", "acme"), ("allowed", "on")]).await.status(), 200);
     assert!(home(employee.clone()).await, "the next request sees the change");
     assert_eq!(app.post(&employee, "invite_by_email", &invite).await.status(), 200);
-    let department: i64 = sqlx::query_scalar("SELECT department_id FROM invitations WHERE target = 'new1@new.test'").fetch_one(&pool).await.unwrap();
+    let department: i64 =
+        sqlx::query_scalar("SELECT department_id FROM invitations WHERE target = 'new1@new.test'").fetch_one(&pool).await.unwrap();
     assert_eq!(department, sales, "an employee's invitations go to their own department");
     let top_s = top.to_string();
     let elsewhere = [("slug", "acme"), ("addresses", "new2@new.test"), ("department_id", top_s.as_str())];
@@ -247,7 +255,8 @@ async fn allow_everyone_to_invite_is_enforced_on_the_server(pool: PgPool) {
     assert!(!home(employee.clone()).await);
     let again = [("slug", "acme"), ("addresses", "new3@new.test")];
     assert_eq!(app.post(&employee, "invite_by_email", &again).await.status(), 403);
-    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'changed who may invite'").fetch_one(&pool).await.unwrap();
+    let audit: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'changed who may invite'").fetch_one(&pool).await.unwrap();
     assert_eq!(audit, 2);
 }
 
