@@ -25,11 +25,22 @@ CREATE TABLE registration_requests (
     email             text NOT NULL,
     first_name        text NOT NULL,
     last_name         text NOT NULL,
+    -- The password chosen at registration; cleared once the request is used. The
+    -- confirmation asks for it again, so only the registrant can confirm.
     password_hash     text NOT NULL,
-    client_addr       text NOT NULL,
     created_at        timestamptz NOT NULL,
     expires_at        timestamptz NOT NULL,
     used_at           timestamptz
 );
-CREATE INDEX registration_requests_by_client ON registration_requests (client_addr, created_at);
-CREATE INDEX registration_requests_by_email ON registration_requests (email, created_at);
+CREATE INDEX registration_requests_by_portal ON registration_requests (portal_id) WHERE used_at IS NULL;
+
+-- Every quick registration attempt, refused ones included, for the per-client and
+-- per-address limits (so the form cannot be used to probe addresses or flood a mailbox).
+CREATE TABLE registration_attempts (
+    id          bigserial PRIMARY KEY,
+    client_addr text NOT NULL,
+    email       text NOT NULL,
+    at          timestamptz NOT NULL
+);
+CREATE INDEX registration_attempts_by_client ON registration_attempts (client_addr, at);
+CREATE INDEX registration_attempts_by_email ON registration_attempts (email, at);

@@ -129,6 +129,10 @@ test('a registrant uses the quick registration link in Moderated mode and is app
   // Confirmed from the Outbox: told to wait, and so is every log-in attempt.
   const confirm = await linkFromOutbox(registrant, 'Confirm your registration at Acme Ltd', kim);
   await open(registrant, confirm);
+  await registrant.getByLabel('Password').fill('not-the-chosen-one');
+  await registrant.getByRole('button', { name: 'Confirm e-mail address' }).click();
+  await expect(registrant.getByText('This is not the password chosen at registration.')).toBeVisible();
+  await registrant.getByLabel('Password').fill(password);
   await registrant.getByRole('button', { name: 'Confirm e-mail address' }).click();
   await expect(registrant.getByRole('status')).toHaveText('Your registration is awaiting administrator approval.');
   await logIn(registrant, kim, password);

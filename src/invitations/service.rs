@@ -39,7 +39,7 @@ pub struct InviterScope {
 /// Read from the database on every call, so switching it off takes effect at once.
 pub async fn require_inviter(db: &mut PgConnection, caller: &PortalCaller) -> Result<InviterScope, AppError> {
     let row = sqlx::query!(
-        "SELECT p.everyone_can_invite, m.department_id FROM portals p
+        "SELECT p.everyone_can_invite, m.department_id, m.role FROM portals p
          JOIN memberships m ON m.portal_id = p.id AND m.account_id = $2 AND m.status = 'active'
          WHERE p.id = $1",
         caller.portal_id,
@@ -48,8 +48,10 @@ pub async fn require_inviter(db: &mut PgConnection, caller: &PortalCaller) -> Re
     .fetch_optional(&mut *db)
     .await?
     .ok_or(AppError::NotFound)?;
-    if caller.is_admin || row.everyone_can_invite {
-        Ok(InviterScope { is_admin: caller.is_admin, own_department: row.department_id })
+    // The role as it is now, not as the request began: a demotion a moment ago counts.
+    let is_admin = row.role == "admin";
+    if is_admin || row.everyone_can_invite {
+        Ok(InviterScope { is_admin, own_department: row.department_id })
     } else {
         Err(AppError::Forbidden)
     }

@@ -155,19 +155,38 @@ pub async fn registration_events(State(state): State<AppState>, Path(code): Path
         }
     };
     let ready = futures::stream::once(async { Ok::<_, Infallible>(Event::default().data("ready")) });
-    let events = futures::stream::unfold(state.live.subscribe(), move |mut receiver| async move {
+    let link = LinkWatch { receiver: state.live.subscribe(), pool: state.pool.clone(), code, closing: false };
+    let events = futures::stream::unfold(link, move |mut link| async move {
+        if link.closing {
+            return None;
+        }
         loop {
-            let data = match receiver.recv().await {
-                Ok(HubMessage::Event(event)) if event.portal_id == portal_id && event.topic == Topic::Settings => event.topic.as_str(),
+            let data = match link.receiver.recv().await {
+                Ok(HubMessage::Event(event)) if event.portal_id == portal_id && event.topic == Topic::Settings => {
+                    // Regenerated: the page is told, and the stream of the dead link ends.
+                    let current = crate::registration::service::portal_of_link(&link.pool, &link.code).await;
+                    if !matches!(current, Ok(Some(id)) if id == portal_id) {
+                        link.closing = true;
+                    }
+                    event.topic.as_str()
+                }
                 Ok(HubMessage::Event(_)) => continue,
                 Ok(HubMessage::Resync) | Err(RecvError::Lagged(_)) => "resync",
                 Ok(HubMessage::Shutdown) | Err(RecvError::Closed) => return None,
             };
-            return Some((Ok(Event::default().data(data)), receiver));
+            return Some((Ok(Event::default().data(data)), link));
         }
     });
     use futures::StreamExt;
     Sse::new(ready.chain(events)).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// An open registration page's subscription, and the link it was opened with.
+struct LinkWatch {
+    receiver: broadcast::Receiver<HubMessage>,
+    pool: PgPool,
+    code: String,
+    closing: bool,
 }
 
 /// One open page's subscription, and what it needs to re-check its own access.

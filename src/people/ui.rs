@@ -200,6 +200,14 @@ pub fn PersonPage() -> impl IntoView {
     let action = ServerAction::<ActOnPerson>::new();
     let move_action = ServerAction::<MovePerson>::new();
     let decide = ServerAction::<DecideRegistration>::new();
+    // A decided registration leaves this page (a denied person is no member any more):
+    // back to the queue.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if decide.value().with(|v| matches!(v, Some(Ok(())))) {
+            navigate(&format!("/p/{}/employees?filter=pending", slug.get_untracked()), Default::default());
+        }
+    });
     let person = Resource::new(
         move || {
             (
@@ -211,7 +219,6 @@ pub fn PersonPage() -> impl IntoView {
                 live.version(Topic::Structure),
                 action.version().get(),
                 move_action.version().get(),
-                decide.version().get(),
             )
         },
         |(slug, id, ..)| load_person(slug, id),

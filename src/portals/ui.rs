@@ -171,6 +171,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {
+                    Ok(home) if home.my_role != "admin" => view! { <PortalProblem error=AppError::Forbidden /> }.into_any(),
                     Ok(home) => view! {
                         <h1>"Settings"</h1>
                         <dl class="facts">

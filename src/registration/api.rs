@@ -157,14 +157,15 @@ pub async fn load_confirmation(token: String) -> Result<ConfirmationPage, AppErr
     )
 }
 
-/// Confirms the address. A new account that is in at once is logged in.
+/// Confirms the address (with the password chosen at registration). A new account that
+/// is in at once is logged in.
 #[server(endpoint = "confirm_registration")]
-pub async fn confirm_registration(token: String) -> Result<Confirmed, AppError> {
+pub async fn confirm_registration(token: String, password: String) -> Result<Confirmed, AppError> {
     finish(
         async {
             let state = app_state()?;
             let now = Utc::now();
-            let confirmed = service::confirm(&state.pool, &state.config, &token, now).await?;
+            let confirmed = service::confirm(&state.pool, &state.passwords, &state.config, &token, &password, now).await?;
             if confirmed.outcome == Outcome::Active && !confirmed.existing_account {
                 let account_id = confirmed.account_id;
                 if let Some(old) = guard::session_token() {

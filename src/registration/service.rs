@@ -154,6 +154,17 @@ pub async fn save_settings(pool: &PgPool, caller: &PortalCaller, form: &Settings
     )
     .execute(&mut *tx)
     .await?;
+    if old.quick_registration && !form.enabled {
+        // Switching off ends the unconfirmed registrations too: switching on again must
+        // not bring back what arrived before (spam, a leaked link).
+        sqlx::query!(
+            "UPDATE registration_requests SET expires_at = $2 WHERE portal_id = $1 AND used_at IS NULL AND expires_at > $2",
+            caller.portal_id,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     record_audit(&mut tx, caller, "changed registration settings", None, &changed.join(", "), now).await?;
     notify(&mut *tx, caller.portal_id, Topic::Settings).await?;
     tx.commit().await?;
@@ -221,6 +232,35 @@ pub async fn page(pool: &PgPool, code: &str) -> Result<RegistrationPage, AppErro
     })
 }
 
+/// Counts and records one attempt, refused ones included, so probing addresses costs
+/// attempts too. One client's attempts are taken one at a time (an advisory lock), so
+/// parallel posts cannot all slip under the limit.
+async fn record_attempt(pool: &PgPool, client: &str, email: &Email, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('registration-client:' || $1, 0))", client).execute(&mut *tx).await?;
+    let since = now - Duration::hours(1);
+    let recent = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE client_addr = $1) AS "per_client!", count(*) FILTER (WHERE email = $2) AS "per_email!"
+           FROM registration_attempts WHERE at > $3 AND (client_addr = $1 OR email = $2)"#,
+        client,
+        email.as_str(),
+        since
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if recent.per_client >= MAX_REQUESTS_PER_CLIENT_HOUR || recent.per_email >= MAX_REQUESTS_PER_EMAIL_HOUR {
+        return Err(AppError::Conflict("Too many registrations from here in the last hour. Please try again later.".into()));
+    }
+    sqlx::query!("INSERT INTO registration_attempts (client_addr, email, at) VALUES ($1, $2, $3)", client, email.as_str(), now)
+        .execute(&mut *tx)
+        .await?;
+    // Old rows serve no limit; trimming here keeps both tables small without a job.
+    sqlx::query!("DELETE FROM registration_attempts WHERE at < $1", now - Duration::days(1)).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM registration_requests WHERE expires_at < $1", now - Duration::days(1)).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 fn switched_off() -> AppError {
     AppError::Conflict(SWITCHED_OFF.into())
 }
@@ -251,19 +291,7 @@ pub async fn request(
     let first = DisplayText::parse(&form.first_name, "your first name", 50).map_err(|m| AppError::invalid("first_name", m))?;
     let last = DisplayText::parse(&form.last_name, "your last name", 50).map_err(|m| AppError::invalid("last_name", m))?;
     check_new_password(&form.password).map_err(|m| AppError::invalid("password", m))?;
-    let since = now - Duration::hours(1);
-    let recent = sqlx::query!(
-        r#"SELECT count(*) FILTER (WHERE client_addr = $1) AS "per_client!", count(*) FILTER (WHERE email = $2) AS "per_email!"
-           FROM registration_requests WHERE created_at > $3 AND (client_addr = $1 OR email = $2)"#,
-        client,
-        email.as_str(),
-        since
-    )
-    .fetch_one(pool)
-    .await?;
-    if recent.per_client >= MAX_REQUESTS_PER_CLIENT_HOUR || recent.per_email >= MAX_REQUESTS_PER_EMAIL_HOUR {
-        return Err(AppError::Conflict("Too many registrations from here in the last hour. Please try again later.".into()));
-    }
+    record_attempt(pool, client, &email, now).await?;
     {
         let mut db = pool.acquire().await?;
         let portal = portal_by_code(&mut db, code).await?.ok_or_else(switched_off)?;
@@ -279,8 +307,8 @@ pub async fn request(
     let (token, token_hash) = new_secret();
     sqlx::query!(
         "INSERT INTO registration_requests
-           (token_hash, portal_id, registration_code, email, first_name, last_name, password_hash, client_addr, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+           (token_hash, portal_id, registration_code, email, first_name, last_name, password_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         token_hash,
         portal.id,
         portal.registration_code,
@@ -288,7 +316,6 @@ pub async fn request(
         first.as_str(),
         last.as_str(),
         password_hash,
-        client,
         now,
         now + Duration::hours(CONFIRMATION_HOURS)
     )
@@ -353,9 +380,43 @@ pub async fn confirmation(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Res
     Ok(if usable { ConfirmationPage::Ready { portal_name: portal.name, email: request.email } } else { ConfirmationPage::Unusable })
 }
 
-/// Confirms the address and applies the rule as it stands now. Single use: the row is
-/// locked and marked used in the same transaction that adds the person.
-pub async fn confirm(pool: &PgPool, config: &Config, token: &str, now: DateTime<Utc>) -> Result<Confirmed, AppError> {
+/// Confirms the address and applies the rule as it stands now. The password chosen at
+/// registration must be typed again (for an address that already has a network account,
+/// that account's password): whoever only clicks a link sent to their mailbox cannot be
+/// handed an account whose password someone else chose. Single use: the row is locked
+/// and marked used in the same transaction that adds the person.
+pub async fn confirm(
+    pool: &PgPool,
+    passwords: &Passwords,
+    config: &Config,
+    token: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Confirmed, AppError> {
+    // The slow password check first, outside the transaction.
+    let (expected_hash, had_account) = {
+        let mut db = pool.acquire().await?;
+        let request = request_by_token(&mut db, token, false).await?.ok_or(AppError::LinkExpired)?;
+        if request.used_at.is_some() || request.expires_at <= now {
+            return Err(AppError::LinkExpired);
+        }
+        let account_hash =
+            sqlx::query_scalar!("SELECT password_hash FROM accounts WHERE login = $1", request.email).fetch_optional(&mut *db).await?;
+        let had_account = account_hash.is_some();
+        (account_hash.unwrap_or(request.password_hash), had_account)
+    };
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    if !passwords.verify(password, Some(expected_hash)).await {
+        let message = if had_account {
+            "This address already has a Bitrix24 account: enter that account's password."
+        } else {
+            "This is not the password chosen at registration."
+        };
+        return Err(AppError::invalid("password", message));
+    }
+
     let mut tx = pool.begin().await?;
     let request = request_by_token(&mut tx, token, true).await?.ok_or(AppError::LinkExpired)?;
     if request.used_at.is_some() || request.expires_at <= now {
@@ -371,24 +432,29 @@ pub async fn confirm(pool: &PgPool, config: &Config, token: &str, now: DateTime<
         Outcome::Active => "active",
         Outcome::AwaitsApproval => "pending_approval",
     };
-    sqlx::query!("UPDATE registration_requests SET used_at = $2 WHERE token_hash = $1", hash_secret(token), now).execute(&mut *tx).await?;
-    // Proving the address is what a password reset proves, so an existing network
-    // account with this login joins as itself (keeping its own password).
+    sqlx::query!("UPDATE registration_requests SET used_at = $2, password_hash = '' WHERE token_hash = $1", hash_secret(token), now)
+        .execute(&mut *tx)
+        .await?;
+    let changed_meanwhile = || AppError::Conflict("This address got a Bitrix24 account a moment ago. Open the link again.".into());
     let existing = sqlx::query_scalar!("SELECT id FROM accounts WHERE login = $1", email.as_str()).fetch_optional(&mut *tx).await?;
-    let account_id =
-        match existing {
-            Some(id) => id,
-            None => sqlx::query_scalar!(
-                "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                email.as_str(),
-                request.password_hash,
-                request.first_name,
-                request.last_name,
-                now
-            )
-            .fetch_one(&mut *tx)
-            .await?,
-        };
+    if existing.is_some() != had_account {
+        return Err(changed_meanwhile());
+    }
+    let account_id = match existing {
+        Some(id) => id,
+        None => sqlx::query_scalar!(
+            "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (login) DO NOTHING RETURNING id",
+            email.as_str(),
+            request.password_hash,
+            request.first_name,
+            request.last_name,
+            now
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(changed_meanwhile)?,
+    };
     let top =
         sqlx::query_scalar!("SELECT id FROM departments WHERE portal_id = $1 AND parent_id IS NULL", portal.id).fetch_one(&mut *tx).await?;
     sqlx::query!(

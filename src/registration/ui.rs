@@ -8,6 +8,7 @@ use super::api::{
 };
 use super::{ConfirmationPage, Outcome, RegistrationPage, RegistrationSettings};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, action_succeeded, field_error};
+use crate::error::AppError;
 use crate::live::{Live, Topic, use_live};
 
 /// The registration settings with their rule preview, for administrators: on the
@@ -23,7 +24,6 @@ pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] on_settings_pag
     let invite_rule = ServerAction::<SetEveryoneCanInvite>::new();
     let check = ServerAction::<CheckRegistrationAddress>::new();
     let settings_slug = slug.clone();
-    let check_slug = slug.clone();
     let settings =
         Resource::new(move || (settings_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_registration_settings(slug));
     view! {
@@ -37,14 +37,16 @@ pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] on_settings_pag
                             Ok(settings) => view! {
                                 {on_settings_page.then(|| view! { <InviteRuleForm slug=slug.clone() allowed=settings.everyone_can_invite action=invite_rule /> })}
                                 <SettingsForm slug=slug.clone() settings save regenerate show_link=on_settings_page />
+                                <AddressCheck slug=slug.clone() check />
                             }.into_any(),
+                            // The page around it says "Administrators only" already.
+                            Err(AppError::Forbidden) => ().into_any(),
                             Err(error) => view! { <PortalProblem error /> }.into_any(),
                         }
                     })
                 }
             }
         </Transition>
-        <AddressCheck slug=check_slug check />
     }
 }
 
@@ -338,9 +340,11 @@ pub fn ConfirmRegistrationPage() -> impl IntoView {
                                 Ok(ConfirmationPage::Ready { portal_name, email }) => view! {
                                     <h1>"Confirm your registration"</h1>
                                     <p>{format!("Confirm {email} to join {portal_name}.")}</p>
-                                    <ActionForm action=confirm>
+                                    <ActionForm action=confirm attr:novalidate=true>
                                         <FormError value />
                                         <input type="hidden" name="token" value=token.get_untracked() />
+                                        <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(value, "password") />
+                                        <p class="muted">"The password you chose when registering."</p>
                                         <button type="submit" class="primary">"Confirm e-mail address"</button>
                                     </ActionForm>
                                 }.into_any(),

@@ -21,8 +21,15 @@ fn settings(enabled: bool, kind: &str, domains: &str) -> SettingsForm {
     SettingsForm { enabled, registration_type: kind.into(), trusted_domains: domains.into(), greeting: "Welcome!".into() }
 }
 
+const CHOSEN: &str = "blue-lantern-77";
+
 fn form(email: &str) -> RegistrationForm {
-    RegistrationForm { email: email.into(), first_name: "Reg".into(), last_name: "Istrant".into(), password: "blue-lantern-77".into() }
+    RegistrationForm { email: email.into(), first_name: "Reg".into(), last_name: "Istrant".into(), password: CHOSEN.into() }
+}
+
+/// Confirms with the password chosen at registration.
+async fn confirm(pool: &PgPool, token: &str, now: chrono::DateTime<Utc>) -> Result<intranet::registration::Confirmed, AppError> {
+    service::confirm(pool, &passwords(), &local(), token, CHOSEN, now).await
 }
 
 async fn code(pool: &PgPool) -> String {
@@ -79,12 +86,12 @@ async fn the_outcome_table(pool: PgPool) {
         let token = request(&pool, &code(&pool).await, email, &next_client()).await.unwrap();
         // Unconfirmed: nothing exists yet but the request.
         assert_eq!(status_of(&pool, email).await, None, "{email} before confirming");
-        let confirmed = service::confirm(&pool, &config, &token, now).await.unwrap();
+        let confirmed = confirm(&pool, &token, now).await.unwrap();
         assert_eq!(confirmed.outcome, expected, "{kind} {email}");
         let want = if expected == Outcome::Active { "active" } else { "pending_approval" };
         assert_eq!(status_of(&pool, email).await.as_deref(), Some(want), "{email}");
         // Single use.
-        assert_eq!(service::confirm(&pool, &config, &token, now).await, Err(AppError::LinkExpired));
+        assert_eq!(confirm(&pool, &token, now).await, Err(AppError::LinkExpired));
     }
     // Only the active ones were announced; admins were told of the two awaiting approval.
     assert_eq!(joined_notices(&pool, "Reg Istrant").await, 3);
@@ -115,11 +122,12 @@ async fn the_outcome_table(pool: PgPool) {
     service::save_settings(&pool, &admin, &settings(false, "public", ""), now).await.unwrap();
     assert_eq!(service::check_address(&pool, &admin, "x@else.test").await.unwrap(), Outcome::SwitchedOff);
     assert_eq!(request(&pool, &code(&pool).await, "off@else.test", &next_client()).await, Err(AppError::Conflict(SWITCHED_OFF.into())));
-    assert_eq!(service::confirm(&pool, &config, &token, now).await, Err(AppError::LinkExpired));
+    assert_eq!(confirm(&pool, &token, now).await, Err(AppError::LinkExpired));
     assert_eq!(service::page(&pool, &code(&pool).await).await.unwrap(), RegistrationPage::SwitchedOff);
-    // Switched on again, the request made before still works.
+    // Switched on again, what arrived before stays dead; new registrations work.
     service::save_settings(&pool, &admin, &settings(true, "public", ""), now).await.unwrap();
-    assert_eq!(service::confirm(&pool, &config, &token, now).await.unwrap().outcome, Outcome::Active);
+    assert_eq!(confirm(&pool, &token, now).await, Err(AppError::LinkExpired));
+    assert_eq!(status_of(&pool, "late-off@else.test").await, None);
 
     // Regenerated: the old link is dead at once, with its unconfirmed requests.
     let old = code(&pool).await;
@@ -130,12 +138,25 @@ async fn the_outcome_table(pool: PgPool) {
     assert_eq!(service::page(&pool, &old).await.unwrap(), RegistrationPage::SwitchedOff);
     assert!(matches!(service::page(&pool, &new).await.unwrap(), RegistrationPage::Open { .. }));
     assert_eq!(request(&pool, &old, "old-link@else.test", &next_client()).await, Err(AppError::Conflict(SWITCHED_OFF.into())));
-    assert_eq!(service::confirm(&pool, &config, &token, now).await, Err(AppError::LinkExpired));
+    assert_eq!(confirm(&pool, &token, now).await, Err(AppError::LinkExpired));
     assert_eq!(status_of(&pool, "late-regen@else.test").await, None);
+
+    // Only the registrant can confirm: whoever merely clicks the link in the mailbox
+    // does not know the password chosen at registration.
+    let token = request(&pool, &new, "clicker@else.test", &next_client()).await.unwrap();
+    let wrong = service::confirm(&pool, &passwords(), &config, &token, "someone-elses-pass", now).await;
+    assert_eq!(wrong.unwrap_err().for_field("password").as_deref(), Some("This is not the password chosen at registration."));
+    assert_eq!(status_of(&pool, "clicker@else.test").await, None);
+    assert_eq!(confirm(&pool, &token, now).await.unwrap().outcome, Outcome::Active);
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM registration_requests WHERE email = 'clicker@else.test'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(hash, "", "a used request keeps no password hash");
 
     // Confirmation links expire after 24 hours.
     let token = request(&pool, &new, "slow@else.test", &next_client()).await.unwrap();
-    assert_eq!(service::confirm(&pool, &config, &token, now + Duration::hours(25)).await, Err(AppError::LinkExpired));
+    assert_eq!(confirm(&pool, &token, now + Duration::hours(25)).await, Err(AppError::LinkExpired));
     assert_eq!(status_of(&pool, "slow@else.test").await, None);
 }
 
@@ -146,7 +167,11 @@ async fn an_existing_network_account_joins_as_itself(pool: PgPool) {
     let admin = caller(&pool, ann, "acme").await;
     service::save_settings(&pool, &admin, &settings(true, "public", ""), Utc::now()).await.unwrap();
     let token = request(&pool, &code(&pool).await, "zed@other.test", "10.0.0.1").await.unwrap();
-    let confirmed = service::confirm(&pool, &local(), &token, Utc::now()).await.unwrap();
+    // The account's own password, not the one typed at registration, confirms.
+    let refused = confirm(&pool, &token, Utc::now()).await.unwrap_err();
+    assert!(refused.for_field("password").is_some_and(|m| m.contains("that account's password")), "{refused:?}");
+    assert_eq!(status_of(&pool, "zed@other.test").await, None);
+    let confirmed = service::confirm(&pool, &passwords(), &local(), &token, PASSWORD, Utc::now()).await.unwrap();
     assert!(confirmed.existing_account);
     assert_eq!(status_of(&pool, "zed@other.test").await.as_deref(), Some("active"));
     // The password typed at registration did not replace the account's own.
@@ -162,12 +187,12 @@ async fn admins_approve_and_deny_registrations(pool: PgPool) {
     let code = code(&pool).await;
     for (email, client) in [("kim@else.test", "10.0.0.1"), ("lou@else.test", "10.0.0.2")] {
         let token = request(&pool, &code, email, client).await.unwrap();
-        service::confirm(&pool, &local(), &token, Utc::now()).await.unwrap();
+        confirm(&pool, &token, Utc::now()).await.unwrap();
     }
     let app = spawn_app(pool.clone()).await;
     // Waiting: log-in says so.
     let kim_client = app.client();
-    let waiting = app.post(&kim_client, "login", &[("login", "kim@else.test"), ("password", "blue-lantern-77")]).await;
+    let waiting = app.post(&kim_client, "login", &[("login", "kim@else.test"), ("password", CHOSEN)]).await;
     assert_eq!(error_of(waiting).await, (403, AppError::AwaitingApproval));
 
     let admin = app.logged_in("ann@acme.test").await;
@@ -207,7 +232,7 @@ async fn admins_approve_and_deny_registrations(pool: PgPool) {
         ]
     );
     // Approved: logs in.
-    let kim_in = app.post(&kim_client, "login", &[("login", "kim@else.test"), ("password", "blue-lantern-77")]).await;
+    let kim_in = app.post(&kim_client, "login", &[("login", "kim@else.test"), ("password", CHOSEN)]).await;
     assert!(kim_in.status().is_success() || kim_in.status().is_redirection(), "{}", kim_in.status());
 }
 
@@ -288,7 +313,10 @@ async fn quick_registration_is_throttled_per_client_and_address(pool: PgPool) {
     let admin = caller(&pool, ann, "acme").await;
     service::save_settings(&pool, &admin, &settings(true, "public", ""), Utc::now()).await.unwrap();
     let code = code(&pool).await;
-    for i in 0..service::MAX_REQUESTS_PER_CLIENT_HOUR {
+    // Refused attempts count too: probing members' addresses costs attempts.
+    let member = request(&pool, &code, "ann@acme.test", "10.9.9.9").await.unwrap_err();
+    assert!(member.for_field("email").is_some());
+    for i in 1..service::MAX_REQUESTS_PER_CLIENT_HOUR {
         request(&pool, &code, &format!("p{i}@else.test"), "10.9.9.9").await.unwrap();
     }
     let refused = request(&pool, &code, "one-more@else.test", "10.9.9.9").await.unwrap_err();
