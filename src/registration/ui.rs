@@ -251,7 +251,9 @@ pub fn RegistrationLinkPage() -> impl IntoView {
     let page = Resource::new(move || (code.get(), live.version(Topic::Settings)), |(code, _)| load_registration_page(code));
     let register = ServerAction::<RegisterByLink>::new();
     let value = register.value();
-    let sent_to = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
+    // A memo: a refused attempt leaves it None and so does not rebuild the form while
+    // the form's own submission is still finishing.
+    let sent_to = Memo::new(move |_| value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned()));
     view! {
         <Title text="Registration" />
         <PlainPage>
@@ -261,25 +263,23 @@ pub fn RegistrationLinkPage() -> impl IntoView {
                         Ok(RegistrationPage::Open { portal_name, greeting, moderated }) => view! {
                             <h1>{format!("Join {portal_name}")}</h1>
                             {(!greeting.is_empty()).then(|| view! { <p class="greeting" aria-label="Greeting">{greeting}</p> })}
-                            {move || match sent_to() {
-                                Some(email) => view! {
-                                    <p class="notice" role="status">
-                                        {format!("Check your e-mail: we sent a confirmation link to {email}. Open it to finish the registration.")}
-                                    </p>
-                                }.into_any(),
-                                None => view! {
-                                    {moderated.then(|| view! { <p class="muted">"An administrator approves new people before they can log in."</p> })}
-                                    <ActionForm action=register attr:novalidate=true>
-                                        <FormError value />
-                                        <input type="hidden" name="code" value=code.get_untracked() />
-                                        <Field label="E-mail" name="email" kind="email" autocomplete="email" error=field_error(value, "email") />
-                                        <Field label="First name" name="first_name" autocomplete="given-name" error=field_error(value, "first_name") />
-                                        <Field label="Last name" name="last_name" autocomplete="family-name" error=field_error(value, "last_name") />
-                                        <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
-                                        <button type="submit" class="primary">"Register"</button>
-                                    </ActionForm>
-                                }.into_any(),
-                            }}
+                            {move || sent_to.get().map(|email| view! {
+                                <p class="notice" role="status">
+                                    {format!("Check your e-mail: we sent a confirmation link to {email}. Open it to finish the registration.")}
+                                </p>
+                            })}
+                            <div hidden=move || sent_to.with(Option::is_some)>
+                                {moderated.then(|| view! { <p class="muted">"An administrator approves new people before they can log in."</p> })}
+                                <ActionForm action=register attr:novalidate=true>
+                                    <FormError value />
+                                    <input type="hidden" name="code" value=code.get_untracked() />
+                                    <Field label="E-mail" name="email" kind="email" autocomplete="email" error=field_error(value, "email") />
+                                    <Field label="First name" name="first_name" autocomplete="given-name" error=field_error(value, "first_name") />
+                                    <Field label="Last name" name="last_name" autocomplete="family-name" error=field_error(value, "last_name") />
+                                    <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
+                                    <button type="submit" class="primary">"Register"</button>
+                                </ActionForm>
+                            </div>
                         }.into_any(),
                         Ok(RegistrationPage::SwitchedOff) | Err(_) => view! {
                             <h1>"Registration is closed"</h1>
@@ -308,52 +308,52 @@ pub fn ConfirmRegistrationPage() -> impl IntoView {
             <p><a href="/login">"Log In"</a></p>
         }
     };
-    let done = move || value.get().and_then(|r| r.ok());
+    // A memo, and the form stays mounted (hidden once done): a refused attempt must not
+    // rebuild the form while its own submission is still finishing.
+    let done = Memo::new(move |_| value.get().and_then(|r| r.ok()));
     view! {
         <Title text="Confirm registration" />
         <PlainPage>
-            {move || match done() {
-                Some(confirmed) => {
-                    let name = confirmed.portal_name.clone();
-                    match confirmed.outcome {
-                        Outcome::AwaitsApproval => view! {
-                            <h1>"Thank you"</h1>
-                            <p class="notice" role="status">"Your registration is awaiting administrator approval."</p>
-                            <p>{format!("You will get an e-mail when an administrator of {name} decides.")}</p>
-                        }.into_any(),
-                        _ if confirmed.existing_account => view! {
-                            <h1>{format!("You have joined {name}")}</h1>
-                            <p role="status">"This address already had a Bitrix24 account: log in with its password (the one typed at registration was not used)."</p>
-                            <p><a href=format!("/login?next=/p/{}", confirmed.portal_slug)>"Log In"</a></p>
-                        }.into_any(),
-                        _ => view! {
-                            <h1>{format!("You have joined {name}")}</h1>
-                            <p role="status">"Your e-mail address is confirmed."</p>
-                            <p><a href=format!("/p/{}", confirmed.portal_slug) rel="external">{format!("Open {name}")}</a></p>
-                        }.into_any(),
-                    }
+            {move || done.get().map(|confirmed| {
+                let name = confirmed.portal_name.clone();
+                match confirmed.outcome {
+                    Outcome::AwaitsApproval => view! {
+                        <h1>"Thank you"</h1>
+                        <p class="notice" role="status">"Your registration is awaiting administrator approval."</p>
+                        <p>{format!("You will get an e-mail when an administrator of {name} decides.")}</p>
+                    }.into_any(),
+                    _ if confirmed.existing_account => view! {
+                        <h1>{format!("You have joined {name}")}</h1>
+                        <p role="status">"This address already had a Bitrix24 account, and that account has joined. Log in with it."</p>
+                        <p><a href=format!("/login?next=/p/{}", confirmed.portal_slug)>"Log In"</a></p>
+                    }.into_any(),
+                    _ => view! {
+                        <h1>{format!("You have joined {name}")}</h1>
+                        <p role="status">"Your e-mail address is confirmed."</p>
+                        <p><a href=format!("/p/{}", confirmed.portal_slug) rel="external">{format!("Open {name}")}</a></p>
+                    }.into_any(),
                 }
-                None => view! {
-                    <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                        {move || Suspend::new(async move {
-                            match page.await {
-                                Ok(ConfirmationPage::Ready { portal_name, email }) => view! {
-                                    <h1>"Confirm your registration"</h1>
-                                    <p>{format!("Confirm {email} to join {portal_name}.")}</p>
-                                    <ActionForm action=confirm attr:novalidate=true>
-                                        <FormError value />
-                                        <input type="hidden" name="token" value=token.get_untracked() />
-                                        <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(value, "password") />
-                                        <p class="muted">"The password you chose when registering."</p>
-                                        <button type="submit" class="primary">"Confirm e-mail address"</button>
-                                    </ActionForm>
-                                }.into_any(),
-                                _ => unusable().into_any(),
-                            }
-                        })}
-                    </Suspense>
-                }.into_any(),
-            }}
+            })}
+            <div hidden=move || done.with(Option::is_some)>
+                <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match page.await {
+                            Ok(ConfirmationPage::Ready { portal_name, email }) => view! {
+                                <h1>"Confirm your registration"</h1>
+                                <p>{format!("Confirm {email} to join {portal_name}.")}</p>
+                                <ActionForm action=confirm attr:novalidate=true>
+                                    <FormError value />
+                                    <input type="hidden" name="token" value=token.get_untracked() />
+                                    <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(value, "password") />
+                                    <p class="muted">"The password you chose when registering."</p>
+                                    <button type="submit" class="primary">"Confirm e-mail address"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            _ => unusable().into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
         </PlainPage>
     }
 }
