@@ -19,6 +19,8 @@ test('"Allow everyone to invite" shows "Invite users" on an open employee page, 
   await employee.locator('body[data-live="connected"]').waitFor();
   const inviteButton = employee.getByRole('button', { name: 'Invite users' });
   await expect(inviteButton).toHaveCount(0);
+  // A half-written post must survive the live refresh.
+  await employee.getByLabel('Write a post').fill('Half-written thoughts');
   // Notes the moment the button appears, on the page's own clock (the same machine's).
   await employee.evaluate(() => {
     const seen = () => [...document.querySelectorAll('button')].some((b) => b.textContent?.trim() === 'Invite users');
@@ -42,6 +44,7 @@ test('"Allow everyone to invite" shows "Invite users" on an open employee page, 
   const delay = shownAt - clickedAt;
   console.log(`live: "Invite users" appeared on the employee's page ${delay} ms after the admin clicked Save (target <= 250 ms)`);
   expect(delay).toBeLessThanOrEqual(1000);
+  await expect(employee.getByLabel('Write a post')).toHaveValue('Half-written thoughts');
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await screen(page, 'settings-registration');
 
@@ -52,6 +55,12 @@ test('"Allow everyone to invite" shows "Invite users" on an open employee page, 
   await dialog.getByRole('tab', { name: 'Quick registration' }).click();
   await expect(dialog.getByRole('tabpanel')).toContainText('Quick registration is switched off.');
   await expect(dialog.getByRole('tabpanel').getByRole('button', { name: 'Save registration settings' })).toHaveCount(0);
+  // The admin switches quick registration on as Public: the open dialog follows.
+  await page.getByLabel('Allow quick registration').check();
+  await page.getByLabel('Public').check();
+  await page.getByRole('button', { name: 'Save registration settings' }).click();
+  await expect(dialog.getByRole('tabpanel').getByLabel('Registration type')).toContainText('Public', { timeout: 1000 });
+  await expect(dialog.getByRole('tabpanel').getByLabel('Registration link')).toHaveValue(/\/join\//);
   await dialog.getByRole('tab', { name: 'Invite using e-mail' }).click();
   await expect(dialog.getByRole('tabpanel').getByLabel('Department').locator('option')).toHaveCount(1);
   await dialog.getByLabel('E-mail addresses').fill(`cy-${admin}`);

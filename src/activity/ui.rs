@@ -38,19 +38,21 @@ pub fn ActivityStreamPage() -> impl IntoView {
                         <p class="muted">
                             {if home.my_role == "admin" { "You are an administrator of this portal." } else { "You are an employee of this portal." }}
                         </p>
-                        <section class="panel composer" aria-label="New post">
-                            <ActionForm action=publish node_ref=form>
-                                <FormError value />
-                                <input type="hidden" name="slug" value=home.slug.clone() />
-                                <TextArea label="Write a post" name="text" id="post-text" error=field_error(value, "text") />
-                                <button type="submit" class="primary">"Publish"</button>
-                            </ActionForm>
-                        </section>
                     }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
         </Transition>
+        // Outside the refreshed part too (as in the chat), so a half-written post
+        // survives the refresh that someone joining or a settings change causes.
+        <section class="panel composer" aria-label="New post">
+            <ActionForm action=publish node_ref=form>
+                <FormError value />
+                <input type="hidden" name="slug" value=move || slug.get() />
+                <TextArea label="Write a post" name="text" id="post-text" error=field_error(value, "text") />
+                <button type="submit" class="primary">"Publish"</button>
+            </ActionForm>
+        </section>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 feed.await.ok().map(|page| view! {
