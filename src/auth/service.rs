@@ -2,7 +2,7 @@
 //! drive them directly. Server functions in `api.rs` are thin wrappers.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::passwords::{Passwords, check_new_password};
 use super::tokens::{hash_secret, new_secret};
@@ -179,4 +179,28 @@ pub async fn reset_password(
     enqueue_email(&mut *tx, &login, "Your password was changed", body).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Creates a network account unless its login is taken (by a concurrent sign-up too);
+/// answers the new id, or None when the login already has an account. Invitation
+/// acceptance, Register and quick registration all add accounts this way.
+pub async fn create_account(
+    db: &mut PgConnection,
+    login: &str,
+    password_hash: &str,
+    first_name: &str,
+    last_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (login) DO NOTHING RETURNING id",
+        login,
+        password_hash,
+        first_name,
+        last_name,
+        now
+    )
+    .fetch_optional(&mut *db)
+    .await?)
 }

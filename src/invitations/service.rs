@@ -13,6 +13,7 @@ use super::{
 };
 use crate::activity::service::announce_joined;
 use crate::auth::passwords::{Passwords, check_new_password};
+use crate::auth::service::create_account;
 use crate::auth::session::SessionAccount;
 use crate::auth::tokens::{hash_secret, new_secret};
 use crate::domain::{DisplayText, Email};
@@ -34,6 +35,12 @@ pub struct InviterScope {
     pub own_department: i64,
 }
 
+/// The invite rule itself: administrators always, everyone else while the portal's
+/// "Allow everyone to invite new users" is on.
+pub fn may_invite(is_admin: bool, everyone_can_invite: bool) -> bool {
+    is_admin || everyone_can_invite
+}
+
 /// Who may invite: administrators, and every active employee while the portal's "Allow
 /// everyone to invite new users" is on (into their own department and workgroups).
 /// Read from the database on every call, so switching it off takes effect at once.
@@ -50,7 +57,7 @@ pub async fn require_inviter(db: &mut PgConnection, caller: &PortalCaller) -> Re
     .ok_or(AppError::NotFound)?;
     // The role as it is now, not as the request began: a demotion a moment ago counts.
     let is_admin = row.role == "admin";
-    if is_admin || row.everyone_can_invite {
+    if may_invite(is_admin, row.everyone_can_invite) {
         Ok(InviterScope { is_admin, own_department: row.department_id })
     } else {
         Err(AppError::Forbidden)
@@ -690,18 +697,9 @@ pub async fn accept_new(
     let mut tx = pool.begin().await?;
     let invitation = by_token(&mut tx, token, true).await?.ok_or(AppError::LinkExpired)?;
     usable(&invitation, now)?;
-    let account_id = sqlx::query_scalar!(
-        "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (login) DO NOTHING RETURNING id",
-        invitation.target,
-        hash,
-        first.as_str(),
-        last.as_str(),
-        now
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| AppError::Conflict("This address already has a Bitrix24 account. Log in with it to join the portal.".into()))?;
+    let account_id = create_account(&mut tx, &invitation.target, &hash, first.as_str(), last.as_str(), now)
+        .await?
+        .ok_or_else(|| AppError::Conflict("This address already has a Bitrix24 account. Log in with it to join the portal.".into()))?;
     join(&mut tx, config, &invitation, account_id, now).await?;
     tx.commit().await?;
     Ok((account_id, invitation.portal_slug))
@@ -895,18 +893,7 @@ pub async fn register(
     if crate::profile::service::email_in_use(&mut tx, caller.portal_id, &email, None).await? {
         return Err(AppError::invalid("email", EMAIL_TAKEN));
     }
-    let account_id = sqlx::query_scalar!(
-        "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (login) DO NOTHING RETURNING id",
-        email.as_str(),
-        hash,
-        first.as_str(),
-        last.as_str(),
-        now
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| {
+    let account_id = create_account(&mut tx, email.as_str(), &hash, first.as_str(), last.as_str(), now).await?.ok_or_else(|| {
         AppError::invalid(
             "email",
             "This address already has a Bitrix24 account. Invite it by e-mail instead: the person joins with their own password.",

@@ -47,11 +47,11 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
             let state = app_state()?;
             let me = guard::require_account(&state).await?;
             let member = service::require_active_member(&state.pool, me.account_id, &slug).await?;
-            let portal =
-                sqlx::query!("SELECT slug, name, plan FROM portals WHERE id = $1", member.portal_id).fetch_one(&state.pool).await?;
-            let caller = service::PortalCaller { account_id: me.account_id, portal_id: member.portal_id, is_admin: member.role == "admin" };
+            let portal = sqlx::query!("SELECT slug, name, plan, everyone_can_invite FROM portals WHERE id = $1", member.portal_id)
+                .fetch_one(&state.pool)
+                .await?;
             Ok(PortalHome {
-                can_invite: crate::invitations::service::require_inviter(&mut *state.pool.acquire().await?, &caller).await.is_ok(),
+                can_invite: crate::invitations::service::may_invite(member.role == "admin", portal.everyone_can_invite),
                 slug: portal.slug,
                 name: portal.name,
                 plan: portal.plan,

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::activity::service::announce_joined;
 use crate::auth::passwords::{Passwords, check_new_password};
+use crate::auth::service::create_account;
 use crate::auth::tokens::{hash_secret, new_secret};
 use crate::domain::{DisplayText, Email};
 use crate::error::AppError;
@@ -292,18 +293,18 @@ pub async fn request(
     let last = DisplayText::parse(&form.last_name, "your last name", 50).map_err(|m| AppError::invalid("last_name", m))?;
     check_new_password(&form.password).map_err(|m| AppError::invalid("password", m))?;
     record_attempt(pool, client, &email, now).await?;
-    {
+    // Checked here, and again at confirmation (where it decides).
+    let portal = {
         let mut db = pool.acquire().await?;
         let portal = portal_by_code(&mut db, code).await?.ok_or_else(switched_off)?;
         match decide(&mut db, &portal, code, &email).await? {
             Outcome::SwitchedOff => return Err(switched_off()),
             Outcome::AlreadyMember => return Err(AppError::invalid("email", EMAIL_TAKEN)),
-            Outcome::Active | Outcome::AwaitsApproval => {}
+            Outcome::Active | Outcome::AwaitsApproval => portal,
         }
-    }
+    };
     let password_hash = passwords.hash(&form.password).await.ok_or(AppError::Internal)?;
     let mut tx = pool.begin().await?;
-    let portal = portal_by_code(&mut tx, code).await?.ok_or_else(switched_off)?;
     let (token, token_hash) = new_secret();
     sqlx::query!(
         "INSERT INTO registration_requests
@@ -442,18 +443,9 @@ pub async fn confirm(
     }
     let account_id = match existing {
         Some(id) => id,
-        None => sqlx::query_scalar!(
-            "INSERT INTO accounts (login, password_hash, first_name, last_name, created_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (login) DO NOTHING RETURNING id",
-            email.as_str(),
-            request.password_hash,
-            request.first_name,
-            request.last_name,
-            now
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(changed_meanwhile)?,
+        None => create_account(&mut tx, email.as_str(), &request.password_hash, &request.first_name, &request.last_name, now)
+            .await?
+            .ok_or_else(changed_meanwhile)?,
     };
     let top =
         sqlx::query_scalar!("SELECT id FROM departments WHERE portal_id = $1 AND parent_id IS NULL", portal.id).fetch_one(&mut *tx).await?;
