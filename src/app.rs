@@ -1,4 +1,8 @@
-//! The HTML shell and the route table.
+//! Composition root, both sides: the HTML shell, the route table, and the pages that put
+//! several features together. Nothing imports this module.
+//! May depend on: every module.
+
+mod settings;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -14,12 +18,13 @@ use crate::invitations::ui::InvitationLinkPage;
 use crate::mail::ui::OutboxPage;
 use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
 use crate::people::ui::{EmployeesPage, PersonPage};
-use crate::portals::ui::{PortalLayout, SettingsPage, SignUpPage};
+use crate::portals::ui::{PortalLayout, SignUpPage};
 use crate::profile::ui::ProfileEditorPage;
 use crate::registration::ui::{ConfirmRegistrationPage, RegistrationLinkPage};
 use crate::structure::ui::StructurePage;
 use crate::webmail::ui::WebmailPage;
 use crate::workgroups::ui::{WorkgroupPage, WorkgroupsPage};
+use settings::SettingsPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

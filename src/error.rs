@@ -1,9 +1,12 @@
-//! One error type for every server function. Variants carry what the person needs to
-//! read; internal causes are logged on the server and never sent to the browser.
+//! Base: one error type for every server function. Variants carry what the person needs
+//! to read; internal causes are logged on the server and never sent to the browser. Each
+//! variant has a stable code (the `code` of its JSON form) and HTTP status.
+//! May depend on: nothing in the crate.
 
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", content = "details", rename_all = "snake_case")]
 pub enum AppError {
     /// Bad input in one form field; `field` is the input's `name`.
     #[error("{message}")]
@@ -17,8 +20,10 @@ pub enum AppError {
     /// One message for every failed log-in, whatever the reason.
     #[error("Incorrect login or password")]
     BadCredentials,
-    #[error("Too many failed attempts. Please wait 15 minutes and try again.")]
-    TooManyAttempts,
+    /// A throttle's limit is reached; the next attempt may come after `retry_after`
+    /// seconds (also sent as the `Retry-After` header).
+    #[error("Too many attempts. Please wait {} and try again.", wait_text(*retry_after))]
+    TooManyAttempts { retry_after: u32 },
     #[error("Your registration is awaiting administrator approval.")]
     AwaitingApproval,
     /// Every portal of the account has dismissed it.
@@ -38,6 +43,12 @@ pub enum AppError {
     /// The request never reached the function (network, encoding).
     #[error("Could not reach the server: {0}")]
     Transport(String),
+}
+
+/// "15 minutes", "1 minute": a wait rounded up to whole minutes.
+fn wait_text(seconds: u32) -> String {
+    let minutes = seconds.div_ceil(60).max(1);
+    if minutes == 1 { "1 minute".into() } else { format!("{minutes} minutes") }
 }
 
 impl AppError {
@@ -61,6 +72,33 @@ impl AppError {
         }
     }
 
+    /// The stable name of the variant: the `code` field of the JSON an API client reads.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid { .. } => "invalid",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::AwaitingApproval => "awaiting_approval",
+            AppError::AccessClosed => "access_closed",
+            AppError::CrossSite => "cross_site",
+            AppError::LinkExpired => "link_expired",
+            AppError::Conflict(_) => "conflict",
+            AppError::Internal => "internal",
+            AppError::Transport(_) => "transport",
+        }
+    }
+
+    /// Seconds a client should wait before trying again (throttles only).
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            AppError::TooManyAttempts { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     /// The HTTP status the server answers with. Stable: clients and tests rely on it.
     pub fn status_code(&self) -> u16 {
         match self {
@@ -70,7 +108,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::LinkExpired => 410,
-            AppError::TooManyAttempts => 429,
+            AppError::TooManyAttempts { .. } => 429,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }
@@ -107,8 +145,45 @@ mod tests {
         assert_eq!(AppError::NotFound.status_code(), 404);
         assert_eq!(AppError::Conflict("x".into()).status_code(), 409);
         assert_eq!(AppError::LinkExpired.status_code(), 410);
-        assert_eq!(AppError::TooManyAttempts.status_code(), 429);
+        assert_eq!(AppError::TooManyAttempts { retry_after: 60 }.status_code(), 429);
         assert_eq!(AppError::Internal.status_code(), 500);
+    }
+
+    /// The codes are part of the API: clients match on them, so they never change.
+    #[test]
+    fn codes_are_stable_and_travel_in_the_json() {
+        let every = [
+            (AppError::invalid("email", "x"), "invalid"),
+            (AppError::Unauthorized, "unauthorized"),
+            (AppError::Forbidden, "forbidden"),
+            (AppError::NotFound, "not_found"),
+            (AppError::BadCredentials, "bad_credentials"),
+            (AppError::TooManyAttempts { retry_after: 90 }, "too_many_attempts"),
+            (AppError::AwaitingApproval, "awaiting_approval"),
+            (AppError::AccessClosed, "access_closed"),
+            (AppError::CrossSite, "cross_site"),
+            (AppError::LinkExpired, "link_expired"),
+            (AppError::Conflict("x".into()), "conflict"),
+            (AppError::Internal, "internal"),
+            (AppError::Transport("x".into()), "transport"),
+        ];
+        for (error, code) in every {
+            assert_eq!(error.code(), code);
+            let json: serde_json::Value = serde_json::to_value(&error).unwrap();
+            assert_eq!(json["code"], code, "{json}");
+            assert_eq!(serde_json::from_value::<AppError>(json).unwrap(), error);
+        }
+        let throttled = serde_json::to_value(AppError::TooManyAttempts { retry_after: 90 }).unwrap();
+        assert_eq!(throttled["details"]["retry_after"], 90);
+    }
+
+    #[test]
+    fn waits_are_told_in_whole_minutes() {
+        assert_eq!(AppError::TooManyAttempts { retry_after: 900 }.to_string(), "Too many attempts. Please wait 15 minutes and try again.");
+        assert_eq!(AppError::TooManyAttempts { retry_after: 61 }.to_string(), "Too many attempts. Please wait 2 minutes and try again.");
+        assert_eq!(AppError::TooManyAttempts { retry_after: 0 }.to_string(), "Too many attempts. Please wait 1 minute and try again.");
+        assert_eq!(AppError::TooManyAttempts { retry_after: 60 }.retry_after(), Some(60));
+        assert_eq!(AppError::Forbidden.retry_after(), None);
     }
 
     #[test]

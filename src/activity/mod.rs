@@ -2,6 +2,8 @@
 //! and messages; the system announces "<name> joined the portal" in both. Text is
 //! trimmed, length-limited and always rendered as text. New items reach every open page
 //! of the portal live.
+//! Feature. May depend on: `invitations` (the "Invite users" button), `access`, the
+//! platform and the base.
 
 pub mod api;
 #[cfg(feature = "ssr")]

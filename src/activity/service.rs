@@ -1,11 +1,11 @@
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
 use super::{FeedItem, FeedPage, MAX_MESSAGE_CHARS, MAX_POST_CHARS, check_text};
+use crate::access::PortalCaller;
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::live::server::notify;
-use crate::portals::service::PortalCaller;
 
 pub const STREAM_PAGE: i64 = 20;
 pub const CHAT_PAGE: i64 = 100;
@@ -106,35 +106,5 @@ pub async fn send_message(pool: &PgPool, caller: &PortalCaller, text: &str, now:
     .await?;
     notify(&mut *tx, caller.portal_id, Topic::Chat).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// Announces a person who just became an active employee: "<name> joined the portal" in
-/// the Activity Stream and the General chat. Call it in the transaction that makes them
-/// active, so the notice exists if and only if the change does.
-pub async fn announce_joined(tx: &mut PgConnection, portal_id: i64, account_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
-    let name = sqlx::query_scalar!(r#"SELECT first_name || ' ' || last_name AS "name!" FROM accounts WHERE id = $1"#, account_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let body = format!("{name} joined the portal");
-    sqlx::query!(
-        "INSERT INTO stream_posts (portal_id, author_id, kind, body, created_at) VALUES ($1, NULL, 'joined', $2, $3)",
-        portal_id,
-        body,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO chat_messages (portal_id, author_id, kind, body, created_at) VALUES ($1, NULL, 'joined', $2, $3)",
-        portal_id,
-        body,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    notify(&mut *tx, portal_id, Topic::Stream).await?;
-    notify(&mut *tx, portal_id, Topic::Chat).await?;
-    notify(&mut *tx, portal_id, Topic::People).await?;
     Ok(())
 }

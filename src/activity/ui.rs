@@ -3,11 +3,11 @@ use leptos_meta::Title;
 
 use super::FeedItem;
 use super::api::{PublishPost, SendMessage, load_chat, load_stream};
+use crate::components::initials;
 use crate::components::{FormError, PortalProblem, TextArea, field_error, reset_on_success};
+use crate::components::{use_current_portal, use_slug};
 use crate::invitations::ui::InviteUsersIfAllowed;
 use crate::live::{Topic, use_live};
-use crate::people::initials;
-use crate::portals::ui::{use_current_portal, use_slug};
 
 #[component]
 pub fn ActivityStreamPage() -> impl IntoView {

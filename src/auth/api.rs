@@ -6,8 +6,8 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
     super::{guard, service, session},
-    crate::server::{app_state, finish},
-    chrono::Utc,
+    crate::auth::guard::{SignedIn, signed_in},
+    crate::server::{Call, call},
 };
 
 #[server(endpoint = "login")]
@@ -17,69 +17,52 @@ pub async fn log_in(
     remember: Option<String>,
     #[server(default)] next: Option<String>,
 ) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let remember = remember.is_some();
-            let outcome =
-                service::log_in(&state.pool, &state.passwords, &login, &password, remember, &guard::client_address(), Utc::now()).await?;
-            // A fresh session id on every log-in; the one the browser had (if any) ends.
-            if let Some(old) = guard::session_token() {
-                session::end(&state.pool, &super::tokens::hash_secret(&old)).await?;
-            }
-            guard::set_cookie(&session::cookie(&outcome.token, remember, state.config.secure_cookies));
-            // `next` (an invitation link, say) wins when it is a path on this site.
-            let destination = next.filter(|n| super::is_local_path(n)).unwrap_or(outcome.destination);
-            leptos_axum::redirect(&destination);
-            Ok(())
+    call(|Call { state, now }| async move {
+        let remember = remember.is_some();
+        let outcome = service::log_in(&state.pool, &state.passwords, &login, &password, remember, &guard::client_address(), now).await?;
+        // A fresh session id on every log-in; the one the browser had (if any) ends.
+        if let Some(old) = guard::session_token() {
+            session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
         }
-        .await,
-    )
+        guard::set_cookie(&session::cookie(&outcome.token, remember, state.config.secure_cookies));
+        // `next` (an invitation link, say) wins when it is a path on this site.
+        let destination = next.filter(|n| super::is_local_path(n)).unwrap_or(outcome.destination);
+        leptos_axum::redirect(&destination);
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "logout")]
 pub async fn log_out() -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            if let Some(token) = guard::session_token() {
-                session::end(&state.pool, &super::tokens::hash_secret(&token)).await?;
-            }
-            guard::set_cookie(&session::clearing_cookie(state.config.secure_cookies));
-            leptos_axum::redirect("/login");
-            Ok(())
+    call(|Call { state, .. }| async move {
+        if let Some(token) = guard::session_token() {
+            session::end(&state.pool, &crate::crypto::tokens::hash_secret(&token)).await?;
         }
-        .await,
-    )
+        guard::set_cookie(&session::clearing_cookie(state.config.secure_cookies));
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
 }
 
 /// The logged-in person, or None.
 #[server(endpoint = "current_account")]
 pub async fn current_account() -> Result<Option<AccountSummary>, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            Ok(guard::current_session(&state).await?.map(|s| AccountSummary {
-                login: s.login,
-                first_name: s.first_name,
-                last_name: s.last_name,
-            }))
-        }
-        .await,
-    )
+    call(|Call { state, .. }| async move {
+        Ok(guard::current_session(&state).await?.map(|s| AccountSummary {
+            login: s.login,
+            first_name: s.first_name,
+            last_name: s.last_name,
+        }))
+    })
+    .await
 }
 
 /// The portals of the logged-in account.
 #[server(endpoint = "my_portals")]
 pub async fn my_portals() -> Result<Vec<PortalLink>, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let me = guard::require_account(&state).await?;
-            portals_of(&state.pool, me.account_id).await
-        }
-        .await,
-    )
+    signed_in(|SignedIn { state, me, .. }| async move { portals_of(&state.pool, me.account_id).await }).await
 }
 
 #[cfg(feature = "ssr")]
@@ -97,42 +80,32 @@ pub async fn portals_of(pool: &sqlx::PgPool, account_id: i64) -> Result<Vec<Port
 
 #[server(endpoint = "forgot_password")]
 pub async fn forgot_password(login: String) -> Result<String, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            service::request_password_reset(&state.pool, &state.config, &login, Utc::now()).await?;
-            Ok("If an account with this login exists, we have sent it a link to reset the password. The link works for one hour."
-                .to_string())
-        }
-        .await,
-    )
+    call(|Call { state, now }| async move {
+        service::request_password_reset(&state.pool, &state.config, &login, now).await?;
+        Ok("If an account with this login exists, we have sent it a link to reset the password. The link works for one hour.".to_string())
+    })
+    .await
 }
 
 /// Whether a single-use link can still be used; `purpose` is `password_reset` or `login_change`.
 #[server(endpoint = "link_status")]
 pub async fn link_status(token: String, purpose: String) -> Result<bool, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            if purpose != "password_reset" && purpose != "login_change" {
-                return Err(AppError::NotFound);
-            }
-            service::link_is_usable(&state.pool, &token, &purpose, Utc::now()).await
+    call(|Call { state, now }| async move {
+        if purpose != "password_reset" && purpose != "login_change" {
+            return Err(AppError::NotFound);
         }
-        .await,
-    )
+        service::link_is_usable(&state.pool, &token, &purpose, now).await
+    })
+    .await
 }
 
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            service::reset_password(&state.pool, &state.passwords, &token, &password, Utc::now()).await?;
-            guard::set_cookie(&session::clearing_cookie(state.config.secure_cookies));
-            leptos_axum::redirect("/login?reset=done");
-            Ok(())
-        }
-        .await,
-    )
+    call(|Call { state, now }| async move {
+        service::reset_password(&state.pool, &state.passwords, &token, &password, now).await?;
+        guard::set_cookie(&session::clearing_cookie(state.config.secure_cookies));
+        leptos_axum::redirect("/login?reset=done");
+        Ok(())
+    })
+    .await
 }

@@ -10,7 +10,7 @@ use leptos::prelude::use_context;
 
 use super::session::{self, SessionAccount};
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::server::{AppState, Call, call};
 
 fn request_parts() -> Option<Parts> {
     use_context::<Parts>()
@@ -37,6 +37,28 @@ pub async fn current_session(state: &AppState) -> Result<Option<SessionAccount>,
 
 pub async fn require_account(state: &AppState) -> Result<SessionAccount, AppError> {
     current_session(state).await?.ok_or(AppError::Unauthorized)
+}
+
+/// What a server function of a logged-in person works with.
+pub struct SignedIn {
+    pub state: AppState,
+    pub me: SessionAccount,
+    pub now: chrono::DateTime<Utc>,
+}
+
+/// The preamble of a server function for any logged-in person, in no particular portal
+/// (network profile, joining a portal): the app state, the session's account (401
+/// without one), the time, and the error's HTTP status.
+pub async fn signed_in<T, Work, Done>(work: Work) -> Result<T, AppError>
+where
+    Work: FnOnce(SignedIn) -> Done,
+    Done: Future<Output = Result<T, AppError>>,
+{
+    call(|Call { state, now }| async move {
+        let me = require_account(&state).await?;
+        work(SignedIn { state, me, now }).await
+    })
+    .await
 }
 
 /// The peer's IP address (the app is expected to sit directly behind at most a

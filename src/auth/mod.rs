@@ -1,20 +1,18 @@
 //! Log in, log out, sessions and password reset. One answer for every failed log-in
 //! ("Incorrect login or password"), the same work for unknown and known logins, and
 //! single-use, hashed, expiring reset links.
+//! Access layer. May depend on: the platform (`server`, `crypto`, `mail`, `throttle`) and
+//! the base.
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
-pub mod passwords;
+pub mod password_policy;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod session;
-#[cfg(feature = "ssr")]
-pub mod throttle;
-#[cfg(feature = "ssr")]
-pub mod tokens;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

@@ -4,18 +4,38 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::passwords::{Passwords, check_new_password};
-use super::tokens::{hash_secret, new_secret};
-use super::{session, throttle};
+use super::session;
+use crate::auth::password_policy::check_new_password;
+use crate::crypto::passwords::Passwords;
+use crate::crypto::tokens::{hash_secret, new_secret};
 use crate::domain::phone::normalize_login_input;
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
 use crate::server::config::Config;
+use crate::throttle::{self, Limit, Taken};
 
 pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
 /// More reset emails than this per hour for one account are silently not sent, so the
 /// form cannot be used to flood someone's mailbox.
 pub const MAX_RESET_EMAILS_PER_HOUR: i64 = 5;
+
+/// Wrong passwords allowed per login typed (known or not, so the refusal tells nothing
+/// about which logins exist) and per client address, in any 15 minutes.
+pub const FAILURES_PER_LOGIN: Limit = Limit { bucket: "login", max: 10, window: Duration::minutes(15) };
+pub const FAILURES_PER_CLIENT: Limit = Limit { bucket: "login-client", max: 100, window: Duration::minutes(15) };
+
+/// Takes a place for one password guess before the password is checked, so guesses sent
+/// in parallel are counted before any of them is verified. A right password gives it
+/// back ([`password_accepted`]); a wrong one leaves it counted.
+pub async fn take_password_attempt(pool: &PgPool, login: &str, client: &str, now: DateTime<Utc>) -> Result<Taken, AppError> {
+    throttle::take(pool, &[(FAILURES_PER_LOGIN, login), (FAILURES_PER_CLIENT, client)], now).await
+}
+
+/// The password was right: the attempt does not count, and the login's failures end.
+pub async fn password_accepted(pool: &PgPool, login: &str, attempt: Taken) -> Result<(), AppError> {
+    throttle::release(pool, attempt).await?;
+    throttle::clear(pool, FAILURES_PER_LOGIN, login).await
+}
 
 /// A successful log-in: the cookie secret and the page to go to.
 #[derive(Debug)]
@@ -40,7 +60,7 @@ pub async fn log_in(
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    let recent_failures = throttle::check(pool, &login, client, now).await?;
+    let attempt = take_password_attempt(pool, &login, client, now).await?;
     let account = sqlx::query!("SELECT id, password_hash FROM accounts WHERE login = $1", login).fetch_optional(pool).await?;
     let (account_id, stored_hash) = match account {
         Some(row) => (Some(row.id), Some(row.password_hash)),
@@ -49,12 +69,10 @@ pub async fn log_in(
     // An unknown login is verified against a dummy hash: same work, same answer.
     let verified = passwords.verify(password, stored_hash).await;
     let Some(account_id) = account_id.filter(|_| verified) else {
-        throttle::record_failure(pool, &login, client, now).await?;
+        // The attempt taken above stays recorded: it was a failure.
         return Err(AppError::BadCredentials);
     };
-    if recent_failures > 0 {
-        throttle::clear(pool, &login).await?;
-    }
+    password_accepted(pool, &login, attempt).await?;
 
     let portals = sqlx::query!(
         "SELECT p.slug, m.status FROM memberships m JOIN portals p ON p.id = m.portal_id

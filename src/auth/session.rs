@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgExecutor, PgPool};
 
-use super::tokens::{hash_secret, new_secret};
+use crate::crypto::tokens::{hash_secret, new_secret};
 
 pub const COOKIE_NAME: &str = "sid";
 

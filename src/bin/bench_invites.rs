@@ -10,10 +10,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use intranet::auth::passwords::Passwords;
+use intranet::crypto::passwords::Passwords;
 use intranet::mail::worker::{Deliverer, deliver_due};
 use intranet::portals::service::{SignUpForm, sign_up};
-use intranet::server::{config::Config, startup};
+use intranet::server::config::Config;
+use intranet::startup;
 
 const PASSWORD: &str = "violet-harbor-42";
 const RUNS: usize = 20;
@@ -34,7 +35,7 @@ async fn main() -> Result<(), String> {
         email: Some(admin.clone()),
         password: Some(PASSWORD.into()),
     };
-    sign_up(&pool, &Passwords::start(2), &form, None, Utc::now()).await.map_err(|e| format!("sign-up: {e:?}"))?;
+    sign_up(&pool, &Passwords::start(2)?, &form, None, Utc::now()).await.map_err(|e| format!("sign-up: {e:?}"))?;
     // Earlier runs' messages must not count in the delivery figure.
     sqlx::query("UPDATE outbox SET status = 'sent' WHERE status = 'queued'").execute(&pool).await.map_err(|e| e.to_string())?;
 

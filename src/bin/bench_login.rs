@@ -12,9 +12,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use intranet::auth::passwords::{MEMORY_KIB, hash_now, verify_now};
+use intranet::crypto::passwords::{MEMORY_KIB, hash_now, verify_now};
 use intranet::portals::service::{SignUpForm, sign_up};
-use intranet::server::{config::Config, startup};
+use intranet::server::config::Config;
+use intranet::startup;
 
 const PASSWORD: &str = "bench-password-2026";
 const PHASE: Duration = Duration::from_secs(5);
@@ -139,7 +140,7 @@ async fn post_login(client: &reqwest::Client, base: &str, login: &str, password:
 }
 
 /// The app's own hashing pool, driven without HTTP or database work.
-async fn pool_verify_rate(passwords: &intranet::auth::passwords::Passwords, tasks: usize) -> f64 {
+async fn pool_verify_rate(passwords: &intranet::crypto::passwords::Passwords, tasks: usize) -> f64 {
     let hash = hash_now(PASSWORD).unwrap_or_default();
     let count = Arc::new(AtomicU64::new(0));
     let started = Instant::now();

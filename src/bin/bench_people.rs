@@ -7,7 +7,8 @@
 use std::time::{Duration, Instant};
 
 use intranet::people::seed::{FULL, seed};
-use intranet::server::{config::Config, startup};
+use intranet::server::config::Config;
+use intranet::startup;
 
 const PASSWORD: &str = "violet-harbor-42";
 const SLUG: &str = "bigco";

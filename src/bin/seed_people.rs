@@ -3,7 +3,7 @@
 //! (`scripts/seed` sets it to the development database). Usage: seed_people [address]
 
 use intranet::people::seed::{FULL, seed};
-use intranet::server::startup;
+use intranet::startup;
 
 const PASSWORD: &str = "violet-harbor-42";
 

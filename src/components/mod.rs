@@ -1,7 +1,12 @@
 //! Pieces reused across features: labelled form fields with their error line, form
 //! messages, and the page frames.
+//! Base layer. May depend on: `domain`, `error`.
+
+mod portal;
 
 use leptos::prelude::*;
+
+pub use portal::{CurrentPortal, PortalHome, initials, use_current_portal, use_slug};
 
 use crate::error::AppError;
 

@@ -1,14 +1,29 @@
-//! Newtypes for values that cross a boundary. Each has a private field and one `parse`
-//! that returns a message fit to show beside the form field it came from.
+//! Newtypes for values that cross a boundary, and the closed sets of values the database
+//! stores (roles, statuses, plans, channels). Each newtype has a private field and one
+//! `parse` that returns a message fit to show beside the form field it came from;
+//! deserializing goes through the same `parse`, so server-function input is checked on
+//! arrival.
+//! Base layer. May depend on: `error`.
 
+mod enums;
 #[cfg(feature = "ssr")]
 pub mod phone;
+
+pub use enums::{Channel, DeliveryStatus, InvitationStatus, MembershipStatus, Plan, Role};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A row's id with its display name (a department, a workgroup, a person).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedId {
+    pub id: i64,
+    pub name: String,
+}
+
 /// An email address, trimmed and lower-cased so that one address is one login.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
 impl Email {
@@ -43,6 +58,7 @@ impl fmt::Display for Email {
 
 /// The portal's address: the `acme` in `/p/acme`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct PortalSlug(String);
 
 /// Addresses that would shadow the app's own pages or mislead people.
@@ -75,6 +91,27 @@ impl fmt::Display for PortalSlug {
         f.write_str(&self.0)
     }
 }
+
+/// `impl TryFrom<String>` (through `parse`) and `From<T> for String`, for serde.
+macro_rules! parsed_from_string {
+    ($type:ty) => {
+        impl TryFrom<String> for $type {
+            type Error = String;
+            fn try_from(raw: String) -> Result<Self, String> {
+                <$type>::parse(&raw)
+            }
+        }
+
+        impl From<$type> for String {
+            fn from(value: $type) -> String {
+                value.0
+            }
+        }
+    };
+}
+
+parsed_from_string!(Email);
+parsed_from_string!(PortalSlug);
 
 /// A short piece of display text (a person's name, a company name): trimmed, not empty,
 /// length-limited. Rendered as text, never as HTML.
@@ -117,9 +154,33 @@ pub fn check_password_length(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Every plan, cheapest first (the database's CHECK lists the same keys).
+pub const PLANS: [&str; 6] = ["free", "basic", "standard", "professional", "crm_plus", "project_plus"];
+
+pub fn plan_name(plan: &str) -> &'static str {
+    match plan {
+        "basic" => "Basic",
+        "standard" => "Standard",
+        "professional" => "Professional",
+        "crm_plus" => "CRM+",
+        "project_plus" => "Project+",
+        _ => "Free",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deserializing_goes_through_parse() {
+        let email: Email = serde_json::from_str("\" Ann@Acme.TEST \"").unwrap();
+        assert_eq!(email.as_str(), "ann@acme.test");
+        assert!(serde_json::from_str::<Email>("\"not an address\"").is_err());
+        assert!(serde_json::from_str::<PortalSlug>("\"admin\"").is_err());
+        assert_eq!(serde_json::from_str::<PortalSlug>("\"Acme-1\"").unwrap().as_str(), "acme-1");
+        assert_eq!(serde_json::to_string(&email).unwrap(), "\"ann@acme.test\"");
+    }
 
     #[test]
     fn emails_are_normalized_and_checked() {

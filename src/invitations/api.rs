@@ -10,22 +10,16 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
     super::service::{self, EmailInvite, NewPerson},
+    crate::access::{PortalCall, in_portal},
+    crate::auth::guard::{SignedIn, signed_in},
     crate::auth::{guard, session},
-    crate::portals::service::current_caller,
-    crate::server::{app_state, finish},
-    chrono::Utc,
+    crate::server::{Call, call},
 };
 
 #[server(endpoint = "invite_dialog")]
 pub async fn load_invite_dialog(slug: String) -> Result<InviteDialog, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::dialog(&state.pool, &state.config, &caller, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::dialog(&state.pool, &state.config, &caller, now).await })
+        .await
 }
 
 /// "Invite using e-mail". `workgroup_ids` come as `workgroup_ids[0]=…` form fields.
@@ -37,111 +31,73 @@ pub async fn invite_by_email(
     #[server(default)] workgroup_ids: Vec<i64>,
     #[server(default)] message: Option<String>,
 ) -> Result<InviteReport, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let request = EmailInvite { addresses, department_id, workgroup_ids, message };
-            service::invite_by_email(&state.pool, &state.config, &caller, &request, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let request = EmailInvite { addresses, department_id, workgroup_ids, message };
+        service::invite_by_email(&state.pool, &state.config, &caller, &request, now).await
+    })
+    .await
 }
 
 #[server(endpoint = "invitations")]
 pub async fn list_invitations(slug: String) -> Result<Vec<InvitationRow>, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::list(&state.pool, &caller, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::list(&state.pool, &caller, now).await }).await
 }
 
 #[server(endpoint = "resend_invitation")]
 pub async fn resend_invitation(slug: String, invitation_id: i64) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::resend(&state.pool, &state.config, &caller, invitation_id, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::resend(&state.pool, &state.config, &caller, invitation_id, now).await
+    })
+    .await
 }
 
 #[server(endpoint = "cancel_invitation")]
 pub async fn cancel_invitation(slug: String, invitation_id: i64) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::cancel(&state.pool, &caller, invitation_id, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::cancel(&state.pool, &caller, invitation_id, now).await })
+        .await
 }
 
 /// What the invitation link shows. Anyone holding the link may read it.
 #[server(endpoint = "invitation")]
 pub async fn load_invitation(token: String) -> Result<InvitationPage, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let me = guard::current_session(&state).await?;
-            service::page(&state.pool, &token, me.as_ref(), Utc::now()).await
-        }
-        .await,
-    )
+    call(|Call { state, now }| async move {
+        let me = guard::current_session(&state).await?;
+        service::page(&state.pool, &token, me.as_ref(), now).await
+    })
+    .await
 }
 
 /// Accepts with a new account, logs the person in and opens the portal.
 #[server(endpoint = "accept_invitation")]
 pub async fn accept_invitation(token: String, first_name: String, last_name: String, password: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let person = NewPerson { first_name, last_name, password };
-            let now = Utc::now();
-            let (account_id, slug) = service::accept_new(&state.pool, &state.passwords, &state.config, &token, &person, now).await?;
-            if let Some(old) = guard::session_token() {
-                session::end(&state.pool, &crate::auth::tokens::hash_secret(&old)).await?;
-            }
-            let session_token = session::create(&state.pool, account_id, false, now).await?;
-            guard::set_cookie(&session::cookie(&session_token, false, state.config.secure_cookies));
-            leptos_axum::redirect(&format!("/p/{slug}"));
-            Ok(())
+    call(|Call { state, now }| async move {
+        let person = NewPerson { first_name, last_name, password };
+        let (account_id, slug) = service::accept_new(&state.pool, &state.passwords, &state.config, &token, &person, now).await?;
+        if let Some(old) = guard::session_token() {
+            session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
         }
-        .await,
-    )
+        let session_token = session::create(&state.pool, account_id, false, now).await?;
+        guard::set_cookie(&session::cookie(&session_token, false, state.config.secure_cookies));
+        leptos_axum::redirect(&format!("/p/{slug}"));
+        Ok(())
+    })
+    .await
 }
 
 /// Accepts as the logged-in account (the invited address's own).
 #[server(endpoint = "join_portal")]
 pub async fn join_portal(token: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let me = guard::require_account(&state).await?;
-            let slug = service::accept_existing(&state.pool, &state.config, &token, &me, Utc::now()).await?;
-            leptos_axum::redirect(&format!("/p/{slug}"));
-            Ok(())
-        }
-        .await,
-    )
+    signed_in(|SignedIn { state, me, now }| async move {
+        let slug = service::accept_existing(&state.pool, &state.config, &token, &me, now).await?;
+        leptos_axum::redirect(&format!("/p/{slug}"));
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "ask_for_new_invitation")]
 pub async fn ask_for_new_invitation(token: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            service::ask_for_new(&state.pool, &state.config, &token, Utc::now()).await
-        }
-        .await,
-    )
+    call(|Call { state, now }| async move { service::ask_for_new(&state.pool, &state.config, &token, now).await }).await
 }
 
 /// "Register": adds a person directly (administrators).
@@ -155,33 +111,25 @@ pub async fn register_user(
     #[server(default)] department_id: Option<i64>,
     #[server(default)] without_confirmation: Option<String>,
 ) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let form = service::Registration {
-                email,
-                first_name,
-                last_name,
-                position,
-                department_id,
-                without_confirmation: without_confirmation.is_some(),
-            };
-            service::register(&state.pool, &state.passwords, &state.config, &caller, &form, Utc::now()).await.map(|_| ())
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let form = service::Registration {
+            email,
+            first_name,
+            last_name,
+            position,
+            department_id,
+            without_confirmation: without_confirmation.is_some(),
+        };
+        service::register(&state.pool, &state.passwords, &state.config, &caller, &form, now).await.map(|_| ())
+    })
+    .await
 }
 
 /// "Invite using SMS": phone numbers, one per line (or comma separated).
 #[server(endpoint = "invite_by_sms")]
 pub async fn invite_by_sms(slug: String, numbers: String) -> Result<InviteReport, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::invite_by_sms(&state.pool, &state.config, &caller, &numbers, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::invite_by_sms(&state.pool, &state.config, &caller, &numbers, now).await
+    })
+    .await
 }

@@ -2,6 +2,9 @@
 //! person opens to join, and the Invited list where invitations are resent or
 //! cancelled. Links are random, hashed at rest, single-use and expiring; a portal's
 //! invitations are capped per day and per request.
+//! Feature. May depend on: `registration` (the dialog's Quick registration tab),
+//! `structure` (departments), `profile` (the position rule), `membership`, `access`,
+//! `auth`, the platform and the base.
 
 pub mod api;
 #[cfg(feature = "ssr")]
@@ -11,7 +14,7 @@ pub mod ui;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Email;
-use crate::people::NamedId;
+use crate::domain::NamedId;
 
 /// Rows one request may invite.
 pub const MAX_ROWS_PER_REQUEST: usize = 256;
@@ -133,7 +136,7 @@ mod tests {
 
     #[test]
     fn custom_text_only_on_the_named_plans() {
-        let allowed: Vec<&str> = crate::portals::PLANS.into_iter().filter(|p| plan_allows_custom_message(p)).collect();
+        let allowed: Vec<&str> = crate::domain::PLANS.into_iter().filter(|p| plan_allows_custom_message(p)).collect();
         assert_eq!(allowed, ["standard", "professional", "crm_plus", "project_plus"]);
     }
 }

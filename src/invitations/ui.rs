@@ -15,8 +15,8 @@ use crate::registration::ui::QuickRegistrationTab;
 /// dialog (the server checks again on every call).
 #[component]
 pub fn InviteUsersIfAllowed() -> impl IntoView {
-    let home = crate::portals::ui::use_current_portal();
-    let slug = crate::portals::ui::use_slug();
+    let home = crate::components::use_current_portal();
+    let slug = crate::components::use_slug();
     // The dialog sits outside the refreshed part: a settings change refetches the portal
     // (to show or hide the button) without closing an open dialog, unless the person
     // may no longer invite.
@@ -209,7 +209,7 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
             <p class="muted" id="invite-message-note">
                 {format!(
                     "The invitation text can be changed on the Standard, Professional, CRM+ and Project+ plans. This portal is on the {} plan.",
-                    crate::portals::plan_name(&dialog.plan)
+                    crate::domain::plan_name(&dialog.plan)
                 )}
             </p>
         }

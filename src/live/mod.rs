@@ -2,6 +2,8 @@
 //! and a topic; every app instance LISTENs and fans the topic out to the open pages of
 //! that portal over server-sent events. Events carry no data: a page refetches what the
 //! topic names through its own (authorized) server functions.
+//! Platform layer. May depend on: `error`. The event stream takes its access check as a
+//! closure, so it knows no feature.
 
 #[cfg(feature = "hydrate")]
 mod browser;

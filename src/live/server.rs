@@ -4,19 +4,15 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use std::future::Future;
+
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use sqlx::postgres::PgListener;
 use sqlx::{PgExecutor, PgPool};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::Topic;
-use crate::auth::{guard, session};
-use crate::portals::service::require_active_member;
-use crate::server::AppState;
 
 pub const CHANNEL: &str = "portal_events";
 
@@ -107,116 +103,55 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<HubMessage>) {
     }
 }
 
-/// `GET /p/{slug}/live`: the portal's events for an active member, as server-sent
-/// events. The first event is "ready", sent once the subscription is in place.
-pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
-    let Some(token) = guard::token_from_headers(&headers) else { return StatusCode::UNAUTHORIZED.into_response() };
-    let portal_id = match member_portal(&state.pool, &token, &slug).await {
-        Ok(portal_id) => portal_id,
-        Err(status) => return status.into_response(),
-    };
-    let watch = Watch { receiver: state.live.subscribe(), pool: state.pool.clone(), token, slug, portal_id, closing: false };
+/// A page's server-sent event stream: "ready" once the subscription is in place, then
+/// the name of every topic of `portal_id` that `wants` picks. When an event of
+/// `recheck_on` arrives, `still_allowed` runs; if the page has lost its right, it hears
+/// that event (so it refetches and sees why) and the stream ends. The stream knows no
+/// feature: callers pass their own access check.
+pub fn event_stream<Check, Checked>(
+    hub: &LiveHub,
+    portal_id: i64,
+    wants: fn(Topic) -> bool,
+    recheck_on: Topic,
+    still_allowed: Check,
+) -> Response
+where
+    Check: Fn() -> Checked + Send + Sync + 'static,
+    Checked: Future<Output = bool> + Send,
+{
+    let watch = Watch { receiver: hub.subscribe(), closing: false };
     let ready = futures::stream::once(async { Ok::<_, Infallible>(Event::default().data("ready")) });
-    let events = futures::stream::unfold(watch, |mut watch| async move {
-        if watch.closing {
-            return None;
-        }
-        loop {
-            let data = match watch.receiver.recv().await {
-                Ok(HubMessage::Event(event)) if event.portal_id == watch.portal_id => {
-                    // Someone's status or role changed; if it was this page's own, the
-                    // page is told and its stream ends.
-                    if event.topic == Topic::Access && !watch.still_allowed().await {
-                        watch.closing = true;
+    let still_allowed = std::sync::Arc::new(still_allowed);
+    let events = futures::stream::unfold(watch, move |mut watch| {
+        let still_allowed = std::sync::Arc::clone(&still_allowed);
+        async move {
+            if watch.closing {
+                return None;
+            }
+            loop {
+                let data = match watch.receiver.recv().await {
+                    Ok(HubMessage::Event(event)) if event.portal_id == portal_id && wants(event.topic) => {
+                        if event.topic == recheck_on && !still_allowed().await {
+                            watch.closing = true;
+                        }
+                        event.topic.as_str()
                     }
-                    event.topic.as_str()
-                }
-                Ok(HubMessage::Event(_)) => continue,
-                Ok(HubMessage::Resync) | Err(RecvError::Lagged(_)) => "resync",
-                Ok(HubMessage::Shutdown) | Err(RecvError::Closed) => return None,
-            };
-            return Some((Ok(Event::default().data(data)), watch));
+                    Ok(HubMessage::Event(_)) => continue,
+                    Ok(HubMessage::Resync) | Err(RecvError::Lagged(_)) => "resync",
+                    Ok(HubMessage::Shutdown) | Err(RecvError::Closed) => return None,
+                };
+                return Some((Ok(Event::default().data(data)), watch));
+            }
         }
     });
     use futures::StreamExt;
     Sse::new(ready.chain(events)).keep_alive(KeepAlive::default()).into_response()
 }
 
-/// `GET /join/{code}/live`: the settings events of the portal whose current quick
-/// registration link this is, for its (anonymous) registration page. Only the topic
-/// name travels, so the stream tells nothing a visitor of the page could not see.
-pub async fn registration_events(State(state): State<AppState>, Path(code): Path<String>) -> Response {
-    let portal_id = match crate::registration::service::portal_of_link(&state.pool, &code).await {
-        Ok(Some(portal_id)) => portal_id,
-        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
-        Err(error) => {
-            tracing::error!(%error, "live updates: registration link lookup failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let ready = futures::stream::once(async { Ok::<_, Infallible>(Event::default().data("ready")) });
-    let link = LinkWatch { receiver: state.live.subscribe(), pool: state.pool.clone(), code, closing: false };
-    let events = futures::stream::unfold(link, move |mut link| async move {
-        if link.closing {
-            return None;
-        }
-        loop {
-            let data = match link.receiver.recv().await {
-                Ok(HubMessage::Event(event)) if event.portal_id == portal_id && event.topic == Topic::Settings => {
-                    // Regenerated: the page is told, and the stream of the dead link ends.
-                    let current = crate::registration::service::portal_of_link(&link.pool, &link.code).await;
-                    if !matches!(current, Ok(Some(id)) if id == portal_id) {
-                        link.closing = true;
-                    }
-                    event.topic.as_str()
-                }
-                Ok(HubMessage::Event(_)) => continue,
-                Ok(HubMessage::Resync) | Err(RecvError::Lagged(_)) => "resync",
-                Ok(HubMessage::Shutdown) | Err(RecvError::Closed) => return None,
-            };
-            return Some((Ok(Event::default().data(data)), link));
-        }
-    });
-    use futures::StreamExt;
-    Sse::new(ready.chain(events)).keep_alive(KeepAlive::default()).into_response()
-}
-
-/// An open registration page's subscription, and the link it was opened with.
-struct LinkWatch {
-    receiver: broadcast::Receiver<HubMessage>,
-    pool: PgPool,
-    code: String,
-    closing: bool,
-}
-
-/// One open page's subscription, and what it needs to re-check its own access.
+/// One open page's subscription.
 struct Watch {
     receiver: broadcast::Receiver<HubMessage>,
-    pool: PgPool,
-    token: String,
-    slug: String,
-    portal_id: i64,
     closing: bool,
-}
-
-impl Watch {
-    async fn still_allowed(&self) -> bool {
-        member_portal(&self.pool, &self.token, &self.slug).await.is_ok()
-    }
-}
-
-/// The portal whose events the session may hear: its account must be an active member.
-/// 401 without a live session, 404 for anyone else (outsiders learn nothing).
-async fn member_portal(pool: &PgPool, token: &str, slug: &str) -> Result<i64, StatusCode> {
-    let account = session::find(pool, token, Utc::now()).await.map_err(|error| {
-        tracing::error!(%error, "live updates: session lookup failed");
-        StatusCode::INTERNAL_SERVER_ERROR
-    })?;
-    let account = account.ok_or(StatusCode::UNAUTHORIZED)?;
-    match require_active_member(pool, account.account_id, slug).await {
-        Ok(member) => Ok(member.portal_id),
-        Err(error) => Err(StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::NOT_FOUND)),
-    }
 }
 
 #[cfg(test)]

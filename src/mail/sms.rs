@@ -5,22 +5,7 @@
 
 use std::time::Duration;
 
-#[derive(Clone)]
-pub struct SmsSettings {
-    pub base_url: String,
-    pub account_sid: String,
-    pub auth_token: String,
-    pub from: String,
-}
-
-impl std::fmt::Debug for SmsSettings {
-    // The auth token is a secret: configuration is logged at start-up.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SmsSettings({} as {} from {})", self.base_url, self.account_sid, self.from)
-    }
-}
-
-pub const TWILIO_URL: &str = "https://api.twilio.com";
+pub use crate::server::config::{SmsSettings, TWILIO_URL};
 
 pub struct SmsGateway {
     settings: SmsSettings,

@@ -1,6 +1,7 @@
 //! The network profile: the account's own page. Only its owner sees it; only here can
 //! the login change, after the password is re-entered and the new address confirmed by
 //! a link sent to it. Administrators of a portal never can.
+//! Feature. May depend on: `auth`, the platform and the base; no other feature.
 
 pub mod api;
 #[cfg(feature = "ssr")]

@@ -1,10 +1,11 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
-use crate::auth::passwords::{Passwords, check_new_password};
+use crate::auth::password_policy::check_new_password;
+use crate::auth::service::{password_accepted, take_password_attempt};
 use crate::auth::session::{self, SessionAccount};
-use crate::auth::throttle;
-use crate::auth::tokens::{hash_secret, new_secret};
+use crate::crypto::passwords::Passwords;
+use crate::crypto::tokens::{hash_secret, new_secret};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
@@ -22,13 +23,12 @@ async fn verify_current_password(
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    throttle::check(pool, &me.login, client, now).await?;
+    let attempt = take_password_attempt(pool, &me.login, client, now).await?;
     let hash = sqlx::query_scalar!("SELECT password_hash FROM accounts WHERE id = $1", me.account_id).fetch_one(pool).await?;
     if !passwords.verify(password, Some(hash)).await {
-        throttle::record_failure(pool, &me.login, client, now).await?;
         return Err(AppError::invalid("current_password", "The current password is incorrect."));
     }
-    Ok(())
+    password_accepted(pool, &me.login, attempt).await
 }
 
 /// Changes the password and logs out every other session of the account.

@@ -1,15 +1,13 @@
 use leptos::prelude::*;
 
-use super::{AuditEntry, EmployeePage, PersonProfile};
+use super::{EmployeePage, PersonProfile};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use {
     super::EmployeeFilter,
     super::service::{self, Cursor, PersonAction},
-    crate::portals::service::current_caller,
-    crate::server::{app_state, finish},
-    chrono::Utc,
+    crate::access::{PortalCall, in_portal},
 };
 
 /// One page of the Employees list. `after` / `before` are the cursors of the previous
@@ -22,55 +20,28 @@ pub async fn list_employees(
     after: Option<i64>,
     before: Option<i64>,
 ) -> Result<EmployeePage, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let cursor = match (after, before) {
-                (Some(id), _) => Cursor::After(id),
-                (None, Some(id)) => Cursor::Before(id),
-                (None, None) => Cursor::First,
-            };
-            service::list_employees(&state.pool, &caller, EmployeeFilter::from_key(&filter), &search, cursor).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move {
+        let cursor = match (after, before) {
+            (Some(id), _) => Cursor::After(id),
+            (None, Some(id)) => Cursor::Before(id),
+            (None, None) => Cursor::First,
+        };
+        service::list_employees(&state.pool, &caller, EmployeeFilter::from_key(&filter), &search, cursor).await
+    })
+    .await
 }
 
 #[server(endpoint = "person")]
 pub async fn load_person(slug: String, account_id: i64) -> Result<PersonProfile, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::profile(&state.pool, &caller, account_id).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::profile(&state.pool, &caller, account_id).await }).await
 }
 
 /// An administrator's action on a person: `make_admin`, `remove_admin`, `dismiss`, `hire`.
 #[server(endpoint = "person_action")]
 pub async fn act_on_person(slug: String, account_id: i64, action: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let action = PersonAction::parse(&action)?;
-            service::act_on_person(&state.pool, &caller, account_id, action, Utc::now()).await
-        }
-        .await,
-    )
-}
-
-#[server(endpoint = "audit_log")]
-pub async fn load_audit_log(slug: String, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::audit_log(&state.pool, &caller, before).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let action = PersonAction::parse(&action)?;
+        service::act_on_person(&state.pool, &caller, account_id, action, now).await
+    })
+    .await
 }

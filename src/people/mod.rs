@@ -2,6 +2,8 @@
 //! person's page, and the administrators' actions on people (make or remove admin,
 //! dismiss, hire), each written to the audit log. The last active administrator can
 //! be neither demoted nor dismissed.
+//! Feature, the top one. May depend on: `invitations` (the Invited list), `registration`
+//! (the approval queue), `structure`, `access`, `auth`, the platform and the base.
 
 pub mod api;
 #[cfg(feature = "ssr")]
@@ -11,6 +13,8 @@ pub mod service;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};
+
+use crate::domain::NamedId;
 
 /// The Employees page filters. Pending and Dismissed are for administrators only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,12 +98,6 @@ pub struct EmployeePage {
     pub pending_count: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamedId {
-    pub id: i64,
-    pub name: String,
-}
-
 /// A person's page in one portal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonProfile {
@@ -122,34 +120,9 @@ pub struct PersonProfile {
     pub department_choices: Vec<NamedId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub id: i64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub detail: String,
-}
-
-/// Audit entries shown per page.
-pub const AUDIT_PAGE: i64 = 100;
-
-/// Two letters for the avatar placeholder.
-pub fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn initials_take_the_first_letters_of_two_words() {
-        assert_eq!(initials("ann lee"), "AL");
-        assert_eq!(initials("Мария Иванова Петровна"), "МИ");
-        assert_eq!(initials("  "), "");
-    }
 
     #[test]
     fn filters_round_trip_and_unknown_keys_fall_back() {

@@ -4,7 +4,7 @@
 
 use sqlx::PgPool;
 
-use crate::auth::passwords::hash_now;
+use crate::crypto::passwords::hash_now;
 
 pub struct SeedSize {
     pub employees: i64,

@@ -1,12 +1,13 @@
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
-use super::{AUDIT_PAGE, AuditEntry, EmployeeFilter, EmployeePage, EmployeeRow, NamedId, PersonProfile};
+use super::{EmployeeFilter, EmployeePage, EmployeeRow, PersonProfile};
+use crate::access::{PortalCaller, lock_portal_as_admin};
 use crate::auth::session;
+use crate::domain::NamedId;
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::live::server::notify;
-use crate::portals::service::{PortalCaller, lock_portal_as_admin};
 use crate::structure::service::department_choices;
 
 pub const PAGE_SIZE: i64 = 50;
@@ -284,65 +285,11 @@ pub async fn act_on_person(
             session::end_all_for_account(&mut *tx, account_id, None).await?;
         }
     }
-    record_audit(&mut tx, caller, action.audit_name(), Some(account_id), "", now).await?;
+    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, action.audit_name(), Some(account_id), "", now).await?;
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     notify(&mut *tx, caller.portal_id, Topic::Access).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Writes one audit entry in the caller's transaction.
-pub async fn record_audit(
-    tx: &mut PgConnection,
-    caller: &PortalCaller,
-    action: &str,
-    subject: Option<i64>,
-    detail: &str,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    sqlx::query!(
-        "INSERT INTO audit_log (portal_id, actor_id, action, subject_id, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
-        caller.portal_id,
-        caller.account_id,
-        action,
-        subject,
-        detail,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// The newest audit entries (older ones with `before`), for administrators.
-pub async fn audit_log(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
-    caller.require_admin()?;
-    let rows = sqlx::query!(
-        r#"SELECT l.id, l.at, l.action, l.detail,
-                  coalesce(actor.first_name || ' ' || actor.last_name, 'System') AS "actor!",
-                  coalesce(subject.first_name || ' ' || subject.last_name, '') AS "subject!"
-           FROM audit_log l
-           LEFT JOIN accounts actor ON actor.id = l.actor_id
-           LEFT JOIN accounts subject ON subject.id = l.subject_id
-           WHERE l.portal_id = $1 AND ($2::bigint IS NULL OR l.id < $2)
-           ORDER BY l.id DESC LIMIT $3"#,
-        caller.portal_id,
-        before,
-        AUDIT_PAGE
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            actor: r.actor,
-            action: r.action,
-            subject: r.subject,
-            detail: r.detail,
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@ use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{ActOnPerson, list_employees, load_person};
-use super::{AuditEntry, EmployeeFilter, EmployeePage, PersonProfile, initials};
+use super::{EmployeeFilter, EmployeePage, PersonProfile};
+use crate::components::initials;
+use crate::components::use_slug;
 use crate::components::{FormError, PortalProblem, action_succeeded};
 use crate::invitations::ui::{InviteUsersIfAllowed, InvitedList};
 use crate::live::{Topic, use_live};
-use crate::portals::ui::use_slug;
 use crate::registration::api::DecideRegistration;
 use crate::structure::api::MovePerson;
 
@@ -351,45 +352,6 @@ fn PersonDetails(
             }}
         </section>
         {admin_actions}
-    }
-}
-
-/// The audit log table (Settings page).
-#[component]
-pub fn AuditLog(entries: Vec<AuditEntry>) -> impl IntoView {
-    let empty = entries.is_empty();
-    view! {
-        <section aria-labelledby="audit-heading">
-            <h2 id="audit-heading">"Audit log"</h2>
-            {if empty {
-                view! { <p class="muted">"No administrator actions yet."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="people">
-                        <thead>
-                            <tr>
-                                <th scope="col">"When"</th>
-                                <th scope="col">"Who"</th>
-                                <th scope="col">"What"</th>
-                                <th scope="col">"Whom"</th>
-                                <th scope="col">"Details"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {entries.into_iter().map(|e| view! {
-                                <tr>
-                                    <td>{e.at}</td>
-                                    <td>{e.actor}</td>
-                                    <td>{e.action}</td>
-                                    <td>{e.subject}</td>
-                                    <td>{e.detail}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any()
-            }}
-        </section>
     }
 }
 

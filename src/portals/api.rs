@@ -1,14 +1,16 @@
 use leptos::prelude::*;
 
-use super::PortalHome;
+use crate::audit::AuditEntry;
+use crate::components::PortalHome;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use {
     super::service::{self, SignUpForm},
+    crate::access::{PortalCall, in_portal},
+    crate::auth::guard::{SignedIn, signed_in},
     crate::auth::{guard, session},
-    crate::server::{app_state, finish},
-    chrono::Utc,
+    crate::server::{Call, call},
 };
 
 /// "Create your Bitrix24". A logged-in person creates the portal with their account;
@@ -22,57 +24,49 @@ pub async fn sign_up(
     email: Option<String>,
     password: Option<String>,
 ) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let me = guard::current_session(&state).await?;
-            let form = SignUpForm { company_name, slug, first_name, last_name, email, password };
-            let now = Utc::now();
-            let done = service::sign_up(&state.pool, &state.passwords, &form, me.map(|m| m.account_id), now).await?;
-            if done.new_account {
-                let token = session::create(&state.pool, done.account_id, false, now).await?;
-                guard::set_cookie(&session::cookie(&token, false, state.config.secure_cookies));
-            }
-            leptos_axum::redirect(&format!("/p/{}", done.slug));
-            Ok(())
+    call(|Call { state, now }| async move {
+        let me = guard::current_session(&state).await?;
+        let form = SignUpForm { company_name, slug, first_name, last_name, email, password };
+        let done = service::sign_up(&state.pool, &state.passwords, &form, me.map(|m| m.account_id), now).await?;
+        if done.new_account {
+            let token = session::create(&state.pool, done.account_id, false, now).await?;
+            guard::set_cookie(&session::cookie(&token, false, state.config.secure_cookies));
         }
-        .await,
-    )
+        leptos_axum::redirect(&format!("/p/{}", done.slug));
+        Ok(())
+    })
+    .await
 }
 
 #[server(endpoint = "portal_home")]
 pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let me = guard::require_account(&state).await?;
-            let member = service::require_active_member(&state.pool, me.account_id, &slug).await?;
-            let portal = sqlx::query!("SELECT slug, name, plan, everyone_can_invite FROM portals WHERE id = $1", member.portal_id)
-                .fetch_one(&state.pool)
-                .await?;
-            Ok(PortalHome {
-                can_invite: crate::invitations::service::may_invite(member.role == "admin", portal.everyone_can_invite),
-                slug: portal.slug,
-                name: portal.name,
-                plan: portal.plan,
-                my_role: member.role,
-                my_name: me.full_name(),
-                my_account_id: me.account_id,
-            })
-        }
-        .await,
-    )
+    signed_in(|SignedIn { state, me, .. }| async move {
+        let member = crate::access::require_active_member(&state.pool, me.account_id, &slug).await?;
+        let portal = sqlx::query!("SELECT slug, name, plan, everyone_can_invite FROM portals WHERE id = $1", member.portal_id)
+            .fetch_one(&state.pool)
+            .await?;
+        Ok(PortalHome {
+            can_invite: crate::access::invite::may_invite(member.role == "admin", portal.everyone_can_invite),
+            slug: portal.slug,
+            name: portal.name,
+            plan: portal.plan,
+            my_role: member.role,
+            my_name: me.full_name(),
+            my_account_id: me.account_id,
+        })
+    })
+    .await
 }
 
 /// Switches the portal's plan (administrators; there is no billing).
 #[server(endpoint = "change_plan")]
 pub async fn change_plan(slug: String, plan: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = service::current_caller(&state, &slug).await?;
-            service::change_plan(&state.pool, &caller, &plan, chrono::Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::change_plan(&state.pool, &caller, &plan, now).await })
+        .await
+}
+
+/// The audit log's newest entries (older ones with `before`), for administrators.
+#[server(endpoint = "audit_log")]
+pub async fn load_audit_log(slug: String, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::audit_log(&state.pool, &caller, before).await }).await
 }

@@ -1,7 +1,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::auth::passwords::{Passwords, check_new_password};
+use crate::access::{PortalCaller, lock_portal_as_admin};
+use crate::audit::AuditEntry;
+use crate::auth::password_policy::check_new_password;
+use crate::crypto::passwords::Passwords;
 use crate::domain::{DisplayText, Email, PortalSlug};
 use crate::error::AppError;
 
@@ -140,77 +143,8 @@ fn unique_violation_as(error: sqlx::Error, constraint: &str, instead: AppError) 
     }
 }
 
-/// The caller's active membership in the portal, or NotFound: outsiders cannot even
-/// learn that the portal exists.
-pub struct Member {
-    pub portal_id: i64,
-    pub role: String,
-}
-
-pub async fn require_active_member(pool: &PgPool, account_id: i64, slug: &str) -> Result<Member, AppError> {
-    sqlx::query_as!(
-        Member,
-        "SELECT m.portal_id, m.role FROM memberships m JOIN portals p ON p.id = m.portal_id
-         WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'",
-        slug,
-        account_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::NotFound)
-}
-
-/// Who calls a portal's server function: an active member of that portal.
-#[derive(Debug, Clone)]
-pub struct PortalCaller {
-    pub account_id: i64,
-    pub portal_id: i64,
-    pub is_admin: bool,
-}
-
-impl PortalCaller {
-    pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.is_admin { Ok(()) } else { Err(AppError::Forbidden) }
-    }
-}
-
-pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result<PortalCaller, AppError> {
-    let member = require_active_member(pool, account_id, slug).await?;
-    Ok(PortalCaller { account_id, portal_id: member.portal_id, is_admin: member.role == "admin" })
-}
-
-/// The first step of every portal server function: the logged-in account (401 if none)
-/// and its active membership of the portal (404 if none, so outsiders learn nothing).
-pub async fn current_caller(state: &crate::server::AppState, slug: &str) -> Result<PortalCaller, AppError> {
-    let me = crate::auth::guard::require_account(state).await?;
-    portal_caller(&state.pool, me.account_id, slug).await
-}
-
-/// Serializes the writes of one portal that check a portal-wide rule (the last admin,
-/// the department tree), so two concurrent edits cannot both pass the check.
-pub async fn lock_portal(tx: &mut sqlx::PgConnection, portal_id: i64) -> Result<(), AppError> {
-    sqlx::query!("SELECT id FROM portals WHERE id = $1 FOR UPDATE", portal_id).fetch_one(&mut *tx).await?;
-    Ok(())
-}
-
-/// Locks the portal and re-checks, under the lock, that the caller is still an active
-/// administrator (another admin may have demoted them a moment ago).
-pub async fn lock_portal_as_admin(tx: &mut sqlx::PgConnection, caller: &PortalCaller) -> Result<(), AppError> {
-    caller.require_admin()?;
-    lock_portal(tx, caller.portal_id).await?;
-    let still_admin = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM memberships
-           WHERE portal_id = $1 AND account_id = $2 AND status = 'active' AND role = 'admin') AS "admin!""#,
-        caller.portal_id,
-        caller.account_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if still_admin { Ok(()) } else { Err(AppError::Forbidden) }
-}
-
 pub async fn change_plan(pool: &PgPool, caller: &PortalCaller, plan: &str, now: DateTime<Utc>) -> Result<(), AppError> {
-    if !super::PLANS.contains(&plan) {
+    if !crate::domain::PLANS.contains(&plan) {
         return Err(AppError::invalid("plan", "Choose a plan."));
     }
     let mut tx = pool.begin().await?;
@@ -220,9 +154,15 @@ pub async fn change_plan(pool: &PgPool, caller: &PortalCaller, plan: &str, now: 
         return Ok(());
     }
     sqlx::query!("UPDATE portals SET plan = $2 WHERE id = $1", caller.portal_id, plan).execute(&mut *tx).await?;
-    let detail = format!("{} to {}", super::plan_name(&old), super::plan_name(plan));
-    crate::people::service::record_audit(&mut tx, caller, "changed plan", None, &detail, now).await?;
+    let detail = format!("{} to {}", crate::domain::plan_name(&old), crate::domain::plan_name(plan));
+    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "changed plan", None, &detail, now).await?;
     crate::live::server::notify(&mut *tx, caller.portal_id, crate::live::Topic::Settings).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The audit log, for administrators only.
+pub async fn audit_log(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+    caller.require_admin()?;
+    crate::audit::list(pool, caller.portal_id, before).await
 }

@@ -1,18 +1,10 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::PortalHome;
 use super::api::{ChangePlan, SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
-use crate::components::{Field, FormError, PlainPage, PortalProblem, field_error};
-use crate::error::AppError;
-use crate::live::{self, Live, Topic, use_live};
-use crate::people::api::load_audit_log;
-use crate::people::ui::AuditLog;
-use crate::people::{AUDIT_PAGE, initials};
-use crate::registration::ui::RegistrationSettingsPanel;
+use crate::components::{CurrentPortal, Field, FormError, PlainPage, field_error, initials, use_slug};
+use crate::live::{self, Live, Topic};
 
 /// The front page: "Create your Bitrix24".
 #[component]
@@ -58,22 +50,6 @@ pub fn SignUpPage() -> impl IntoView {
             </Suspense>
         </PlainPage>
     }
-}
-
-/// The portal's address from the page's route (`/p/:slug/...`).
-pub fn use_slug() -> Signal<String> {
-    let params = use_params_map();
-    Signal::derive(move || params.read().get("slug").unwrap_or_default())
-}
-
-/// The portal and the viewer, loaded once by the frame for the pages inside it.
-#[derive(Clone, Copy)]
-pub struct CurrentPortal(pub Resource<Result<PortalHome, AppError>>);
-
-/// The frame's portal resource (refetched when access or settings change).
-pub fn use_current_portal() -> Resource<Result<PortalHome, AppError>> {
-    let slug = use_slug();
-    use_context::<CurrentPortal>().map(|current| current.0).unwrap_or_else(|| Resource::new(move || slug.get(), load_portal_home))
 }
 
 /// The portal frame around every portal page: the left menu, the person's name and
@@ -142,80 +118,10 @@ pub fn PortalLayout() -> impl IntoView {
     }
 }
 
-/// Portal settings, for administrators: the portal's facts and the audit log.
-#[component]
-pub fn SettingsPage() -> impl IntoView {
-    let slug = use_slug();
-    // Outside the refreshed part of the page, so its answer survives the live refresh
-    // the change itself causes.
-    let change_plan = ServerAction::<ChangePlan>::new();
-    let live = use_live();
-    let home = use_current_portal();
-    let query = use_query_map();
-    let before = Signal::derive(move || query.read().get("before").and_then(|b| b.parse::<i64>().ok()));
-    let audit = Resource::new(
-        move || {
-            (
-                slug.get(),
-                before.get(),
-                live.version(Topic::People),
-                live.version(Topic::Structure),
-                live.version(Topic::Access),
-                live.version(Topic::Settings),
-            )
-        },
-        |(slug, before, ..)| load_audit_log(slug, before),
-    );
-    view! {
-        <Title text="Settings" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match home.await {
-                    Ok(home) if home.my_role != "admin" => view! { <PortalProblem error=AppError::Forbidden /> }.into_any(),
-                    Ok(home) => view! {
-                        <h1>"Settings"</h1>
-                        <dl class="facts">
-                            <dt>"Portal"</dt>
-                            <dd>{home.name}</dd>
-                            <dt>"Address"</dt>
-                            <dd>{format!("/p/{}", home.slug)}</dd>
-                        </dl>
-                        <PlanForm slug=home.slug.clone() plan=home.plan.clone() change=change_plan />
-                    }.into_any(),
-                    Err(error) => view! { <PortalProblem error /> }.into_any(),
-                }
-            })}
-        </Suspense>
-        // Its own part of the page, loading its own data: not re-mounted when the audit
-        // log or the portal's facts refresh.
-        {move || view! { <RegistrationSettingsPanel slug=slug.get() on_settings_page=true /> }}
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match (home.await, audit.await) {
-                    (Ok(home), Ok(entries)) => view! {
-                        {
-                            let older = (entries.len() as i64 == AUDIT_PAGE).then(|| entries.last().map(|e| e.id)).flatten();
-                            let paged = before.get_untracked().is_some();
-                            view! {
-                                <AuditLog entries />
-                                <nav class="pager" aria-label="Audit log pages">
-                                    {paged.then(|| view! { <a href=format!("/p/{}/settings", home.slug)>"Newest entries"</a> })}
-                                    {older.map(|id| view! { <a href=format!("/p/{}/settings?before={id}", home.slug)>"Older entries"</a> })}
-                                </nav>
-                            }
-                        }
-                    }.into_any(),
-                    _ => ().into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
 /// The portal's plan. There is no billing: an administrator picks the plan, and what the
 /// plan allows (the invitation text, the daily invitation cap) follows at once.
 #[component]
-fn PlanForm(slug: String, plan: String, change: ServerAction<ChangePlan>) -> impl IntoView {
+pub fn PlanForm(slug: String, plan: String, change: ServerAction<ChangePlan>) -> impl IntoView {
     let value = change.value();
     let done = crate::components::action_succeeded(value);
     view! {
@@ -225,7 +131,7 @@ fn PlanForm(slug: String, plan: String, change: ServerAction<ChangePlan>) -> imp
             <div class="field">
                 <label for="field-plan">"Plan"</label>
                 <select id="field-plan" name="plan">
-                    {super::PLANS.into_iter().map(|p| view! { <option value=p selected=p == plan>{super::plan_name(p)}</option> }).collect_view()}
+                    {crate::domain::PLANS.into_iter().map(|p| view! { <option value=p selected=p == plan>{crate::domain::plan_name(p)}</option> }).collect_view()}
                 </select>
             </div>
             <button type="submit">"Change plan"</button>

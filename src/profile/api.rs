@@ -10,22 +10,13 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
     super::service::{self, ProfileChanges},
-    crate::portals::service::current_caller,
-    crate::server::{app_state, finish},
-    chrono::Utc,
+    crate::access::{PortalCall, in_portal},
 };
 
 /// The editor's data: for the person themselves and the portal's administrators only.
 #[server(endpoint = "profile_editor")]
 pub async fn load_profile_editor(slug: String, account_id: i64) -> Result<ProfileEditor, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::editor(&state.pool, &caller, account_id).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::editor(&state.pool, &caller, account_id).await }).await
 }
 
 /// Saves the editor. There is no login and no password here: those belong to the
@@ -41,13 +32,9 @@ pub async fn save_profile(
     contact_email: String,
     #[server(default)] department_id: Option<i64>,
 ) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let changes = ProfileChanges { first_name, last_name, position, phone, contact_email, department_id };
-            service::save(&state.pool, &caller, account_id, &changes, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let changes = ProfileChanges { first_name, last_name, position, phone, contact_email, department_id };
+        service::save(&state.pool, &caller, account_id, &changes, now).await
+    })
+    .await
 }

@@ -2,6 +2,8 @@
 //! and nobody changes it here: the login belongs to the network account and is changed
 //! by its owner in the Network profile. "Contact email" is portal data, editable by the
 //! owner and by admins; "E-mail for mailbox" comes from the mailbox connected in Webmail.
+//! Feature. May depend on: `structure` (departments), `membership` (the contact email
+//! rule), `access`, the platform and the base.
 
 pub mod api;
 #[cfg(feature = "ssr")]
@@ -10,7 +12,7 @@ pub mod ui;
 
 use serde::{Deserialize, Serialize};
 
-use crate::people::NamedId;
+use crate::domain::NamedId;
 
 /// What the editor shows. Only the owner and the portal's administrators get one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,18 +3,16 @@
 //! email.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 
 use super::{MAX_NAME_CHARS, ProfileEditor, parse_phone, parse_position};
+use crate::access::{PortalCaller, lock_portal_as_admin};
+use crate::domain::NamedId;
 use crate::domain::{DisplayText, Email};
 use crate::error::AppError;
 use crate::live::{Topic, server::notify};
-use crate::people::NamedId;
-use crate::people::service::record_audit;
-use crate::portals::service::{PortalCaller, lock_portal_as_admin};
+use crate::membership::set_contact_email;
 use crate::structure::service::{department_choices, department_in_portal, not_found_as_invalid};
-
-pub const EMAIL_TAKEN: &str = "A user with this email already exists";
 
 /// The owner, or an administrator of the person's portal.
 fn require_editor(caller: &PortalCaller, account_id: i64) -> Result<(), AppError> {
@@ -176,7 +174,8 @@ pub async fn save(
         return Ok(());
     }
     if !is_me {
-        record_audit(&mut tx, caller, "edited profile", Some(account_id), &changed.join(", "), now).await?;
+        crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "edited profile", Some(account_id), &changed.join(", "), now)
+            .await?;
     }
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     if moved {
@@ -184,52 +183,4 @@ pub async fn save(
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Sets (or clears) a member's contact email. Refused when the address is another
-/// member's login or contact email in the same portal. The check and the write happen
-/// under a lock on that address in that portal, so two people cannot take it at once.
-/// Invitation acceptance calls this with the invited address.
-pub async fn set_contact_email(tx: &mut PgConnection, portal_id: i64, account_id: i64, email: Option<&Email>) -> Result<(), AppError> {
-    if let Some(email) = email {
-        lock_address(tx, portal_id, email).await?;
-        if email_in_use(tx, portal_id, email, Some(account_id)).await? {
-            return Err(AppError::invalid("contact_email", EMAIL_TAKEN));
-        }
-    }
-    sqlx::query!(
-        "UPDATE memberships SET contact_email = $3 WHERE portal_id = $1 AND account_id = $2",
-        portal_id,
-        account_id,
-        email.map(Email::as_str)
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Holds, until the transaction ends, the right to give `email` to someone in the portal.
-pub async fn lock_address(tx: &mut PgConnection, portal_id: i64, email: &Email) -> Result<(), AppError> {
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('member-email:' || $2, $1))", portal_id, email.as_str())
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
-
-/// Is `email` the login or the contact email of a member of the portal (other than
-/// `except`)? Members of every status count: an invited or dismissed person still has it.
-pub async fn email_in_use(tx: &mut PgConnection, portal_id: i64, email: &Email, except: Option<i64>) -> Result<bool, AppError> {
-    let except = except.unwrap_or(0);
-    let taken = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.portal_id = $1
-                          WHERE a.login = $2 AND a.id <> $3)
-               OR EXISTS (SELECT 1 FROM memberships WHERE portal_id = $1 AND lower(contact_email) = $2 AND account_id <> $3)
-           AS "taken!""#,
-        portal_id,
-        email.as_str(),
-        except
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(taken)
 }

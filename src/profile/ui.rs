@@ -4,8 +4,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::api::{SaveProfile, load_profile_editor};
 use super::{ProfileEditor, login_notice};
+use crate::components::use_slug;
 use crate::components::{Field, FormError, PortalProblem, action_succeeded, field_error};
-use crate::portals::ui::use_slug;
 
 #[component]
 pub fn ProfileEditorPage() -> impl IntoView {

@@ -6,23 +6,15 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
     super::service::{self, RegistrationForm, SettingsForm},
+    crate::access::{PortalCall, in_portal},
     crate::auth::{guard, session},
-    crate::portals::service::current_caller,
-    crate::server::{app_state, finish},
-    chrono::Utc,
+    crate::server::{Call, call},
 };
 
 /// The registration settings (administrators).
 #[server(endpoint = "registration_settings")]
 pub async fn load_registration_settings(slug: String) -> Result<RegistrationSettings, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::settings(&state.pool, &state.config, &caller).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::settings(&state.pool, &state.config, &caller).await }).await
 }
 
 /// "Additional settings". A checkbox sends `enabled=on` only when ticked.
@@ -34,96 +26,61 @@ pub async fn save_registration_settings(
     #[server(default)] trusted_domains: String,
     #[server(default)] greeting: String,
 ) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let form = SettingsForm { enabled: enabled.is_some(), registration_type, trusted_domains, greeting };
-            service::save_settings(&state.pool, &caller, &form, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let form = SettingsForm { enabled: enabled.is_some(), registration_type, trusted_domains, greeting };
+        service::save_settings(&state.pool, &caller, &form, now).await
+    })
+    .await
 }
 
 #[server(endpoint = "regenerate_registration_link")]
 pub async fn regenerate_registration_link(slug: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::regenerate_link(&state.pool, &caller, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::regenerate_link(&state.pool, &caller, now).await }).await
 }
 
 /// "Allow everyone to invite new users to this Bitrix24 account".
 #[server(endpoint = "set_everyone_can_invite")]
 pub async fn set_everyone_can_invite(slug: String, #[server(default)] allowed: Option<String>) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::set_everyone_can_invite(&state.pool, &caller, allowed.is_some(), Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::set_everyone_can_invite(&state.pool, &caller, allowed.is_some(), now).await
+    })
+    .await
 }
 
 /// "Check an address": what would happen if it registered through the link now.
 #[server(endpoint = "check_registration_address")]
 pub async fn check_registration_address(slug: String, email: String) -> Result<Outcome, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::check_address(&state.pool, &caller, &email).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::check_address(&state.pool, &caller, &email).await }).await
 }
 
 /// The invite dialog's "Quick registration" tab.
 #[server(endpoint = "quick_registration")]
 pub async fn load_quick_registration(slug: String) -> Result<QuickRegistration, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::quick_registration(&state.pool, &state.config, &caller).await
-        }
-        .await,
+    in_portal(
+        slug,
+        |PortalCall { state, caller, .. }| async move { service::quick_registration(&state.pool, &state.config, &caller).await },
     )
+    .await
 }
 
 /// Approve (`decision=approve`) or deny (`deny`) a registration awaiting approval.
 #[server(endpoint = "decide_registration")]
 pub async fn decide_registration(slug: String, account_id: i64, decision: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let approve = match decision.as_str() {
-                "approve" => true,
-                "deny" => false,
-                _ => return Err(AppError::invalid("decision", "Choose Approve or Deny.")),
-            };
-            service::decide_registration(&state.pool, &state.config, &caller, account_id, approve, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let approve = match decision.as_str() {
+            "approve" => true,
+            "deny" => false,
+            _ => return Err(AppError::invalid("decision", "Choose Approve or Deny.")),
+        };
+        service::decide_registration(&state.pool, &state.config, &caller, account_id, approve, now).await
+    })
+    .await
 }
 
 /// The quick registration page (anyone with the link).
 #[server(endpoint = "registration_page")]
 pub async fn load_registration_page(code: String) -> Result<RegistrationPage, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            service::page(&state.pool, &code).await
-        }
-        .await,
-    )
+    call(|Call { state, .. }| async move { service::page(&state.pool, &code).await }).await
 }
 
 /// Sends the confirmation link; answers the address it went to.
@@ -135,47 +92,34 @@ pub async fn register_by_link(
     last_name: String,
     password: String,
 ) -> Result<String, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let form = RegistrationForm { email, first_name, last_name, password };
-            let client = guard::client_address();
-            service::request(&state.pool, &state.passwords, &state.config, &code, &form, &client, Utc::now()).await
-        }
-        .await,
-    )
+    call(|Call { state, now }| async move {
+        let form = RegistrationForm { email, first_name, last_name, password };
+        let client = guard::client_address();
+        service::request(&state.pool, &state.passwords, &state.config, &code, &form, &client, now).await
+    })
+    .await
 }
 
 #[server(endpoint = "registration_confirmation")]
 pub async fn load_confirmation(token: String) -> Result<ConfirmationPage, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            service::confirmation(&state.pool, &token, Utc::now()).await
-        }
-        .await,
-    )
+    call(|Call { state, now }| async move { service::confirmation(&state.pool, &token, now).await }).await
 }
 
 /// Confirms the address (with the password chosen at registration). A new account that
 /// is in at once is logged in.
 #[server(endpoint = "confirm_registration")]
 pub async fn confirm_registration(token: String, password: String) -> Result<Confirmed, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let now = Utc::now();
-            let confirmed = service::confirm(&state.pool, &state.passwords, &state.config, &token, &password, now).await?;
-            if confirmed.outcome == Outcome::Active && !confirmed.existing_account {
-                let account_id = confirmed.account_id;
-                if let Some(old) = guard::session_token() {
-                    session::end(&state.pool, &crate::auth::tokens::hash_secret(&old)).await?;
-                }
-                let token = session::create(&state.pool, account_id, false, now).await?;
-                guard::set_cookie(&session::cookie(&token, false, state.config.secure_cookies));
+    call(|Call { state, now }| async move {
+        let confirmed = service::confirm(&state.pool, &state.passwords, &state.config, &token, &password, now).await?;
+        if confirmed.outcome == Outcome::Active && !confirmed.existing_account {
+            let account_id = confirmed.account_id;
+            if let Some(old) = guard::session_token() {
+                session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
             }
-            Ok(confirmed)
+            let token = session::create(&state.pool, account_id, false, now).await?;
+            guard::set_cookie(&session::cookie(&token, false, state.config.secure_cookies));
         }
-        .await,
-    )
+        Ok(confirmed)
+    })
+    .await
 }

@@ -4,8 +4,12 @@
 //! A person who opens the link confirms their address first; then one rule
 //! ([`outcome`]) decides whether they are in at once or wait for an administrator.
 //! The same rule answers the admins' "Check an address".
+//! Feature. May depend on: `membership`, `access`, `auth`, the platform and the base; no
+//! other feature.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod events;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;

@@ -4,8 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::mail::sms::{SmsSettings, TWILIO_URL};
-use crate::webmail::secret::MailboxKey;
+use crate::crypto::sealing::MailboxKey;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -149,3 +148,22 @@ fn sms_from_env() -> Result<Option<SmsSettings>, String> {
         _ => Err("set all of SMS_ACCOUNT_SID, SMS_AUTH_TOKEN and SMS_FROM (or none: SMS then go to the dev Outbox)".into()),
     }
 }
+
+/// A Twilio-compatible SMS gateway (`SMS_GATEWAY_URL`, `SMS_ACCOUNT_SID`, `SMS_AUTH_TOKEN`,
+/// `SMS_FROM`).
+#[derive(Clone)]
+pub struct SmsSettings {
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmsSettings {
+    // The auth token is a secret: configuration is logged at start-up.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SmsSettings({} as {} from {})", self.base_url, self.account_sid, self.from)
+    }
+}
+
+pub const TWILIO_URL: &str = "https://api.twilio.com";

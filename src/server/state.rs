@@ -5,7 +5,7 @@ use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 
 use super::config::Config;
-use crate::auth::passwords::Passwords;
+use crate::crypto::passwords::Passwords;
 use crate::error::AppError;
 use crate::live::server::LiveHub;
 

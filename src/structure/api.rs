@@ -6,108 +6,66 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
     super::service,
-    crate::portals::service::current_caller,
-    crate::server::{app_state, finish},
-    chrono::Utc,
+    crate::access::{PortalCall, in_portal},
 };
 
 #[server(endpoint = "structure")]
 pub async fn load_structure(slug: String) -> Result<Structure, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::load(&state.pool, &caller).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::load(&state.pool, &caller).await }).await
 }
 
 #[server(endpoint = "department_members")]
 pub async fn load_department_members(slug: String, department_id: i64) -> Result<DepartmentMembers, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::members(&state.pool, &caller, department_id).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::members(&state.pool, &caller, department_id).await }).await
 }
 
 #[server(endpoint = "add_department")]
 pub async fn add_department(slug: String, name: String, parent_id: i64) -> Result<i64, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::add(&state.pool, &caller, &name, parent_id, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::add(&state.pool, &caller, &name, parent_id, now).await })
+        .await
 }
 
 #[server(endpoint = "rename_department")]
 pub async fn rename_department(slug: String, department_id: i64, name: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::rename(&state.pool, &caller, department_id, &name, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::rename(&state.pool, &caller, department_id, &name, now).await
+    })
+    .await
 }
 
 #[server(endpoint = "move_department")]
 pub async fn move_department(slug: String, department_id: i64, parent_id: i64) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::move_under(&state.pool, &caller, department_id, parent_id, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::move_under(&state.pool, &caller, department_id, parent_id, now).await
+    })
+    .await
 }
 
 #[server(endpoint = "delete_department")]
 pub async fn delete_department(slug: String, department_id: i64, move_people: Option<String>) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::delete(&state.pool, &caller, department_id, move_people.is_some(), Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::delete(&state.pool, &caller, department_id, move_people.is_some(), now).await
+    })
+    .await
 }
 
 /// `head_id` empty clears the head.
 #[server(endpoint = "set_department_head")]
 pub async fn set_department_head(slug: String, department_id: i64, head_id: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let head = match head_id.trim() {
-                "" => None,
-                id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("head_id", "Choose an employee."))?),
-            };
-            service::set_head(&state.pool, &caller, department_id, head, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let head = match head_id.trim() {
+            "" => None,
+            id => Some(id.parse::<i64>().map_err(|_| AppError::invalid("head_id", "Choose an employee."))?),
+        };
+        service::set_head(&state.pool, &caller, department_id, head, now).await
+    })
+    .await
 }
 
 #[server(endpoint = "move_person")]
 pub async fn move_person(slug: String, account_id: i64, department_id: i64) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::move_person(&state.pool, &caller, account_id, department_id, Utc::now()).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::move_person(&state.pool, &caller, account_id, department_id, now).await
+    })
+    .await
 }

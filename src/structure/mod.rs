@@ -2,6 +2,7 @@
 //! head. Every portal has one top department (named after the company) where people
 //! added without a department land. Administrators edit the tree; tree edits take a
 //! portal-wide lock so concurrent moves cannot make a cycle.
+//! Feature. May depend on: `access`, the platform and the base; no other feature.
 
 pub mod api;
 #[cfg(feature = "ssr")]

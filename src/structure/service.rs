@@ -2,13 +2,12 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::{Department, DepartmentMembers, MemberBrief, Structure, natural_cmp};
+use crate::access::{PortalCaller, lock_portal_as_admin};
 use crate::domain::DisplayText;
+use crate::domain::NamedId;
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::live::server::notify;
-use crate::people::NamedId;
-use crate::people::service::record_audit;
-use crate::portals::service::{PortalCaller, lock_portal_as_admin};
 
 pub const MAX_DEPARTMENTS: i64 = 5000;
 
@@ -132,7 +131,7 @@ async fn finish_edit(
     detail: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    record_audit(&mut tx, caller, audit, subject, detail, now).await?;
+    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, audit, subject, detail, now).await?;
     notify(&mut *tx, caller.portal_id, Topic::Structure).await?;
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;

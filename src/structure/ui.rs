@@ -6,11 +6,11 @@ use super::api::{
     AddDepartment, DeleteDepartment, MoveDepartment, RenameDepartment, SetDepartmentHead, load_department_members, load_structure,
 };
 use super::{Department, DepartmentMembers, Structure, TreeNode, build_tree};
+use crate::components::initials;
+use crate::components::use_slug;
 use crate::components::{Field, FormError, PortalProblem, field_error, reset_on_success};
 use crate::error::AppError;
 use crate::live::{Topic, use_live};
-use crate::people::initials;
-use crate::portals::ui::use_slug;
 
 type Loaded<T> = Resource<Result<T, AppError>>;
 

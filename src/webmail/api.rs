@@ -10,21 +10,12 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use {
     super::service::{self, ConnectForm},
-    crate::portals::service::current_caller,
-    crate::server::{app_state, finish},
-    chrono::Utc,
+    crate::access::{PortalCall, in_portal},
 };
 
 #[server(endpoint = "mailbox")]
 pub async fn load_mailbox(slug: String) -> Result<Option<Mailbox>, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::mailbox(&state.pool, &caller).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::mailbox(&state.pool, &caller).await }).await
 }
 
 /// Checks the settings with a real IMAP log-in and saves them. Answers the INBOX count.
@@ -38,38 +29,20 @@ pub async fn connect_mailbox(
     username: String,
     password: String,
 ) -> Result<u32, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            let form = ConnectForm { address, imap_host, imap_port, security, username, password };
-            service::connect(&state, &caller, &form, Utc::now()).await.map(|(_, messages)| messages)
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let form = ConnectForm { address, imap_host, imap_port, security, username, password };
+        service::connect(&state, &caller, &form, now).await.map(|(_, messages)| messages)
+    })
+    .await
 }
 
 #[server(endpoint = "mailbox_disconnect")]
 pub async fn disconnect_mailbox(slug: String) -> Result<(), AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::disconnect(&state.pool, &caller).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::disconnect(&state.pool, &caller).await }).await
 }
 
 /// Logs in with the saved settings and counts the messages in the INBOX.
 #[server(endpoint = "mailbox_inbox")]
 pub async fn inbox_count(slug: String) -> Result<u32, AppError> {
-    finish(
-        async {
-            let state = app_state()?;
-            let caller = current_caller(&state, &slug).await?;
-            service::inbox_count(&state, &caller).await
-        }
-        .await,
-    )
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::inbox_count(&state, &caller).await }).await
 }

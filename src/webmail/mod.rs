@@ -2,12 +2,11 @@
 //! settings with a real IMAP login before saving them, seals the password with the
 //! server's key, and the mailbox's address becomes the profile's "E-mail for mailbox".
 //! Only the owner manages (or even sees the settings of) their mailbox.
+//! Feature. May depend on: `access`, the platform and the base; no other feature.
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod imap_client;
-#[cfg(feature = "ssr")]
-pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;

@@ -6,18 +6,19 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
 use super::imap_client::{self, ImapLogin, ImapProblem};
-use super::secret::{MailboxKey, owner_tag};
 use super::{Mailbox, Security, parse_host, parse_port};
+use crate::access::PortalCaller;
+use crate::crypto::sealing::{MailboxKey, owner_tag};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::live::{Topic, server::notify};
-use crate::portals::service::PortalCaller;
 use crate::server::AppState;
+use crate::throttle::{self, Limit};
 
-/// Failed checks allowed per account in [`FAILURE_WINDOW_MINUTES`]: enough for typos,
-/// too few to guess a password through this server.
-pub const MAX_FAILED_CHECKS: i64 = 10;
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// Mailbox checks allowed per account in 15 minutes, counted before each check runs (a
+/// right password gives its place back): enough for typos, too few to guess a password
+/// or to use the server as a probe.
+pub const FAILED_CHECKS: Limit = Limit { bucket: "mailbox-check", max: 10, window: Duration::minutes(15) };
 
 /// The "Connect mailbox" form as typed.
 #[derive(Debug, Clone, Default)]
@@ -101,24 +102,17 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
     let (address, login) = validate(form)?;
     let key = key_of(state)?;
     let pool = &state.pool;
-    let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    let recent_failures = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM mailbox_check_failures WHERE account_id = $1 AND at > $2"#,
-        caller.account_id,
-        since
-    )
-    .fetch_one(pool)
-    .await?;
-    if recent_failures >= MAX_FAILED_CHECKS {
-        return Err(AppError::TooManyAttempts);
-    }
-
+    // Taken before the check, so checks sent in parallel are counted before any runs.
+    let account = caller.account_id.to_string();
+    let attempt = throttle::take(pool, &[(FAILED_CHECKS, &account)], now).await?;
     let messages = match imap_client::check_mailbox(&login, state.imap_tls.clone()).await {
-        Ok(messages) => messages,
+        Ok(messages) => {
+            // A check that worked forgets the account's failed ones, this one included.
+            let _counted = attempt;
+            throttle::clear(pool, FAILED_CHECKS, &account).await?;
+            messages
+        }
         Err(problem) => {
-            sqlx::query!("INSERT INTO mailbox_check_failures (account_id, at) VALUES ($1, $2)", caller.account_id, now)
-                .execute(pool)
-                .await?;
             tracing::info!(account = caller.account_id, ?problem, "mailbox check failed");
             return Err(problem_to_error(&problem, &login));
         }
@@ -161,7 +155,6 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("DELETE FROM mailbox_check_failures WHERE account_id = $1", caller.account_id).execute(&mut *tx).await?;
     // Profiles show the mailbox address.
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;

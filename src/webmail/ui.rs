@@ -3,8 +3,8 @@ use leptos_meta::Title;
 
 use super::api::{ConnectMailbox, DisconnectMailbox, inbox_count, load_mailbox};
 use super::{Mailbox, Security};
+use crate::components::use_slug;
 use crate::components::{Field, FormError, PortalProblem, field_error};
-use crate::portals::ui::use_slug;
 
 #[component]
 pub fn WebmailPage() -> impl IntoView {

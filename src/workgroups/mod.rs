@@ -1,6 +1,7 @@
 //! Workgroups: named groups of a portal's employees. Any active employee can create one
 //! (and is its first member); the creator and administrators add and remove members;
 //! anyone can leave a group.
+//! Feature. May depend on: `structure`, `access`, the platform and the base.
 
 pub mod api;
 #[cfg(feature = "ssr")]

@@ -2,11 +2,11 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::{WorkgroupDetail, WorkgroupSummary};
+use crate::access::PortalCaller;
 use crate::domain::{DisplayText, Email};
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::live::server::notify;
-use crate::portals::service::PortalCaller;
 use crate::structure::MemberBrief;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;

@@ -4,10 +4,10 @@ use leptos_router::hooks::use_params_map;
 
 use super::api::{AddWorkgroupMember, CreateWorkgroup, RemoveWorkgroupMember, list_workgroups, load_workgroup};
 use super::{WorkgroupDetail, WorkgroupSummary};
+use crate::components::initials;
+use crate::components::use_slug;
 use crate::components::{Field, FormError, PortalProblem, TextArea, field_error, reset_on_success};
 use crate::live::{Topic, use_live};
-use crate::people::initials;
-use crate::portals::ui::use_slug;
 
 #[component]
 pub fn WorkgroupsPage() -> impl IntoView {

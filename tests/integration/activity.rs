@@ -1,6 +1,7 @@
 use chrono::Utc;
-use intranet::activity::service::{announce_joined, chat, post, send_message, stream};
+use intranet::activity::service::{chat, post, send_message, stream};
 use intranet::error::AppError;
+use intranet::membership::announce_joined;
 use intranet::workgroups::service as workgroups;
 use sqlx::PgPool;
 

@@ -1,16 +1,16 @@
 //! Helpers: build the services a test needs, start the whole app over HTTP, make accounts.
 
 use chrono::{DateTime, Utc};
-use intranet::auth::passwords::Passwords;
+use intranet::crypto::passwords::Passwords;
 use intranet::portals::service::{SignUpForm, sign_up};
 use intranet::server::config::Config;
-use intranet::server::startup;
+use intranet::startup;
 use sqlx::PgPool;
 
 pub const PASSWORD: &str = "violet-harbor-42";
 
 pub fn passwords() -> Passwords {
-    Passwords::start(2)
+    Passwords::start(2).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn config(origin: &str) -> Config {
@@ -95,7 +95,7 @@ pub async fn error_of(response: reqwest::Response) -> (u16, intranet::error::App
 /// The password is [`PASSWORD`], hashed once per process (hashing is deliberately slow).
 pub async fn add_member(pool: &PgPool, slug: &str, email: &str, name: (&str, &str), status: &str, role: &str) -> i64 {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let hash = HASH.get_or_init(|| intranet::auth::passwords::hash_now(PASSWORD).unwrap_or_else(|e| panic!("hash: {e}")));
+    let hash = HASH.get_or_init(|| intranet::crypto::passwords::hash_now(PASSWORD).unwrap_or_else(|e| panic!("hash: {e}")));
     let account_id: i64 = sqlx::query_scalar(
         "INSERT INTO accounts (login, password_hash, first_name, last_name) VALUES ($1, $2, $3, $4)
          ON CONFLICT (login) DO UPDATE SET login = EXCLUDED.login RETURNING id",
@@ -123,8 +123,8 @@ pub async fn add_member(pool: &PgPool, slug: &str, email: &str, name: (&str, &st
 }
 
 /// The caller object a portal's server functions build, for calling services directly.
-pub async fn caller(pool: &PgPool, account_id: i64, slug: &str) -> intranet::portals::service::PortalCaller {
-    intranet::portals::service::portal_caller(pool, account_id, slug).await.unwrap_or_else(|e| panic!("caller: {e:?}"))
+pub async fn caller(pool: &PgPool, account_id: i64, slug: &str) -> intranet::access::PortalCaller {
+    intranet::access::portal_caller(pool, account_id, slug).await.unwrap_or_else(|e| panic!("caller: {e:?}"))
 }
 
 impl TestApp {

@@ -2,7 +2,8 @@ use chrono::Utc;
 use intranet::auth::service::log_in;
 use intranet::error::AppError;
 use intranet::people::EmployeeFilter;
-use intranet::people::service::{Cursor, LAST_ADMIN_MESSAGE, PAGE_SIZE, PersonAction, act_on_person, audit_log, list_employees};
+use intranet::people::service::{Cursor, LAST_ADMIN_MESSAGE, PAGE_SIZE, PersonAction, act_on_person, list_employees};
+use intranet::portals::service::audit_log;
 use sqlx::PgPool;
 
 use crate::app::*;
@@ -192,7 +193,7 @@ async fn the_audit_log_pages_back_and_is_for_admins_only(pool: PgPool) {
         act_on_person(&pool, &admin, bo, PersonAction::RemoveAdmin, now).await.unwrap();
     }
     let first = audit_log(&pool, &admin, None).await.unwrap();
-    assert_eq!(first.len(), intranet::people::AUDIT_PAGE as usize);
+    assert_eq!(first.len(), intranet::audit::AUDIT_PAGE as usize);
     assert_eq!(first[0].action, "removed administrator");
     let rest = audit_log(&pool, &admin, first.last().map(|e| e.id)).await.unwrap();
     assert_eq!(rest.len(), 50);

@@ -1,6 +1,7 @@
 use chrono::Utc;
+use intranet::access::require_active_member;
 use intranet::error::AppError;
-use intranet::portals::service::{SignUpForm, require_active_member, sign_up};
+use intranet::portals::service::{SignUpForm, sign_up};
 use sqlx::PgPool;
 
 use crate::app::*;

@@ -149,11 +149,14 @@ async fn repeated_failures_are_throttled(pool: PgPool) {
     let app = spawn_app_trusting_test_imap(pool.clone()).await;
     let owner = app.logged_in("bo@acme.test").await;
     let form = connect_form(&imap, &imap.tls_port, "tls", "guess");
-    for _ in 0..intranet::webmail::service::MAX_FAILED_CHECKS {
+    for _ in 0..intranet::webmail::service::FAILED_CHECKS.max {
         assert_eq!(app.post(&owner, "mailbox_connect", &form).await.status(), 422);
     }
     let right = connect_form(&imap, &imap.tls_port, "tls", &imap.password);
-    assert_eq!(app.post(&owner, "mailbox_connect", &right).await.status(), 429, "even the right password waits");
+    let refused = app.post(&owner, "mailbox_connect", &right).await;
+    assert_eq!(refused.status(), 429, "even the right password waits");
+    let retry_after: u32 = refused.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!((1..=900).contains(&retry_after), "Retry-After: {retry_after}");
     assert_eq!(mailbox_rows(&pool).await, 0);
 }
 

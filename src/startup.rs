@@ -1,5 +1,6 @@
-//! Start-up: configuration, database and migrations (the server refuses to start if they
-//! fail), the outbox worker, and the HTTP router.
+//! Composition root, server side: configuration, database and migrations (the server refuses to start if they
+//! fail), the outbox worker, and the HTTP router. Nothing imports this module.
+//! May depend on: every module.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,13 +18,15 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tokio::net::TcpListener;
 
-use super::config::Config;
-use super::origin::refuse_cross_site;
-use super::state::AppState;
+use crate::access::events::portal_events;
 use crate::app::{App, shell};
-use crate::auth::passwords::Passwords;
-use crate::live::server::{LiveHub, portal_events, registration_events};
+use crate::crypto::passwords::Passwords;
+use crate::live::server::LiveHub;
 use crate::mail::worker::{self, Deliverer};
+use crate::registration::events::registration_events;
+use crate::server::config::Config;
+use crate::server::origin::refuse_cross_site;
+use crate::server::state::AppState;
 
 /// Reads the environment and serves until Ctrl-C.
 pub async fn serve() -> Result<(), String> {
@@ -56,7 +59,7 @@ pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, String> {
         .connect(database_url)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    sqlx::migrate!().run(&pool).await.map_err(|e| format!("database migration failed, not starting: {e}"))?;
+    crate::server::migrations::run(&pool).await?;
     Ok(pool)
 }
 
@@ -80,7 +83,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     let imap_tls = crate::webmail::imap_client::tls_config(config.imap_ca_file.as_deref())?;
     let live = LiveHub::start(pool.clone());
     let state =
-        AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores), live: live.clone(), imap_tls };
+        AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores)?, live: live.clone(), imap_tls };
     let router = router(state.clone());
     let server = tokio::spawn(async move {
         // Pages stream in several chunks; without TCP_NODELAY, Nagle's algorithm and the

@@ -7,14 +7,11 @@
 //! of it. Each thread keeps its 19 MiB working memory between hashes instead of
 //! allocating and zeroing a fresh one every time (about a tenth of a verify's cost).
 
-use std::collections::HashSet;
 use std::sync::{Arc, LazyLock, Mutex, mpsc};
 
 use argon2::password_hash::{Output, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use tokio::sync::oneshot;
-
-use crate::domain::check_password_length;
 
 pub const MEMORY_KIB: u32 = 19 * 1024;
 pub const ITERATIONS: u32 = 2;
@@ -27,8 +24,14 @@ pub fn argon2id() -> Argon2<'static> {
 }
 
 /// A hash of a password nobody has, checked when the login is unknown so that an
-/// unknown login costs the same time as a wrong password.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_now("dummy password for unknown logins").unwrap_or_default());
+/// unknown login costs the same time as a wrong password. [`Passwords::start`] refuses
+/// to start without it: an empty stand-in would answer unknown logins at once.
+static DUMMY_HASH: LazyLock<Result<String, String>> =
+    LazyLock::new(|| hash_now("dummy password for unknown logins").map_err(|e| format!("cannot make the dummy password hash: {e}")));
+
+fn dummy_hash() -> &'static str {
+    DUMMY_HASH.as_deref().unwrap_or_default()
+}
 
 pub fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
@@ -40,7 +43,7 @@ pub fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> 
 pub fn verify_now(password: &str, stored_hash: Option<&str>) -> bool {
     let (hash, known) = match stored_hash {
         Some(hash) => (hash, true),
-        None => (DUMMY_HASH.as_str(), false),
+        None => (dummy_hash(), false),
     };
     let verified = PasswordHash::new(hash).map(|parsed| argon2id().verify_password(password.as_bytes(), &parsed).is_ok()).unwrap_or(false);
     known && verified
@@ -50,7 +53,7 @@ pub fn verify_now(password: &str, stored_hash: Option<&str>) -> bool {
 pub fn verify_in(memory: &mut Vec<Block>, password: &str, stored_hash: Option<&str>) -> bool {
     let (hash, known) = match stored_hash {
         Some(hash) => (hash, true),
-        None => (DUMMY_HASH.as_str(), false),
+        None => (dummy_hash(), false),
     };
     // Always compute, then decide: an unknown login must cost a full hash too.
     let matches = matches_hash(memory, password, hash);
@@ -87,10 +90,12 @@ pub struct Passwords {
 }
 
 impl Passwords {
-    pub fn start(threads: usize) -> Passwords {
+    /// Starts the hashing threads. Fails (and so stops the start-up) when the dummy hash
+    /// for unknown logins cannot be made.
+    pub fn start(threads: usize) -> Result<Passwords, String> {
+        DUMMY_HASH.as_ref().map_err(Clone::clone)?;
         let (jobs, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
-        LazyLock::force(&DUMMY_HASH);
         for index in 0..threads.max(1) {
             let receiver = Arc::clone(&receiver);
             let spawned = std::thread::Builder::new().name(format!("argon2-{index}")).spawn(move || {
@@ -111,7 +116,7 @@ impl Passwords {
                 tracing::error!(%error, "could not start a hashing thread");
             }
         }
-        Passwords { jobs }
+        Ok(Passwords { jobs })
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Option<T> {
@@ -145,30 +150,9 @@ fn lower_this_threads_priority() {
     }
 }
 
-static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| include_str!("common-passwords.txt").lines().filter(|line| !line.starts_with('#') && !line.is_empty()).collect());
-
-/// The whole password policy for a new password: length, and not a common password.
-pub fn check_new_password(password: &str) -> Result<(), String> {
-    check_password_length(password)?;
-    if COMMON_PASSWORDS.contains(password.to_lowercase().as_str()) {
-        return Err("This password is too common. Choose one that is harder to guess.".into());
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn common_passwords_are_refused() {
-        assert!(COMMON_PASSWORDS.len() >= 1000);
-        assert!(check_new_password("password").is_err());
-        assert!(check_new_password("PASSWORD1").is_err());
-        assert!(check_new_password("12345678").is_err());
-        assert!(check_new_password("correct horse battery").is_ok());
-    }
 
     #[test]
     fn verify_matches_only_the_right_password() {

@@ -1,0 +1,103 @@
+//! Who calls a portal's server function, with which role, and the portal locks that
+//! keep portal-wide rules true under concurrent requests.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::auth::guard;
+use crate::error::AppError;
+use crate::server::{AppState, Call, call};
+
+/// The caller's active membership in the portal, or NotFound: outsiders cannot even
+/// learn that the portal exists.
+pub struct Member {
+    pub portal_id: i64,
+    pub role: String,
+}
+
+pub async fn require_active_member(pool: &PgPool, account_id: i64, slug: &str) -> Result<Member, AppError> {
+    sqlx::query_as!(
+        Member,
+        "SELECT m.portal_id, m.role FROM memberships m JOIN portals p ON p.id = m.portal_id
+         WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'",
+        slug,
+        account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)
+}
+
+/// Who calls a portal's server function: an active member of that portal.
+#[derive(Debug, Clone)]
+pub struct PortalCaller {
+    pub account_id: i64,
+    pub portal_id: i64,
+    pub is_admin: bool,
+}
+
+impl PortalCaller {
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.is_admin { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+}
+
+pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result<PortalCaller, AppError> {
+    let member = require_active_member(pool, account_id, slug).await?;
+    Ok(PortalCaller { account_id, portal_id: member.portal_id, is_admin: member.role == "admin" })
+}
+
+/// The first step of every portal server function: the logged-in account (401 if none)
+/// and its active membership of the portal (404 if none, so outsiders learn nothing).
+pub async fn current_caller(state: &AppState, slug: &str) -> Result<PortalCaller, AppError> {
+    let me = guard::require_account(state).await?;
+    portal_caller(&state.pool, me.account_id, slug).await
+}
+
+/// Serializes the writes of one portal that check a portal-wide rule (the last admin,
+/// the department tree), so two concurrent edits cannot both pass the check.
+pub async fn lock_portal(tx: &mut sqlx::PgConnection, portal_id: i64) -> Result<(), AppError> {
+    sqlx::query!("SELECT id FROM portals WHERE id = $1 FOR UPDATE", portal_id).fetch_one(&mut *tx).await?;
+    Ok(())
+}
+
+/// Locks the portal and re-checks, under the lock, that the caller is still an active
+/// administrator (another admin may have demoted them a moment ago).
+pub async fn lock_portal_as_admin(tx: &mut sqlx::PgConnection, caller: &PortalCaller) -> Result<(), AppError> {
+    caller.require_admin()?;
+    lock_portal(tx, caller.portal_id).await?;
+    let still_admin = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships
+           WHERE portal_id = $1 AND account_id = $2 AND status = 'active' AND role = 'admin') AS "admin!""#,
+        caller.portal_id,
+        caller.account_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if still_admin { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// What a portal server function works with: the app, the caller, the portal's address,
+/// and the time the request is handled at (passed down so rules about expiry are testable).
+pub struct PortalCall {
+    pub state: AppState,
+    pub caller: PortalCaller,
+    pub slug: String,
+    pub now: DateTime<Utc>,
+}
+
+/// The preamble of every portal server function: the app state, the logged-in caller's
+/// active membership (401 without a session, 404 outside the portal), the time, and
+/// the HTTP status of the error. The function's body is only its rule:
+/// `in_portal(slug, |PortalCall { state, caller, .. }| async move { service::x(&state.pool, &caller).await }).await`.
+pub async fn in_portal<T, Work, Done>(slug: String, work: Work) -> Result<T, AppError>
+where
+    Work: FnOnce(PortalCall) -> Done,
+    Done: Future<Output = Result<T, AppError>>,
+{
+    call(|Call { state, now }| async move {
+        let caller = current_caller(&state, &slug).await?;
+        work(PortalCall { state, caller, slug, now }).await
+    })
+    .await
+}

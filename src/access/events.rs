@@ -1,0 +1,48 @@
+//! `GET /p/{slug}/live`: a portal's live events, for its active members only.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use sqlx::PgPool;
+
+use super::require_active_member;
+use crate::auth::{guard, session};
+use crate::live::Topic;
+use crate::live::server::event_stream;
+use crate::server::AppState;
+
+/// Every topic of the portal, as server-sent events. When someone's status or role
+/// changes, the stream re-checks its own session's access, and ends once it is gone.
+pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+    let Some(token) = guard::token_from_headers(&headers) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let portal_id = match member_portal(&state.pool, &token, &slug).await {
+        Ok(portal_id) => portal_id,
+        Err(status) => return status.into_response(),
+    };
+    let pool = state.pool.clone();
+    event_stream(
+        &state.live,
+        portal_id,
+        |_| true,
+        Topic::Access,
+        move || {
+            let (pool, token, slug) = (pool.clone(), token.clone(), slug.clone());
+            async move { member_portal(&pool, &token, &slug).await.is_ok() }
+        },
+    )
+}
+
+/// The portal whose events the session may hear: its account must be an active member.
+/// 401 without a live session, 404 for anyone else (outsiders learn nothing).
+async fn member_portal(pool: &PgPool, token: &str, slug: &str) -> Result<i64, StatusCode> {
+    let account = session::find(pool, token, Utc::now()).await.map_err(|error| {
+        tracing::error!(%error, "live updates: session lookup failed");
+        StatusCode::INTERNAL_SERVER_ERROR
+    })?;
+    let account = account.ok_or(StatusCode::UNAUTHORIZED)?;
+    match require_active_member(pool, account.account_id, slug).await {
+        Ok(member) => Ok(member.portal_id),
+        Err(error) => Err(StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::NOT_FOUND)),
+    }
+}

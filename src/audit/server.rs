@@ -1,0 +1,60 @@
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::{AUDIT_PAGE, AuditEntry};
+use crate::error::AppError;
+
+/// Writes one audit entry in the transaction of the change it records.
+pub async fn record(
+    tx: &mut PgConnection,
+    portal_id: i64,
+    actor_id: i64,
+    action: &str,
+    subject: Option<i64>,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO audit_log (portal_id, actor_id, action, subject_id, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
+        portal_id,
+        actor_id,
+        action,
+        subject,
+        detail,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The portal's newest audit entries (older ones with `before`). Callers check that the
+/// reader is an administrator.
+pub async fn list(pool: &PgPool, portal_id: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT l.id, l.at, l.action, l.detail,
+                  coalesce(actor.first_name || ' ' || actor.last_name, 'System') AS "actor!",
+                  coalesce(subject.first_name || ' ' || subject.last_name, '') AS "subject!"
+           FROM audit_log l
+           LEFT JOIN accounts actor ON actor.id = l.actor_id
+           LEFT JOIN accounts subject ON subject.id = l.subject_id
+           WHERE l.portal_id = $1 AND ($2::bigint IS NULL OR l.id < $2)
+           ORDER BY l.id DESC LIMIT $3"#,
+        portal_id,
+        before,
+        AUDIT_PAGE
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            actor: r.actor,
+            action: r.action,
+            subject: r.subject,
+            detail: r.detail,
+        })
+        .collect())
+}

@@ -1,0 +1,53 @@
+//! The portal a page is in, shared by every page inside the portal frame.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// What a portal page needs to know about the portal and the person looking at it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalHome {
+    pub slug: String,
+    pub name: String,
+    pub plan: String,
+    pub my_role: String,
+    pub my_name: String,
+    pub my_account_id: i64,
+    /// Whether "Invite users" is offered to this person.
+    pub can_invite: bool,
+}
+
+/// The portal's address from the page's route (`/p/:slug/...`).
+pub fn use_slug() -> Signal<String> {
+    let params = use_params_map();
+    Signal::derive(move || params.read().get("slug").unwrap_or_default())
+}
+
+/// The portal and the viewer, loaded once by the frame for the pages inside it.
+#[derive(Clone, Copy)]
+pub struct CurrentPortal(pub Resource<Result<PortalHome, AppError>>);
+
+/// The frame's portal resource (refetched when access or settings change).
+pub fn use_current_portal() -> Resource<Result<PortalHome, AppError>> {
+    // Every portal page sits inside the frame; outside it there is no portal to show.
+    use_context::<CurrentPortal>().map(|current| current.0).unwrap_or_else(|| Resource::new(|| (), |_| async { Err(AppError::NotFound) }))
+}
+
+/// Two letters for the avatar placeholder.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace().filter_map(|word| word.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_take_the_first_letters_of_two_words() {
+        assert_eq!(initials("ann lee"), "AL");
+        assert_eq!(initials("Мария Иванова Петровна"), "МИ");
+        assert_eq!(initials("  "), "");
+    }
+}

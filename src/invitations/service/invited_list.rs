@@ -1,0 +1,122 @@
+//! Employees > Invited: the portal's invitations with their delivery status, resend and
+//! cancel.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::sending::{Channel, message_for, write_sends};
+use super::*;
+use crate::access::PortalCaller;
+use crate::access::invite::require_inviter;
+use crate::crypto::tokens::new_secret;
+use crate::error::AppError;
+use crate::invitations::InvitationRow;
+use crate::live::{Topic, server::notify};
+use crate::server::config::Config;
+
+/// Employees > Invited: the newest 200 invitations. Administrators see all of them;
+/// other people the ones they sent.
+pub async fn list(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> Result<Vec<InvitationRow>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT i.id, i.channel, i.target, i.status, i.sent_at, i.expires_at, i.invited_by,
+                  coalesce(d.name, top.name) AS "department!",
+                  coalesce(a.first_name || ' ' || a.last_name, '—') AS "inviter!",
+                  o.status AS "delivery?", o.last_error
+           FROM invitations i
+           LEFT JOIN departments d ON d.id = i.department_id
+           JOIN departments top ON top.portal_id = i.portal_id AND top.parent_id IS NULL
+           LEFT JOIN accounts a ON a.id = i.invited_by
+           LEFT JOIN outbox o ON o.id = i.outbox_id
+           WHERE i.portal_id = $1 AND i.status <> 'cancelled' AND ($2 OR i.invited_by = $3)
+           ORDER BY i.id DESC LIMIT 200"#,
+        caller.portal_id,
+        caller.is_admin,
+        caller.account_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let delivery = match (r.status.as_str(), r.delivery.as_deref()) {
+                ("accepted", _) => "accepted".to_string(),
+                (_, _) if r.expires_at <= now => "expired".to_string(),
+                (_, Some("failed")) => format!("failed: {}", r.last_error.unwrap_or_default()),
+                (_, Some("queued")) if r.last_error.is_some() => format!("retrying: {}", r.last_error.unwrap_or_default()),
+                (_, Some("sent")) => "sent".to_string(),
+                _ => "queued".to_string(),
+            };
+            InvitationRow {
+                id: r.id,
+                channel: if r.channel == "sms" { "SMS".into() } else { "E-mail".into() },
+                target: r.target,
+                department: r.department,
+                invited_by: r.inviter,
+                sent_at: r.sent_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                expires_at: r.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                can_manage: r.status == "pending" && (caller.is_admin || r.invited_by == Some(caller.account_id)),
+                delivery,
+            }
+        })
+        .collect())
+}
+
+/// A pending invitation the caller may manage (its inviter or an admin), locked.
+async fn managed_invitation(tx: &mut PgConnection, caller: &PortalCaller, id: i64) -> Result<(String, Option<i64>), AppError> {
+    let row = sqlx::query!(
+        "SELECT target, invited_by, status FROM invitations WHERE id = $1 AND portal_id = $2 FOR UPDATE",
+        id,
+        caller.portal_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if !(caller.is_admin || row.invited_by == Some(caller.account_id)) {
+        return Err(AppError::Forbidden);
+    }
+    if row.status != "pending" {
+        return Err(AppError::Conflict("This invitation was already accepted or cancelled.".into()));
+    }
+    Ok((row.target, row.invited_by))
+}
+
+/// Sends the invitation again with a new link; earlier links stay valid.
+pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let facts = portal_facts(&mut tx, caller.portal_id, true).await?;
+    require_inviter(&mut tx, caller).await?;
+    let (target, _) = managed_invitation(&mut tx, caller, id).await?;
+    if sent_today(&mut tx, caller.portal_id, now).await? >= config.invites_per_day(&facts.plan) {
+        return Err(AppError::Conflict(format!(
+            "This portal has sent its {} invitations for today. Try again tomorrow.",
+            config.invites_per_day(&facts.plan)
+        )));
+    }
+    let expires = now + Duration::days(config.invitation_days);
+    let sent =
+        sqlx::query!("UPDATE invitations SET sent_at = $2, expires_at = $3 WHERE id = $1 RETURNING message, channel", id, now, expires)
+            .fetch_one(&mut *tx)
+            .await?;
+    let channel = if sent.channel == "sms" { Channel::Sms } else { Channel::Email };
+    let inviter = inviter_name(&mut tx, caller.account_id).await?;
+    let (token, hash) = new_secret();
+    let (subject, body) =
+        message_for(channel, &inviter, &facts.name, &sent.message, &config.link(&format!("/invite?token={token}")), expires);
+    write_sends(&mut tx, caller, channel.key(), &[id], std::slice::from_ref(&target), &[hash], &[subject], &[body], now).await?;
+    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "resent invitation", None, &format!("to {target}"), now).await?;
+    notify(&mut *tx, caller.portal_id, Topic::People).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Kills every link of the invitation at once.
+pub async fn cancel(pool: &PgPool, caller: &PortalCaller, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let (target, _) = managed_invitation(&mut tx, caller, id).await?;
+    sqlx::query!("UPDATE invitations SET status = 'cancelled' WHERE id = $1", id).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM invitation_links WHERE invitation_id = $1", id).execute(&mut *tx).await?;
+    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "cancelled invitation", None, &format!("to {target}"), now).await?;
+    notify(&mut *tx, caller.portal_id, Topic::People).await?;
+    tx.commit().await?;
+    Ok(())
+}

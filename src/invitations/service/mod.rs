@@ -1,0 +1,60 @@
+//! Invitation rules, by step: `sending` (the invite dialog, e-mail and SMS invitations),
+//! `invited_list` (the Invited list with resend and cancel), `acceptance` (the
+//! invitation link's page, joining, asking for a new invitation), `register` (an
+//! administrator adds a person directly), and `texts` (every message these send).
+
+mod acceptance;
+mod invited_list;
+mod register;
+mod sending;
+pub mod texts;
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgConnection;
+
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::mail::outbox::enqueue_email;
+pub use acceptance::{NewPerson, accept_existing, accept_new, ask_for_new, page};
+pub use invited_list::{cancel, list, resend};
+pub use register::{Registration, SET_PASSWORD_DAYS, register};
+pub use sending::{EmailInvite, dialog, invite_by_email, invite_by_sms};
+pub use texts::sms_text;
+
+pub(super) struct PortalFacts {
+    pub name: String,
+    pub plan: String,
+}
+
+pub(super) async fn portal_facts(db: &mut PgConnection, portal_id: i64, lock: bool) -> Result<PortalFacts, AppError> {
+    let row = if lock {
+        sqlx::query_as!(PortalFacts, "SELECT name, plan FROM portals WHERE id = $1 FOR UPDATE", portal_id).fetch_one(&mut *db).await?
+    } else {
+        sqlx::query_as!(PortalFacts, "SELECT name, plan FROM portals WHERE id = $1", portal_id).fetch_one(&mut *db).await?
+    };
+    Ok(row)
+}
+
+/// Links sent by the portal in the 24 hours before `now`.
+pub(super) async fn sent_today(db: &mut PgConnection, portal_id: i64, now: DateTime<Utc>) -> Result<i64, AppError> {
+    let since = now - Duration::hours(24);
+    Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM invitation_links WHERE portal_id = $1 AND created_at > $2"#, portal_id, since)
+        .fetch_one(&mut *db)
+        .await?)
+}
+
+pub(super) async fn inviter_name(db: &mut PgConnection, account_id: i64) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar!(r#"SELECT first_name || ' ' || last_name AS "name!" FROM accounts WHERE id = $1"#, account_id)
+        .fetch_one(&mut *db)
+        .await?)
+}
+
+/// Queues an email to an account, if its login is an email address (a person who logs
+/// in with a phone number has none to write to).
+pub(super) async fn email_account(tx: &mut PgConnection, account_id: i64, subject: &str, body: &str) -> Result<(), AppError> {
+    let login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1", account_id).fetch_one(&mut *tx).await?;
+    if Email::parse(&login).is_ok() {
+        enqueue_email(&mut *tx, &login, subject, body).await?;
+    }
+    Ok(())
+}

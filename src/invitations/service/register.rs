@@ -1,0 +1,109 @@
+//! "Register": an administrator adds a person directly, active at once.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgPool;
+
+use super::sending::checked_department;
+use super::*;
+use crate::access::PortalCaller;
+use crate::auth::service::create_account;
+use crate::crypto::passwords::Passwords;
+use crate::crypto::tokens::new_secret;
+use crate::domain::{DisplayText, Email};
+use crate::error::AppError;
+use crate::mail::outbox::enqueue_email;
+use crate::membership::{Admission, EMAIL_TAKEN, admit};
+use crate::server::config::Config;
+
+/// "Register": an administrator adds a person directly.
+#[derive(Debug, Clone, Default)]
+pub struct Registration {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub position: String,
+    pub department_id: Option<i64>,
+    /// On: the account is active with a random password sent by email. Off: the email
+    /// carries a link where the person sets their own password.
+    pub without_confirmation: bool,
+}
+
+/// A password nobody knows, for an account whose owner sets one through a link: the
+/// stored value is not a password hash, so no password ever matches it.
+const NO_PASSWORD_YET: &str = "!unset";
+
+/// Days a "set your password" link of a registration stays valid.
+pub const SET_PASSWORD_DAYS: i64 = 7;
+
+fn random_password() -> String {
+    let (token, _) = new_secret();
+    token.chars().take(16).collect()
+}
+
+/// Creates the account and its active membership; answers the account id.
+pub async fn register(
+    pool: &PgPool,
+    passwords: &Passwords,
+    config: &Config,
+    caller: &PortalCaller,
+    form: &Registration,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    caller.require_admin()?;
+    let email = Email::parse(&form.email).map_err(|m| AppError::invalid("email", m))?;
+    let first = DisplayText::parse(&form.first_name, "a first name", 50).map_err(|m| AppError::invalid("first_name", m))?;
+    let last = DisplayText::parse(&form.last_name, "a last name", 50).map_err(|m| AppError::invalid("last_name", m))?;
+    let position = crate::profile::parse_position(&form.position).map_err(|m| AppError::invalid("position", m))?;
+    let password = form.without_confirmation.then(random_password);
+    let hash = match &password {
+        Some(password) => passwords.hash(password).await.ok_or(AppError::Internal)?,
+        None => NO_PASSWORD_YET.to_string(),
+    };
+
+    let mut tx = pool.begin().await?;
+    let facts = portal_facts(&mut tx, caller.portal_id, false).await?;
+    let department = checked_department(&mut tx, caller, form.department_id).await?;
+    crate::membership::lock_address(&mut tx, caller.portal_id, &email).await?;
+    if crate::membership::email_in_use(&mut tx, caller.portal_id, &email, None).await? {
+        return Err(AppError::invalid("email", EMAIL_TAKEN));
+    }
+    let account_id = create_account(&mut tx, email.as_str(), &hash, first.as_str(), last.as_str(), now).await?.ok_or_else(|| {
+        AppError::invalid(
+            "email",
+            "This address already has a Bitrix24 account. Invite it by e-mail instead: the person joins with their own password.",
+        )
+    })?;
+    let admission = Admission {
+        portal_id: caller.portal_id,
+        account_id,
+        active: true,
+        department_id: Some(department),
+        position: Some(&position),
+        contact_email: Some(&email),
+        workgroup_ids: &[],
+    };
+    admit(&mut tx, admission, now).await?;
+    let login_link = config.link("/login");
+    let (subject, body) = match &password {
+        Some(password) => texts::registered_with_password(first.as_str(), &facts.name, email.as_str(), password, &login_link),
+        None => {
+            let (token, token_hash) = new_secret();
+            sqlx::query!(
+                "INSERT INTO account_tokens (token_hash, account_id, purpose, created_at, expires_at)
+                 VALUES ($1, $2, 'password_reset', $3, $4)",
+                token_hash,
+                account_id,
+                now,
+                now + Duration::days(SET_PASSWORD_DAYS)
+            )
+            .execute(&mut *tx)
+            .await?;
+            let link = config.link(&format!("/reset-password?token={token}"));
+            texts::registered_set_password(first.as_str(), &facts.name, email.as_str(), &link, SET_PASSWORD_DAYS)
+        }
+    };
+    enqueue_email(&mut *tx, email.as_str(), &subject, &body).await?;
+    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "registered", Some(account_id), email.as_str(), now).await?;
+    tx.commit().await?;
+    Ok(account_id)
+}

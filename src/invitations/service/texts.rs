@@ -1,0 +1,59 @@
+//! Every message the invitation steps send, in one place.
+
+use chrono::{DateTime, Utc};
+
+pub fn invitation_email(inviter: &str, portal: &str, message: &str, link: &str, expires: DateTime<Utc>) -> (String, String) {
+    let subject = format!("{inviter} invites you to {portal}");
+    let body = format!(
+        "{inviter} invites you to join {portal} on Bitrix24.\n\n{message}\n\nAccept the invitation: {link}\n\n\
+         The link is valid until {}. If you did not expect this invitation, ignore this email.\n",
+        expires.format("%Y-%m-%d")
+    );
+    (subject, body)
+}
+
+/// The fixed SMS text (SMS cannot be customised: every character costs).
+pub fn sms_text(inviter: &str, portal: &str, link: &str) -> String {
+    format!("{inviter} invites you to {portal} on Bitrix24: {link}")
+}
+
+/// To the inviter, when the person joined.
+pub fn accepted(name: &str, target: &str, portal: &str, profile_link: &str) -> (String, String) {
+    (
+        format!("{name} accepted your invitation"),
+        format!("{name} ({target}) accepted your invitation and joined {portal}.\n\nTheir profile: {profile_link}\n"),
+    )
+}
+
+/// To the inviter, when the person asks for a new invitation on an expired link.
+pub fn renewal_asked(target: &str, portal: &str, invited_list_link: &str) -> (String, String) {
+    (
+        format!("{target} asks for a new invitation"),
+        format!(
+            "The invitation you sent to {target} for {portal} has expired, and they ask for a new one.\n\n\
+             Resend it from the Invited list: {invited_list_link}\n"
+        ),
+    )
+}
+
+/// To a person registered "without confirmation": the login and a random password.
+pub fn registered_with_password(first_name: &str, portal: &str, login: &str, password: &str, login_link: &str) -> (String, String) {
+    (
+        format!("Your account at {portal}"),
+        format!(
+            "Hello {first_name},\n\nyou have been registered at {portal}'s Bitrix24.\n\nLogin: {login}\nPassword: {password}\n\n\
+             Log in at {login_link} and change the password in your Network profile.\n"
+        ),
+    )
+}
+
+/// To a person registered with confirmation: a link to set their own password.
+pub fn registered_set_password(first_name: &str, portal: &str, login: &str, link: &str, days: i64) -> (String, String) {
+    (
+        format!("Set your password for {portal}"),
+        format!(
+            "Hello {first_name},\n\nyou have been registered at {portal}'s Bitrix24. Your login is {login}.\n\n\
+             Set your password: {link}\n\nThe link is valid for {days} days.\n"
+        ),
+    )
+}

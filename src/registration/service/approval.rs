@@ -1,0 +1,90 @@
+//! Registrations awaiting approval: the administrators are told, and approve or deny.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::*;
+use crate::access::{PortalCaller, lock_portal_as_admin};
+use crate::domain::Email;
+use crate::error::AppError;
+use crate::live::{Topic, server::notify};
+use crate::mail::outbox::enqueue_email;
+use crate::membership::announce_joined;
+use crate::server::config::Config;
+
+/// Queues an email to every active administrator who logs in with an email address.
+pub(super) async fn email_admins(tx: &mut PgConnection, portal_id: i64, subject: &str, body: &str) -> Result<(), AppError> {
+    let logins = sqlx::query_scalar!(
+        "SELECT a.login FROM memberships m JOIN accounts a ON a.id = m.account_id
+         WHERE m.portal_id = $1 AND m.role = 'admin' AND m.status = 'active' ORDER BY a.id",
+        portal_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for login in logins.into_iter().filter(|l| Email::parse(l).is_ok()) {
+        enqueue_email(&mut *tx, &login, subject, body).await?;
+    }
+    Ok(())
+}
+
+/// Approve or deny a registration awaiting approval (Employees > Pending confirmation).
+pub async fn decide_registration(
+    pool: &PgPool,
+    config: &Config,
+    caller: &PortalCaller,
+    account_id: i64,
+    approve: bool,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    lock_portal_as_admin(&mut tx, caller).await?;
+    let status = sqlx::query_scalar!(
+        "SELECT status FROM memberships WHERE portal_id = $1 AND account_id = $2 FOR UPDATE",
+        caller.portal_id,
+        account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if status != "pending_approval" {
+        return Err(AppError::Conflict("This registration was already approved or denied.".into()));
+    }
+    let portal = portal_rules(&mut tx, caller.portal_id).await?;
+    let person = sqlx::query!("SELECT login, first_name FROM accounts WHERE id = $1", account_id).fetch_one(&mut *tx).await?;
+    let (subject, body) = if approve {
+        sqlx::query!("UPDATE memberships SET status = 'active' WHERE portal_id = $1 AND account_id = $2", caller.portal_id, account_id)
+            .execute(&mut *tx)
+            .await?;
+        announce_joined(&mut tx, caller.portal_id, account_id, now).await?;
+        crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "approved registration", Some(account_id), &person.login, now)
+            .await?;
+        (
+            format!("Welcome to {}", portal.name),
+            format!(
+                "Hello {},\n\nan administrator approved your registration at {}'s Bitrix24.\n\nLog in: {}\n",
+                person.first_name,
+                portal.name,
+                config.link("/login")
+            ),
+        )
+    } else {
+        // The audit entry first, while the person is still a member it can name.
+        crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "denied registration", Some(account_id), &person.login, now)
+            .await?;
+        sqlx::query!("DELETE FROM memberships WHERE portal_id = $1 AND account_id = $2", caller.portal_id, account_id)
+            .execute(&mut *tx)
+            .await?;
+        (
+            format!("Your registration at {}", portal.name),
+            format!("Hello {},\n\nan administrator of {}'s Bitrix24 declined your registration.\n", person.first_name, portal.name),
+        )
+    };
+    if Email::parse(&person.login).is_ok() {
+        enqueue_email(&mut *tx, &person.login, &subject, &body).await?;
+    }
+    for topic in [Topic::People, Topic::Structure, Topic::Access] {
+        notify(&mut *tx, caller.portal_id, topic).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! The quick registration link: its page, the request with a confirmation email, and
+//! the confirmation that applies the rule.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::approval::email_admins;
+use super::*;
+use crate::auth::password_policy::check_new_password;
+use crate::auth::service::create_account;
+use crate::crypto::passwords::Passwords;
+use crate::crypto::tokens::{hash_secret, new_secret};
+use crate::domain::{DisplayText, Email};
+use crate::error::AppError;
+use crate::mail::outbox::enqueue_email;
+use crate::membership::{Admission, EMAIL_TAKEN, admit, lock_address};
+use crate::registration::{CONFIRMATION_HOURS, ConfirmationPage, Confirmed, Outcome, RegistrationPage};
+use crate::server::config::Config;
+use crate::throttle::{self, Limit};
+
+/// The page behind the link. An unknown code looks exactly like a switched-off link.
+pub async fn page(pool: &PgPool, code: &str) -> Result<RegistrationPage, AppError> {
+    let portal = portal_by_code(&mut *pool.acquire().await?, code).await?;
+    Ok(match portal {
+        Some(portal) if portal.quick_registration => RegistrationPage::Open {
+            portal_name: portal.name,
+            greeting: portal.registration_greeting,
+            moderated: portal.registration_moderated,
+        },
+        _ => RegistrationPage::SwitchedOff,
+    })
+}
+
+/// Quick registration attempts, refused ones included (so probing which addresses are
+/// members costs attempts), per client address and per address typed (so the form cannot
+/// flood a mailbox with confirmation emails).
+pub const ATTEMPTS_PER_CLIENT: Limit = Limit { bucket: "registration-client", max: 10, window: Duration::hours(1) };
+pub const ATTEMPTS_PER_EMAIL: Limit = Limit { bucket: "registration-email", max: 3, window: Duration::hours(1) };
+
+/// Counts and records one attempt. Unconfirmed requests that expired long ago are
+/// trimmed here, which keeps the table small without a job.
+async fn record_attempt(pool: &PgPool, client: &str, email: &Email, now: DateTime<Utc>) -> Result<(), AppError> {
+    let _counted = throttle::take(pool, &[(ATTEMPTS_PER_CLIENT, client), (ATTEMPTS_PER_EMAIL, email.as_str())], now).await?;
+    sqlx::query!("DELETE FROM registration_requests WHERE expires_at < $1", now - Duration::days(1)).execute(pool).await?;
+    Ok(())
+}
+
+fn switched_off() -> AppError {
+    AppError::Conflict(SWITCHED_OFF.into())
+}
+
+pub const SWITCHED_OFF: &str = "This registration link is switched off. Ask the person who sent it for a new one.";
+
+/// The quick registration form as sent.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrationForm {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+}
+
+/// Keeps the registration and emails a confirmation link to the address. Nothing else
+/// happens until the link is opened: the address must be the registrant's.
+pub async fn request(
+    pool: &PgPool,
+    passwords: &Passwords,
+    config: &Config,
+    code: &str,
+    form: &RegistrationForm,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let email = Email::parse(&form.email).map_err(|m| AppError::invalid("email", m))?;
+    let first = DisplayText::parse(&form.first_name, "your first name", 50).map_err(|m| AppError::invalid("first_name", m))?;
+    let last = DisplayText::parse(&form.last_name, "your last name", 50).map_err(|m| AppError::invalid("last_name", m))?;
+    check_new_password(&form.password).map_err(|m| AppError::invalid("password", m))?;
+    record_attempt(pool, client, &email, now).await?;
+    // Checked here, and again at confirmation (where it decides).
+    let portal = {
+        let mut db = pool.acquire().await?;
+        let portal = portal_by_code(&mut db, code).await?.ok_or_else(switched_off)?;
+        match decide(&mut db, &portal, code, &email).await? {
+            Outcome::SwitchedOff => return Err(switched_off()),
+            Outcome::AlreadyMember => return Err(AppError::invalid("email", EMAIL_TAKEN)),
+            Outcome::Active | Outcome::AwaitsApproval => portal,
+        }
+    };
+    let password_hash = passwords.hash(&form.password).await.ok_or(AppError::Internal)?;
+    let mut tx = pool.begin().await?;
+    let (token, token_hash) = new_secret();
+    sqlx::query!(
+        "INSERT INTO registration_requests
+           (token_hash, portal_id, registration_code, email, first_name, last_name, password_hash, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        token_hash,
+        portal.id,
+        portal.registration_code,
+        email.as_str(),
+        first.as_str(),
+        last.as_str(),
+        password_hash,
+        now,
+        now + Duration::hours(CONFIRMATION_HOURS)
+    )
+    .execute(&mut *tx)
+    .await?;
+    let link = config.link(&format!("/register/confirm?token={token}"));
+    let body = format!(
+        "Hello {},\n\nsomeone (we hope you) registered this address at {}'s Bitrix24.\n\n\
+         Confirm your e-mail address to finish: {link}\n\n\
+         The link is valid for {CONFIRMATION_HOURS} hours. If it was not you, ignore this email.\n",
+        first.as_str(),
+        portal.name
+    );
+    enqueue_email(&mut *tx, email.as_str(), &format!("Confirm your registration at {}", portal.name), &body).await?;
+    tx.commit().await?;
+    Ok(email.to_string())
+}
+
+struct PendingRequest {
+    portal_id: i64,
+    registration_code: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    password_hash: String,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+}
+
+async fn request_by_token(db: &mut PgConnection, token: &str, lock: bool) -> Result<Option<PendingRequest>, AppError> {
+    let hash = hash_secret(token);
+    let row = if lock {
+        sqlx::query_as!(
+            PendingRequest,
+            "SELECT portal_id, registration_code, email, first_name, last_name, password_hash, expires_at, used_at
+             FROM registration_requests WHERE token_hash = $1 FOR UPDATE",
+            hash
+        )
+        .fetch_optional(&mut *db)
+        .await?
+    } else {
+        sqlx::query_as!(
+            PendingRequest,
+            "SELECT portal_id, registration_code, email, first_name, last_name, password_hash, expires_at, used_at
+             FROM registration_requests WHERE token_hash = $1",
+            hash
+        )
+        .fetch_optional(&mut *db)
+        .await?
+    };
+    Ok(row)
+}
+
+pub async fn confirmation(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<ConfirmationPage, AppError> {
+    let mut db = pool.acquire().await?;
+    let Some(request) = request_by_token(&mut db, token, false).await? else { return Ok(ConfirmationPage::Unusable) };
+    let portal = portal_rules(&mut db, request.portal_id).await?;
+    let usable = request.used_at.is_none()
+        && request.expires_at > now
+        && portal.quick_registration
+        && portal.registration_code == request.registration_code;
+    Ok(if usable { ConfirmationPage::Ready { portal_name: portal.name, email: request.email } } else { ConfirmationPage::Unusable })
+}
+
+/// Confirms the address and applies the rule as it stands now. The password chosen at
+/// registration must be typed again (for an address that already has a network account,
+/// that account's password): whoever only clicks a link sent to their mailbox cannot be
+/// handed an account whose password someone else chose. Single use: the row is locked
+/// and marked used in the same transaction that adds the person.
+pub async fn confirm(
+    pool: &PgPool,
+    passwords: &Passwords,
+    config: &Config,
+    token: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Confirmed, AppError> {
+    // The slow password check first, outside the transaction.
+    let (expected_hash, had_account) = {
+        let mut db = pool.acquire().await?;
+        let request = request_by_token(&mut db, token, false).await?.ok_or(AppError::LinkExpired)?;
+        if request.used_at.is_some() || request.expires_at <= now {
+            return Err(AppError::LinkExpired);
+        }
+        let account_hash =
+            sqlx::query_scalar!("SELECT password_hash FROM accounts WHERE login = $1", request.email).fetch_optional(&mut *db).await?;
+        let had_account = account_hash.is_some();
+        (account_hash.unwrap_or(request.password_hash), had_account)
+    };
+    if password.is_empty() {
+        return Err(AppError::invalid("password", "Enter your password."));
+    }
+    if !passwords.verify(password, Some(expected_hash)).await {
+        let message = if had_account {
+            "This address already has a Bitrix24 account: enter that account's password."
+        } else {
+            "This is not the password chosen at registration."
+        };
+        return Err(AppError::invalid("password", message));
+    }
+
+    let mut tx = pool.begin().await?;
+    let request = request_by_token(&mut tx, token, true).await?.ok_or(AppError::LinkExpired)?;
+    if request.used_at.is_some() || request.expires_at <= now {
+        return Err(AppError::LinkExpired);
+    }
+    let portal = portal_rules(&mut tx, request.portal_id).await?;
+    let email = Email::parse(&request.email).map_err(|_| AppError::Internal)?;
+    lock_address(&mut tx, portal.id, &email).await?;
+    let result = decide(&mut tx, &portal, &request.registration_code, &email).await?;
+    match result {
+        Outcome::SwitchedOff => return Err(AppError::LinkExpired),
+        Outcome::AlreadyMember => return Err(AppError::Conflict(EMAIL_TAKEN.into())),
+        Outcome::Active | Outcome::AwaitsApproval => {}
+    }
+    sqlx::query!("UPDATE registration_requests SET used_at = $2, password_hash = '' WHERE token_hash = $1", hash_secret(token), now)
+        .execute(&mut *tx)
+        .await?;
+    let changed_meanwhile = || AppError::Conflict("This address got a Bitrix24 account a moment ago. Open the link again.".into());
+    let existing = sqlx::query_scalar!("SELECT id FROM accounts WHERE login = $1", email.as_str()).fetch_optional(&mut *tx).await?;
+    if existing.is_some() != had_account {
+        return Err(changed_meanwhile());
+    }
+    let account_id = match existing {
+        Some(id) => id,
+        None => create_account(&mut tx, email.as_str(), &request.password_hash, &request.first_name, &request.last_name, now)
+            .await?
+            .ok_or_else(changed_meanwhile)?,
+    };
+    let admission = Admission {
+        portal_id: portal.id,
+        account_id,
+        active: result == Outcome::Active,
+        department_id: None,
+        position: None,
+        contact_email: Some(&email),
+        workgroup_ids: &[],
+    };
+    admit(&mut tx, admission, now).await?;
+    let name = format!("{} {}", request.first_name, request.last_name);
+    if result == Outcome::AwaitsApproval {
+        let queue = config.link(&format!("/p/{}/employees?filter=pending", portal.slug));
+        let body = format!(
+            "{name} ({email}) registered at {} through the quick registration link and awaits your approval.\n\n\
+             Approve or deny: {queue}\n",
+            portal.name
+        );
+        email_admins(&mut tx, portal.id, &format!("{name} awaits approval at {}", portal.name), &body).await?;
+    }
+    tx.commit().await?;
+    Ok(Confirmed { outcome: result, portal_name: portal.name, portal_slug: portal.slug, existing_account: existing.is_some(), account_id })
+}

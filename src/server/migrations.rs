@@ -1,0 +1,147 @@
+//! Migrations: forward-only, run at start-up (the server refuses to start if they fail).
+//!
+//! Two migrations, 0002 and 0005, were edited after they had landed. A database that ran
+//! their first text has sqlx's record of that text's checksum and would refuse to start;
+//! [`run`] first brings such a database to what the edited text makes, and records the
+//! edited checksum, in one transaction. `migrations/landed.sha384` and the test below
+//! keep any landed migration from changing again.
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+
+static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// A landed migration whose text changed afterwards: the checksum of its first text, and
+/// the SQL that takes a database made by that text to what the current text makes.
+struct EditedAfterLanding {
+    version: i64,
+    first_checksum: &'static str,
+    catch_up: &'static str,
+}
+
+const EDITED: [EditedAfterLanding; 2] = [
+    EditedAfterLanding {
+        version: 2,
+        first_checksum: "0843cbf8862ed39b5cfd39c87d4ca451993bf578c76e04938d60e3fd3baa9bf8c3e30a6a2f480d227345807435e5364c",
+        catch_up: r#"
+ALTER TABLE departments ADD COLUMN active_members integer NOT NULL DEFAULT 0;
+UPDATE departments d SET active_members = (SELECT count(*) FROM memberships m WHERE m.department_id = d.id AND m.status = 'active');
+CREATE FUNCTION count_department_members() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.status = NEW.status AND OLD.department_id = NEW.department_id THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'active' THEN
+        UPDATE departments SET active_members = active_members - 1 WHERE id = OLD.department_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'active' THEN
+        UPDATE departments SET active_members = active_members + 1 WHERE id = NEW.department_id;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER memberships_count_department_members AFTER INSERT OR UPDATE OF status, department_id OR DELETE
+    ON memberships FOR EACH ROW EXECUTE FUNCTION count_department_members();
+"#,
+    },
+    EditedAfterLanding {
+        version: 5,
+        first_checksum: "1cad1e63aa88becc0286b10672e810560f6621f55940da9a60292ada6ce80dd0bd889d03e748ca8faea784b401378a0d",
+        catch_up: r#"
+ALTER TABLE registration_requests DROP COLUMN client_addr;
+DROP INDEX IF EXISTS registration_requests_by_email;
+CREATE INDEX registration_requests_by_portal ON registration_requests (portal_id) WHERE used_at IS NULL;
+CREATE TABLE registration_attempts (
+    id          bigserial PRIMARY KEY,
+    client_addr text NOT NULL,
+    email       text NOT NULL,
+    at          timestamptz NOT NULL
+);
+CREATE INDEX registration_attempts_by_client ON registration_attempts (client_addr, at);
+CREATE INDEX registration_attempts_by_email ON registration_attempts (email, at);
+"#,
+    },
+];
+
+/// Catches up databases made by the first text of an edited migration, then applies
+/// every migration not yet applied.
+pub async fn run(pool: &PgPool) -> Result<(), String> {
+    catch_up_edited(pool).await.map_err(|e| format!("database migration failed, not starting: {e}"))?;
+    MIGRATOR.run(pool).await.map_err(|e| format!("database migration failed, not starting: {e}"))
+}
+
+async fn catch_up_edited(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
+    if !recorded {
+        return Ok(());
+    }
+    for edited in &EDITED {
+        let Some(current) = MIGRATOR.iter().find(|m| m.version == edited.version) else { continue };
+        let mut tx = pool.begin().await?;
+        // Locked, so two instances starting at once do not both catch up.
+        let first_text: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE version = $1 AND encode(checksum, 'hex') = $2 FOR UPDATE")
+                .bind(edited.version)
+                .bind(edited.first_checksum)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if first_text.is_none() {
+            continue;
+        }
+        tracing::warn!(version = edited.version, "bringing a database made by an edited migration's first text up to date");
+        sqlx::raw_sql(edited.catch_up).execute(&mut *tx).await?;
+        sqlx::query("UPDATE _sqlx_migrations SET checksum = $2 WHERE version = $1")
+            .bind(edited.version)
+            .bind(current.checksum.as_ref())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use sha2::{Digest, Sha384};
+
+    /// Forward-only migrations: each migration file must be listed in
+    /// `migrations/landed.sha384`, and a listed file must never change.
+    #[test]
+    fn landed_migrations_never_change() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let listed: HashMap<String, String> = std::fs::read_to_string(folder.join("landed.sha384"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .filter_map(|line| line.split_once("  ").map(|(sum, name)| (name.trim().to_string(), sum.trim().to_string())))
+            .collect();
+        let mut files = 0;
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".sql") {
+                continue;
+            }
+            files += 1;
+            let text = std::fs::read(entry.path()).unwrap_or_default();
+            let sum: String = Sha384::digest(&text).iter().map(|b| format!("{b:02x}")).collect();
+            match listed.get(&name) {
+                None => panic!("{name} is not in migrations/landed.sha384: add `{sum}  {name}` in the commit that adds it"),
+                Some(landed) => {
+                    assert_eq!(landed, &sum, "{name} changed after it landed: put the change in a new migration and restore the file")
+                }
+            }
+        }
+        assert_eq!(files, listed.len(), "migrations/landed.sha384 lists a file that does not exist");
+        assert!(files >= 5);
+    }
+
+    #[test]
+    fn edited_migrations_record_their_first_text() {
+        for edited in &super::EDITED {
+            assert_eq!(edited.first_checksum.len(), 96);
+            assert!(super::MIGRATOR.iter().any(|m| m.version == edited.version));
+        }
+    }
+}
