@@ -1,35 +1,46 @@
 //! A self-hosted, Bitrix24-style intranet access layer: portals, network accounts, log
-//! in, and (in later features) every way of adding people to a portal.
+//! in, and every way of adding people to a portal.
 
-pub mod access;
-pub mod activity;
-pub mod app;
-pub mod audit;
-pub mod auth;
+// The modules in their layers, bottom first; imports point down only (scripts/check-layers).
+
+// Base.
 pub mod components;
-#[cfg(feature = "ssr")]
-pub mod crypto;
 pub mod domain;
 pub mod error;
-pub mod invitations;
+
+// Platform.
+pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod crypto;
 pub mod live;
 pub mod mail;
 #[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod throttle;
+
+// Identity and access.
+pub mod access;
+pub mod auth;
+#[cfg(feature = "ssr")]
 pub mod membership;
+
+// Features.
+pub mod activity;
+pub mod invitations;
 pub mod network;
 pub mod people;
 pub mod portals;
 pub mod profile;
 pub mod registration;
-#[cfg(feature = "ssr")]
-pub mod server;
-#[cfg(feature = "ssr")]
-pub mod startup;
 pub mod structure;
-#[cfg(feature = "ssr")]
-pub mod throttle;
 pub mod webmail;
 pub mod workgroups;
+
+// Composition root.
+pub mod app;
+#[cfg(feature = "ssr")]
+pub mod startup;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

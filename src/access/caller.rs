@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::auth::guard;
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::server::{AppState, Call, call};
 
@@ -12,14 +13,14 @@ use crate::server::{AppState, Call, call};
 /// learn that the portal exists.
 pub struct Member {
     pub portal_id: i64,
-    pub role: String,
+    pub role: Role,
 }
 
 pub async fn require_active_member(pool: &PgPool, account_id: i64, slug: &str) -> Result<Member, AppError> {
     sqlx::query_as!(
         Member,
-        "SELECT m.portal_id, m.role FROM memberships m JOIN portals p ON p.id = m.portal_id
-         WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'",
+        r#"SELECT m.portal_id, m.role AS "role: Role" FROM memberships m JOIN portals p ON p.id = m.portal_id
+         WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'"#,
         slug,
         account_id
     )
@@ -44,7 +45,7 @@ impl PortalCaller {
 
 pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result<PortalCaller, AppError> {
     let member = require_active_member(pool, account_id, slug).await?;
-    Ok(PortalCaller { account_id, portal_id: member.portal_id, is_admin: member.role == "admin" })
+    Ok(PortalCaller { account_id, portal_id: member.portal_id, is_admin: member.role == Role::Admin })
 }
 
 /// The first step of every portal server function: the logged-in account (401 if none)

@@ -15,6 +15,7 @@ mod server_side {
 
     use super::may_invite;
     use crate::access::PortalCaller;
+    use crate::domain::Role;
     use crate::error::AppError;
 
     /// Where an inviter may put the people they invite.
@@ -30,9 +31,9 @@ mod server_side {
     /// Read from the database on every call, so switching it off takes effect at once.
     pub async fn require_inviter(db: &mut PgConnection, caller: &PortalCaller) -> Result<InviterScope, AppError> {
         let row = sqlx::query!(
-            "SELECT p.everyone_can_invite, m.department_id, m.role FROM portals p
+            r#"SELECT p.everyone_can_invite, m.department_id, m.role AS "role: Role" FROM portals p
              JOIN memberships m ON m.portal_id = p.id AND m.account_id = $2 AND m.status = 'active'
-             WHERE p.id = $1",
+             WHERE p.id = $1"#,
             caller.portal_id,
             caller.account_id
         )
@@ -40,7 +41,7 @@ mod server_side {
         .await?
         .ok_or(AppError::NotFound)?;
         // The role as it is now, not as the request began: a demotion a moment ago counts.
-        let is_admin = row.role == "admin";
+        let is_admin = row.role == Role::Admin;
         if may_invite(is_admin, row.everyone_can_invite) {
             Ok(InviterScope { is_admin, own_department: row.department_id })
         } else {

@@ -6,6 +6,7 @@ use super::api::{PublishPost, SendMessage, load_chat, load_stream};
 use crate::components::initials;
 use crate::components::{FormError, PortalProblem, TextArea, field_error, reset_on_success};
 use crate::components::{use_current_portal, use_slug};
+use crate::domain::Role;
 use crate::invitations::ui::InviteUsersIfAllowed;
 use crate::live::{Topic, use_live};
 
@@ -36,7 +37,7 @@ pub fn ActivityStreamPage() -> impl IntoView {
                     Ok(home) => view! {
                         <p>"Welcome to " {home.name.clone()} ", " {home.my_name.clone()} "."</p>
                         <p class="muted">
-                            {if home.my_role == "admin" { "You are an administrator of this portal." } else { "You are an employee of this portal." }}
+                            {if home.my_role == Role::Admin { "You are an administrator of this portal." } else { "You are an employee of this portal." }}
                         </p>
                     }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),

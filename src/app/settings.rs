@@ -7,6 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::audit::{AUDIT_PAGE, ui::AuditLog};
 use crate::components::{PortalProblem, use_current_portal, use_slug};
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::live::{Topic, use_live};
 use crate::portals::api::{ChangePlan, load_audit_log};
@@ -42,7 +43,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {
-                    Ok(home) if home.my_role != "admin" => view! { <PortalProblem error=AppError::Forbidden /> }.into_any(),
+                    Ok(home) if home.my_role != Role::Admin => view! { <PortalProblem error=AppError::Forbidden /> }.into_any(),
                     Ok(home) => view! {
                         <h1>"Settings"</h1>
                         <dl class="facts">
@@ -51,7 +52,7 @@ pub fn SettingsPage() -> impl IntoView {
                             <dt>"Address"</dt>
                             <dd>{format!("/p/{}", home.slug)}</dd>
                         </dl>
-                        <PlanForm slug=home.slug.clone() plan=home.plan.clone() change=change_plan />
+                        <PlanForm slug=home.slug.clone() plan=home.plan change=change_plan />
                     }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }

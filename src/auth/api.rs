@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
 use super::{AccountSummary, PortalLink};
+#[cfg(feature = "ssr")]
+use crate::domain::{MembershipStatus, Role};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -69,8 +71,8 @@ pub async fn my_portals() -> Result<Vec<PortalLink>, AppError> {
 pub async fn portals_of(pool: &sqlx::PgPool, account_id: i64) -> Result<Vec<PortalLink>, AppError> {
     let rows = sqlx::query_as!(
         PortalLink,
-        "SELECT p.slug, p.name, m.role, m.status FROM memberships m JOIN portals p ON p.id = m.portal_id
-         WHERE m.account_id = $1 ORDER BY p.name",
+        r#"SELECT p.slug, p.name, m.role AS "role: Role", m.status AS "status: MembershipStatus" FROM memberships m JOIN portals p ON p.id = m.portal_id
+         WHERE m.account_id = $1 ORDER BY p.name"#,
         account_id
     )
     .fetch_all(pool)

@@ -17,6 +17,8 @@ pub mod ui;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{MembershipStatus, Role};
+
 /// The logged-in person, as pages need them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountSummary {
@@ -30,8 +32,8 @@ pub struct AccountSummary {
 pub struct PortalLink {
     pub slug: String,
     pub name: String,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: MembershipStatus,
 }
 
 /// A path on this site ("/invite?token=…"), never another site ("//evil.test",

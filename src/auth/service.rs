@@ -8,6 +8,7 @@ use super::session;
 use crate::auth::password_policy::check_new_password;
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::{hash_secret, new_secret};
+use crate::domain::MembershipStatus;
 use crate::domain::phone::normalize_login_input;
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
@@ -75,18 +76,18 @@ pub async fn log_in(
     password_accepted(pool, &login, attempt).await?;
 
     let portals = sqlx::query!(
-        "SELECT p.slug, m.status FROM memberships m JOIN portals p ON p.id = m.portal_id
-         WHERE m.account_id = $1 ORDER BY p.name",
+        r#"SELECT p.slug, m.status AS "status: MembershipStatus" FROM memberships m JOIN portals p ON p.id = m.portal_id
+         WHERE m.account_id = $1 ORDER BY p.name"#,
         account_id
     )
     .fetch_all(pool)
     .await?;
-    let active: Vec<&str> = portals.iter().filter(|p| p.status == "active").map(|p| p.slug.as_str()).collect();
-    if active.is_empty() && portals.iter().any(|p| p.status == "pending_approval") {
+    let active: Vec<&str> = portals.iter().filter(|p| p.status == MembershipStatus::Active).map(|p| p.slug.as_str()).collect();
+    if active.is_empty() && portals.iter().any(|p| p.status == MembershipStatus::PendingApproval) {
         return Err(AppError::AwaitingApproval);
     }
     // Dismissal closes the door: someone dismissed everywhere cannot log in at all.
-    if active.is_empty() && portals.iter().any(|p| p.status == "dismissed") {
+    if active.is_empty() && portals.iter().any(|p| p.status == MembershipStatus::Dismissed) {
         return Err(AppError::AccessClosed);
     }
     let destination = match active.as_slice() {

@@ -3,6 +3,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::api::{ForgotPassword, LogIn, ResetPassword, link_status, my_portals};
 use crate::components::{Field, FormError, PlainPage, field_error};
+use crate::domain::{MembershipStatus, Role};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -49,16 +50,16 @@ pub fn PortalChooserPage() -> impl IntoView {
                             <ul class="portal-list">
                                 {list.into_iter().map(|p| {
                                     let href = format!("/p/{}", p.slug);
-                                    let note = match p.status.as_str() {
-                                        "active" if p.role == "admin" => "administrator",
-                                        "active" => "employee",
-                                        "pending_approval" => "awaiting administrator approval",
-                                        "dismissed" => "no access (dismissed)",
-                                        _ => "invited",
+                                    let note = match p.status {
+                                        MembershipStatus::Active if p.role == Role::Admin => "administrator",
+                                        MembershipStatus::Active => "employee",
+                                        MembershipStatus::PendingApproval => "awaiting administrator approval",
+                                        MembershipStatus::Dismissed => "no access (dismissed)",
+                                        MembershipStatus::Invited => "invited",
                                     };
                                     view! {
                                         <li>
-                                            {if p.status == "active" {
+                                            {if p.status == MembershipStatus::Active {
                                                 view! { <a href=href>{p.name.clone()}</a> }.into_any()
                                             } else {
                                                 view! { <span>{p.name.clone()}</span> }.into_any()

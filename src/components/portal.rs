@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{Plan, Role};
 use crate::error::AppError;
 
 /// What a portal page needs to know about the portal and the person looking at it.
@@ -11,8 +12,8 @@ use crate::error::AppError;
 pub struct PortalHome {
     pub slug: String,
     pub name: String,
-    pub plan: String,
-    pub my_role: String,
+    pub plan: Plan,
+    pub my_role: Role,
     pub my_name: String,
     pub my_account_id: i64,
     /// Whether "Invite users" is offered to this person.

@@ -154,20 +154,6 @@ pub fn check_password_length(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every plan, cheapest first (the database's CHECK lists the same keys).
-pub const PLANS: [&str; 6] = ["free", "basic", "standard", "professional", "crm_plus", "project_plus"];
-
-pub fn plan_name(plan: &str) -> &'static str {
-    match plan {
-        "basic" => "Basic",
-        "standard" => "Standard",
-        "professional" => "Professional",
-        "crm_plus" => "CRM+",
-        "project_plus" => "Project+",
-        _ => "Free",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,36 @@
 //! in E.164 (`+14155550100`), so one number is one login however it was typed.
 
 use phonenumber::{Mode, country};
+use serde::{Deserialize, Serialize};
+
+/// A phone number in E.164, parsed once. Deserializing accepts only the international
+/// form (there is no region to read a national one with), through the same parse.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(raw: &str, region: Option<&str>) -> Result<PhoneNumber, String> {
+        parse_phone(raw, region).map(PhoneNumber)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        PhoneNumber::parse(&raw, None)
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(number: PhoneNumber) -> String {
+        number.0
+    }
+}
 
 /// Parses a number typed any common way ("+1 (415) 555-0100", "+44 20 7946 0958").
 /// Numbers without a country code need `region` (the server's `PHONE_REGION`).
@@ -76,6 +106,14 @@ mod tests {
         let (good, bad) = parse_phone_list("+1 415 555 0100\n+44 20 7946 0958; +1 (415) 555-0100, nope", None);
         assert_eq!(good, ["+14155550100", "+442079460958"]);
         assert_eq!(bad.len(), 1);
+    }
+
+    #[test]
+    fn phone_numbers_deserialize_through_parse() {
+        let number: PhoneNumber = serde_json::from_str("\"+1 (415) 555-0100\"").unwrap();
+        assert_eq!(number.as_str(), "+14155550100");
+        assert!(serde_json::from_str::<PhoneNumber>("\"415 555 0100\"").is_err());
+        assert_eq!(PhoneNumber::parse("(415) 555-0100", Some("US")).unwrap(), number);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod ui;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Email;
-use crate::domain::NamedId;
+use crate::domain::{NamedId, Plan};
 
 /// Rows one request may invite.
 pub const MAX_ROWS_PER_REQUEST: usize = 256;
@@ -26,8 +26,8 @@ pub fn default_message(portal_name: &str) -> String {
 }
 
 /// Plans on which the invitation text may be changed.
-pub fn plan_allows_custom_message(plan: &str) -> bool {
-    matches!(plan, "standard" | "professional" | "crm_plus" | "project_plus")
+pub fn plan_allows_custom_message(plan: Plan) -> bool {
+    matches!(plan, Plan::Standard | Plan::Professional | Plan::CrmPlus | Plan::ProjectPlus)
 }
 
 /// Splits what was typed or pasted into "E-mail addresses": commas, semicolons, spaces
@@ -55,7 +55,7 @@ pub fn parse_address_list(text: &str) -> (Vec<Email>, Vec<(String, String)>) {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InviteDialog {
     pub portal_name: String,
-    pub plan: String,
+    pub plan: Plan,
     pub default_message: String,
     pub message_editable: bool,
     pub departments: Vec<NamedId>,
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn custom_text_only_on_the_named_plans() {
-        let allowed: Vec<&str> = crate::domain::PLANS.into_iter().filter(|p| plan_allows_custom_message(p)).collect();
-        assert_eq!(allowed, ["standard", "professional", "crm_plus", "project_plus"]);
+        let allowed: Vec<Plan> = Plan::ALL.iter().copied().filter(|p| plan_allows_custom_message(*p)).collect();
+        assert_eq!(allowed, [Plan::Standard, Plan::Professional, Plan::CrmPlus, Plan::ProjectPlus]);
     }
 }

@@ -209,7 +209,7 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
             <p class="muted" id="invite-message-note">
                 {format!(
                     "The invitation text can be changed on the Standard, Professional, CRM+ and Project+ plans. This portal is on the {} plan.",
-                    crate::domain::plan_name(&dialog.plan)
+                    dialog.plan.name()
                 )}
             </p>
         }

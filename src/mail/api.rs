@@ -7,33 +7,30 @@ use crate::error::AppError;
 /// when no SMTP server is configured, i.e. on a developer's machine.
 #[server(endpoint = "dev_outbox")]
 pub async fn dev_outbox() -> Result<Vec<OutboxMessage>, AppError> {
-    crate::server::finish(
-        async {
-            let state = crate::server::app_state()?;
-            if state.config.smtp_url.is_some() {
-                return Err(AppError::NotFound);
-            }
-            let rows = sqlx::query!(
-                "SELECT id, channel, recipient, subject, body, status, attempts, last_error, created_at
-                 FROM outbox ORDER BY id DESC LIMIT 200"
-            )
-            .fetch_all(&state.pool)
-            .await?;
-            Ok(rows
-                .into_iter()
-                .map(|r| OutboxMessage {
-                    id: r.id,
-                    channel: r.channel,
-                    recipient: r.recipient,
-                    subject: r.subject,
-                    body: r.body,
-                    status: r.status,
-                    attempts: r.attempts,
-                    last_error: r.last_error,
-                    created_at: r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                })
-                .collect())
+    crate::server::call(|crate::server::Call { state, .. }| async move {
+        if state.config.smtp_url.is_some() {
+            return Err(AppError::NotFound);
         }
-        .await,
-    )
+        let rows = sqlx::query!(
+            r#"SELECT id, channel::text AS "channel!", recipient, subject, body, status::text AS "status!", attempts, last_error, created_at
+             FROM outbox ORDER BY id DESC LIMIT 200"#
+        )
+        .fetch_all(&state.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| OutboxMessage {
+                id: r.id,
+                channel: r.channel,
+                recipient: r.recipient,
+                subject: r.subject,
+                body: r.body,
+                status: r.status,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                created_at: r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            })
+            .collect())
+    })
+    .await
 }

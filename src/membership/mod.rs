@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use crate::domain::Email;
+use crate::domain::{Email, MembershipStatus};
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::live::server::notify;
@@ -34,7 +34,7 @@ pub struct Admission<'a> {
 /// contact email, the workgroups, the "joined" announcement and the live events.
 /// Answers whether the person became an active employee just now.
 pub async fn admit(tx: &mut PgConnection, admission: Admission<'_>, now: DateTime<Utc>) -> Result<bool, AppError> {
-    let status = if admission.active { "active" } else { "pending_approval" };
+    let status = if admission.active { MembershipStatus::Active } else { MembershipStatus::PendingApproval };
     let changed = sqlx::query!(
         "INSERT INTO memberships (portal_id, account_id, status, role, department_id, position, created_at)
          VALUES ($1, $2, $3, 'employee',
@@ -43,7 +43,7 @@ pub async fn admit(tx: &mut PgConnection, admission: Admission<'_>, now: DateTim
          WHERE memberships.status IN ('invited', 'pending_approval')",
         admission.portal_id,
         admission.account_id,
-        status,
+        status as MembershipStatus,
         admission.department_id,
         admission.position,
         now

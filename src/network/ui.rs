@@ -5,6 +5,7 @@ use super::api::{ChangeLogin, ChangePassword, ConfirmLogin, load_network_profile
 use crate::auth::api::LogOut;
 use crate::auth::ui::LinkGate;
 use crate::components::{Field, FormError, PlainPage, field_error};
+use crate::domain::MembershipStatus;
 
 #[component]
 pub fn NetworkProfilePage() -> impl IntoView {
@@ -52,11 +53,11 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
             <ul class="portal-list">
                 {profile.portals.into_iter().map(|p| {
                     let href = format!("/p/{}", p.slug);
-                    let active = p.status == "active";
+                    let active = p.status == MembershipStatus::Active;
                     view! {
                         <li>
                             {if active { view! { <a href=href>{p.name}</a> }.into_any() } else { view! { <span>{p.name}</span> }.into_any() }}
-                            <span class="muted">" — " {p.role} ", " {p.status}</span>
+                            <span class="muted">" — " {p.role.key()} ", " {p.status.key()}</span>
                         </li>
                     }
                 }).collect_view()}

@@ -14,7 +14,7 @@ pub mod ui;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::NamedId;
+use crate::domain::{MembershipStatus, NamedId};
 
 /// The Employees page filters. Pending and Dismissed are for administrators only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,12 +65,12 @@ impl EmployeeFilter {
     }
 
     /// The membership status the filter lists.
-    pub fn status(self) -> &'static str {
+    pub fn status(self) -> MembershipStatus {
         match self {
-            EmployeeFilter::Employees | EmployeeFilter::Administrators => "active",
-            EmployeeFilter::Invited => "invited",
-            EmployeeFilter::Pending => "pending_approval",
-            EmployeeFilter::Dismissed => "dismissed",
+            EmployeeFilter::Employees | EmployeeFilter::Administrators => MembershipStatus::Active,
+            EmployeeFilter::Invited => MembershipStatus::Invited,
+            EmployeeFilter::Pending => MembershipStatus::PendingApproval,
+            EmployeeFilter::Dismissed => MembershipStatus::Dismissed,
         }
     }
 }
@@ -111,7 +111,7 @@ pub struct PersonProfile {
     /// The connected Webmail mailbox's address: for the person and admins only.
     pub mailbox_email: Option<String>,
     pub department: NamedId,
-    pub status: String,
+    pub status: MembershipStatus,
     pub is_admin: bool,
     pub workgroups: Vec<NamedId>,
     pub viewer_is_admin: bool,

@@ -170,8 +170,8 @@ pub async fn seed(pool: &PgPool, slug: &str, admin_login: &str, password: &str, 
         "INSERT INTO memberships (portal_id, account_id, status, role, contact_email, position, department_id)
          SELECT $1, a.id,
                 CASE WHEN a.login = $5 THEN 'active' WHEN a.id % 100 = 1 THEN 'dismissed' WHEN a.id % 100 = 2 THEN 'invited'
-                     WHEN a.id % 200 = 3 THEN 'pending_approval' ELSE 'active' END,
-                CASE WHEN a.login = $5 OR a.id % 1000 = 7 THEN 'admin' ELSE 'employee' END,
+                     WHEN a.id % 200 = 3 THEN 'pending_approval' ELSE 'active' END::membership_status,
+                CASE WHEN a.login = $5 OR a.id % 1000 = 7 THEN 'admin' ELSE 'employee' END::member_role,
                 a.login, ($2::text[])[1 + a.id % array_length($2, 1)], ($3::bigint[])[1 + (a.id / 7) % array_length($3, 1)]
          FROM accounts a WHERE a.login LIKE '%@' || $4 OR a.login = $5",
         portal_id,

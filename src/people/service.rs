@@ -4,7 +4,7 @@ use sqlx::PgPool;
 use super::{EmployeeFilter, EmployeePage, EmployeeRow, PersonProfile};
 use crate::access::{PortalCaller, lock_portal_as_admin};
 use crate::auth::session;
-use crate::domain::NamedId;
+use crate::domain::{MembershipStatus, NamedId, Role};
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::live::server::notify;
@@ -29,7 +29,7 @@ struct ListedRow {
     position: String,
     department: String,
     contact_email: Option<String>,
-    role: String,
+    role: Role,
 }
 
 /// The `LIKE` pattern for a search text: lower-cased, wildcards in it taken literally.
@@ -127,7 +127,7 @@ pub async fn list_employees(
                 position: r.position,
                 department: r.department,
                 contact_email: r.contact_email,
-                is_admin: r.role == "admin",
+                is_admin: r.role == Role::Admin,
             })
             .collect(),
         previous,
@@ -140,7 +140,7 @@ pub async fn list_employees(
 /// A person's page. Colleagues see active people; administrators see everyone.
 pub async fn profile(pool: &PgPool, caller: &PortalCaller, account_id: i64) -> Result<PersonProfile, AppError> {
     let row = sqlx::query!(
-        "SELECT a.first_name, a.last_name, a.login, m.position, m.phone, m.contact_email, m.status, m.role,
+        "SELECT a.first_name, a.last_name, a.login, m.position, m.phone, m.contact_email, m.status AS \"status: MembershipStatus\", m.role AS \"role: Role\",
                 d.id AS department_id, d.name AS department_name, mb.address AS \"mailbox_email?\"
          FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
          LEFT JOIN mailboxes mb ON mb.portal_id = m.portal_id AND mb.account_id = m.account_id
@@ -151,7 +151,7 @@ pub async fn profile(pool: &PgPool, caller: &PortalCaller, account_id: i64) -> R
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    if row.status != "active" && !caller.is_admin {
+    if row.status != MembershipStatus::Active && !caller.is_admin {
         return Err(AppError::NotFound);
     }
     let workgroups = sqlx::query_as!(
@@ -174,7 +174,7 @@ pub async fn profile(pool: &PgPool, caller: &PortalCaller, account_id: i64) -> R
         mailbox_email: if caller.is_admin || caller.account_id == account_id { row.mailbox_email } else { None },
         department: NamedId { id: row.department_id, name: row.department_name },
         status: row.status,
-        is_admin: row.role == "admin",
+        is_admin: row.role == Role::Admin,
         workgroups,
         viewer_is_admin: caller.is_admin,
         is_me: caller.account_id == account_id,
@@ -227,14 +227,14 @@ pub async fn act_on_person(
     let mut tx = pool.begin().await?;
     lock_portal_as_admin(&mut tx, caller).await?;
     let member = sqlx::query!(
-        "SELECT status, role FROM memberships WHERE portal_id = $1 AND account_id = $2 FOR UPDATE",
+        r#"SELECT status AS "status: MembershipStatus", role AS "role: Role" FROM memberships WHERE portal_id = $1 AND account_id = $2 FOR UPDATE"#,
         caller.portal_id,
         account_id
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let is_active_admin = member.status == "active" && member.role == "admin";
+    let is_active_admin = member.status == MembershipStatus::Active && member.role == Role::Admin;
     if matches!(action, PersonAction::RemoveAdmin | PersonAction::Dismiss) && is_active_admin {
         let other_admins = sqlx::query_scalar!(
             r#"SELECT count(*) AS "count!" FROM memberships
@@ -249,28 +249,28 @@ pub async fn act_on_person(
         }
     }
     let (status, role) = match action {
-        PersonAction::MakeAdmin | PersonAction::RemoveAdmin if member.status != "active" => {
+        PersonAction::MakeAdmin | PersonAction::RemoveAdmin if member.status != MembershipStatus::Active => {
             return Err(AppError::Conflict("Only active employees can be made or removed as administrators.".into()));
         }
-        PersonAction::MakeAdmin => ("active", "admin"),
-        PersonAction::RemoveAdmin => ("active", "employee"),
-        PersonAction::Dismiss if member.status != "active" => {
+        PersonAction::MakeAdmin => (MembershipStatus::Active, Role::Admin),
+        PersonAction::RemoveAdmin => (MembershipStatus::Active, Role::Employee),
+        PersonAction::Dismiss if member.status != MembershipStatus::Active => {
             return Err(AppError::Conflict("Only active employees can be dismissed.".into()));
         }
         // A dismissed administrator comes back, if hired again, as an employee: rights
         // are granted again on purpose, never restored by accident.
-        PersonAction::Dismiss => ("dismissed", "employee"),
-        PersonAction::Hire if member.status != "dismissed" => {
+        PersonAction::Dismiss => (MembershipStatus::Dismissed, Role::Employee),
+        PersonAction::Hire if member.status != MembershipStatus::Dismissed => {
             return Err(AppError::Conflict("Only dismissed employees can be hired again.".into()));
         }
-        PersonAction::Hire => ("active", member.role.as_str()),
+        PersonAction::Hire => (MembershipStatus::Active, member.role),
     };
     sqlx::query!(
         "UPDATE memberships SET status = $3, role = $4 WHERE portal_id = $1 AND account_id = $2",
         caller.portal_id,
         account_id,
-        status,
-        role
+        status as MembershipStatus,
+        role as Role
     )
     .execute(&mut *tx)
     .await?;

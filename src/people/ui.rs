@@ -8,6 +8,7 @@ use super::{EmployeeFilter, EmployeePage, PersonProfile};
 use crate::components::initials;
 use crate::components::use_slug;
 use crate::components::{FormError, PortalProblem, action_succeeded};
+use crate::domain::MembershipStatus;
 use crate::invitations::ui::{InviteUsersIfAllowed, InvitedList};
 use crate::live::{Topic, use_live};
 use crate::registration::api::DecideRegistration;
@@ -246,20 +247,20 @@ fn PersonDetails(
 ) -> impl IntoView {
     let value = action.value();
     let decide_value = decide.value();
-    let pending = person.status == "pending_approval";
+    let pending = person.status == MembershipStatus::PendingApproval;
     let move_value = move_action.value();
     let moved = action_succeeded(move_value);
-    let status_line = match person.status.as_str() {
-        "dismissed" => Some("Dismissed: cannot log in to this portal."),
-        "pending_approval" => Some("Awaiting administrator approval."),
-        "invited" => Some("Invited, has not joined yet."),
-        _ => None,
+    let status_line = match person.status {
+        MembershipStatus::Dismissed => Some("Dismissed: cannot log in to this portal."),
+        MembershipStatus::PendingApproval => Some("Awaiting administrator approval."),
+        MembershipStatus::Invited => Some("Invited, has not joined yet."),
+        MembershipStatus::Active => None,
     };
     let admin_actions = person.viewer_is_admin.then(|| {
-        let buttons: Vec<(&'static str, &'static str)> = match (person.status.as_str(), person.is_admin) {
-            ("active", true) => vec![("remove_admin", "Remove administrator"), ("dismiss", "Dismiss")],
-            ("active", false) => vec![("make_admin", "Make administrator"), ("dismiss", "Dismiss")],
-            ("dismissed", _) => vec![("hire", "Hire")],
+        let buttons: Vec<(&'static str, &'static str)> = match (person.status, person.is_admin) {
+            (MembershipStatus::Active, true) => vec![("remove_admin", "Remove administrator"), ("dismiss", "Dismiss")],
+            (MembershipStatus::Active, false) => vec![("make_admin", "Make administrator"), ("dismiss", "Dismiss")],
+            (MembershipStatus::Dismissed, _) => vec![("hire", "Hire")],
             _ => vec![],
         };
         let id = person.account_id;

@@ -10,6 +10,7 @@ use {
     crate::access::{PortalCall, in_portal},
     crate::auth::guard::{SignedIn, signed_in},
     crate::auth::{guard, session},
+    crate::domain::{Plan, Role},
     crate::server::{Call, call},
 };
 
@@ -42,11 +43,12 @@ pub async fn sign_up(
 pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
     signed_in(|SignedIn { state, me, .. }| async move {
         let member = crate::access::require_active_member(&state.pool, me.account_id, &slug).await?;
-        let portal = sqlx::query!("SELECT slug, name, plan, everyone_can_invite FROM portals WHERE id = $1", member.portal_id)
-            .fetch_one(&state.pool)
-            .await?;
+        let portal =
+            sqlx::query!(r#"SELECT slug, name, plan AS "plan: Plan", everyone_can_invite FROM portals WHERE id = $1"#, member.portal_id)
+                .fetch_one(&state.pool)
+                .await?;
         Ok(PortalHome {
-            can_invite: crate::access::invite::may_invite(member.role == "admin", portal.everyone_can_invite),
+            can_invite: crate::access::invite::may_invite(member.role == Role::Admin, portal.everyone_can_invite),
             slug: portal.slug,
             name: portal.name,
             plan: portal.plan,

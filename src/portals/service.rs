@@ -5,7 +5,7 @@ use crate::access::{PortalCaller, lock_portal_as_admin};
 use crate::audit::AuditEntry;
 use crate::auth::password_policy::check_new_password;
 use crate::crypto::passwords::Passwords;
-use crate::domain::{DisplayText, Email, PortalSlug};
+use crate::domain::{DisplayText, Email, Plan, PortalSlug};
 use crate::error::AppError;
 
 /// The "Create your Bitrix24" form. Personal fields are absent when a logged-in person
@@ -144,17 +144,16 @@ fn unique_violation_as(error: sqlx::Error, constraint: &str, instead: AppError) 
 }
 
 pub async fn change_plan(pool: &PgPool, caller: &PortalCaller, plan: &str, now: DateTime<Utc>) -> Result<(), AppError> {
-    if !crate::domain::PLANS.contains(&plan) {
-        return Err(AppError::invalid("plan", "Choose a plan."));
-    }
+    let plan = Plan::from_key(plan).ok_or_else(|| AppError::invalid("plan", "Choose a plan."))?;
     let mut tx = pool.begin().await?;
     lock_portal_as_admin(&mut tx, caller).await?;
-    let old = sqlx::query_scalar!("SELECT plan FROM portals WHERE id = $1", caller.portal_id).fetch_one(&mut *tx).await?;
+    let old =
+        sqlx::query_scalar!(r#"SELECT plan AS "plan: Plan" FROM portals WHERE id = $1"#, caller.portal_id).fetch_one(&mut *tx).await?;
     if old == plan {
         return Ok(());
     }
-    sqlx::query!("UPDATE portals SET plan = $2 WHERE id = $1", caller.portal_id, plan).execute(&mut *tx).await?;
-    let detail = format!("{} to {}", crate::domain::plan_name(&old), crate::domain::plan_name(plan));
+    sqlx::query!("UPDATE portals SET plan = $2 WHERE id = $1", caller.portal_id, plan as Plan).execute(&mut *tx).await?;
+    let detail = format!("{} to {}", old.name(), plan.name());
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "changed plan", None, &detail, now).await?;
     crate::live::server::notify(&mut *tx, caller.portal_id, crate::live::Topic::Settings).await?;
     tx.commit().await?;

@@ -4,6 +4,7 @@ use leptos_router::components::{A, Outlet};
 use super::api::{ChangePlan, SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
 use crate::components::{CurrentPortal, Field, FormError, PlainPage, field_error, initials, use_slug};
+use crate::domain::{Plan, Role};
 use crate::live::{self, Live, Topic};
 
 /// The front page: "Create your Bitrix24".
@@ -73,7 +74,7 @@ pub fn PortalLayout() -> impl IntoView {
                     {move || Suspend::new(async move {
                         home.await.ok().map(|home| {
                             let base = format!("/p/{}", home.slug);
-                            let is_admin = home.my_role == "admin";
+                            let is_admin = home.my_role == Role::Admin;
                             view! {
                                 <div class="portal-name">{home.name.clone()}</div>
                                 <nav aria-label="Portal menu">
@@ -121,7 +122,7 @@ pub fn PortalLayout() -> impl IntoView {
 /// The portal's plan. There is no billing: an administrator picks the plan, and what the
 /// plan allows (the invitation text, the daily invitation cap) follows at once.
 #[component]
-pub fn PlanForm(slug: String, plan: String, change: ServerAction<ChangePlan>) -> impl IntoView {
+pub fn PlanForm(slug: String, plan: Plan, change: ServerAction<ChangePlan>) -> impl IntoView {
     let value = change.value();
     let done = crate::components::action_succeeded(value);
     view! {
@@ -131,7 +132,7 @@ pub fn PlanForm(slug: String, plan: String, change: ServerAction<ChangePlan>) ->
             <div class="field">
                 <label for="field-plan">"Plan"</label>
                 <select id="field-plan" name="plan">
-                    {crate::domain::PLANS.into_iter().map(|p| view! { <option value=p selected=p == plan>{crate::domain::plan_name(p)}</option> }).collect_view()}
+                    {Plan::ALL.iter().map(|p| view! { <option value=p.key() selected=*p == plan>{p.name()}</option> }).collect_view()}
                 </select>
             </div>
             <button type="submit">"Change plan"</button>

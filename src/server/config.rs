@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::crypto::sealing::MailboxKey;
+use crate::domain::Plan;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -97,8 +98,8 @@ impl Config {
     }
 
     /// The daily invitation cap of a portal on this plan.
-    pub fn invites_per_day(&self, plan: &str) -> i64 {
-        if plan == "free" { self.invites_per_day_free } else { self.invites_per_day_paid }
+    pub fn invites_per_day(&self, plan: Plan) -> i64 {
+        if plan.is_paid() { self.invites_per_day_paid } else { self.invites_per_day_free }
     }
 
     /// Absolute link to a path of this site, for emails.

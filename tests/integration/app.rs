@@ -109,7 +109,7 @@ pub async fn add_member(pool: &PgPool, slug: &str, email: &str, name: (&str, &st
     .unwrap_or_else(|e| panic!("account: {e}"));
     sqlx::query(
         "INSERT INTO memberships (portal_id, account_id, status, role, contact_email)
-         SELECT id, $2, $3, $4, $5 FROM portals WHERE slug = $1",
+         SELECT id, $2, $3::membership_status, $4::member_role, $5 FROM portals WHERE slug = $1",
     )
     .bind(slug)
     .bind(account_id)

@@ -80,7 +80,7 @@ async fn an_email_invitation_goes_out_and_is_accepted_end_to_end(pool: PgPool) {
 
     // The new person is in, logged in, where the invitation put them.
     let (status, contact, department, groups): (String, Option<String>, String, i64) = sqlx::query_as(
-        "SELECT m.status, m.contact_email, d.name, (SELECT count(*) FROM workgroup_members w WHERE w.account_id = a.id)
+        "SELECT m.status::text, m.contact_email, d.name, (SELECT count(*) FROM workgroup_members w WHERE w.account_id = a.id)
          FROM accounts a JOIN memberships m ON m.account_id = a.id JOIN departments d ON d.id = m.department_id
          WHERE a.login = 'dee@new.test' AND a.first_name = 'Dee'",
     )
@@ -336,7 +336,7 @@ async fn only_admins_invite_and_other_portals_reach_nothing(pool: PgPool) {
         let status = app.post(&outsider, endpoint, &[("slug", slug), ("invitation_id", &id)]).await.status();
         assert_eq!(status, 404, "{endpoint} on {slug}");
     }
-    let status: String = sqlx::query_scalar("SELECT status FROM invitations").fetch_one(&pool).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status::text FROM invitations").fetch_one(&pool).await.unwrap();
     assert_eq!(status, "pending");
 }
 
@@ -376,7 +376,7 @@ async fn register_adds_an_employee_with_or_without_confirmation(pool: PgPool) {
     let response = app.post(&ivy, "login", &[("login", "ivy@new.test"), ("password", &password)]).await;
     assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
     let (status, department, position, contact): (String, String, String, Option<String>) = sqlx::query_as(
-        "SELECT m.status, d.name, m.position, m.contact_email FROM memberships m JOIN departments d ON d.id = m.department_id
+        "SELECT m.status::text, d.name, m.position, m.contact_email FROM memberships m JOIN departments d ON d.id = m.department_id
          JOIN accounts a ON a.id = m.account_id WHERE a.login = 'ivy@new.test'",
     )
     .fetch_one(&pool)

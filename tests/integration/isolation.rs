@@ -106,7 +106,7 @@ async fn fingerprint(pool: &PgPool) -> String {
         "SELECT concat_ws('|',
             (SELECT string_agg(name || ':' || coalesce(parent_id, 0) || ':' || coalesce(head_account_id, 0), ',' ORDER BY id) FROM departments WHERE portal_id = 1),
             (SELECT string_agg(account_id || ':' || status || ':' || role || ':' || department_id || ':' || position || ':' || coalesce(contact_email, ''), ',' ORDER BY account_id) FROM memberships WHERE portal_id = 1),
-            (SELECT count(*) FROM mailboxes), (SELECT plan FROM portals WHERE id = 1), (SELECT count(*) FROM invitations WHERE portal_id = 1),
+            (SELECT count(*) FROM mailboxes), (SELECT plan::text FROM portals WHERE id = 1), (SELECT count(*) FROM invitations WHERE portal_id = 1),
             (SELECT count(*) FROM workgroups WHERE portal_id = 1), (SELECT count(*) FROM workgroup_members WHERE portal_id = 1),
             (SELECT count(*) FROM stream_posts WHERE portal_id = 1), (SELECT count(*) FROM chat_messages WHERE portal_id = 1),
             (SELECT concat_ws(':', quick_registration, registration_moderated, trusted_domains::text, registration_greeting,

@@ -40,6 +40,23 @@ async fn failed_logins_are_throttled_per_login_known_or_not(pool: PgPool) {
     assert!(log_in(&pool, &passwords, "ann@acme.test", PASSWORD, false, "10.0.2.1", later).await.is_ok());
 }
 
+/// Guesses sent at the same moment are counted before any password is checked, so no
+/// more than the limit are ever verified.
+#[sqlx::test]
+async fn parallel_guesses_cannot_pass_the_limit(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let guesses = (0..30).map(|i| {
+        let (pool, passwords) = (pool.clone(), passwords.clone());
+        tokio::spawn(async move { log_in(&pool, &passwords, "ann@acme.test", "wrong password", false, &format!("10.0.3.{i}"), now).await })
+    });
+    let answers: Vec<_> = futures::future::join_all(guesses).await.into_iter().map(|joined| joined.unwrap()).collect();
+    let verified = answers.iter().filter(|a| matches!(a, Err(AppError::BadCredentials))).count();
+    let refused = answers.iter().filter(|a| matches!(a, Err(AppError::TooManyAttempts { .. }))).count();
+    assert_eq!((verified, refused), (FAILURES_PER_LOGIN.max as usize, 30 - FAILURES_PER_LOGIN.max as usize), "{answers:?}");
+}
+
 #[sqlx::test]
 async fn failed_logins_are_throttled_per_client_address(pool: PgPool) {
     let passwords = passwords();

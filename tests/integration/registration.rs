@@ -37,11 +37,13 @@ async fn code(pool: &PgPool) -> String {
 }
 
 async fn status_of(pool: &PgPool, email: &str) -> Option<String> {
-    sqlx::query_scalar("SELECT m.status FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.login = $1 AND m.portal_id = 1")
-        .bind(email)
-        .fetch_optional(pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT m.status::text FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.login = $1 AND m.portal_id = 1",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await
+    .unwrap()
 }
 
 async fn joined_notices(pool: &PgPool, name: &str) -> i64 {

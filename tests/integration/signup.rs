@@ -30,7 +30,7 @@ async fn sign_up_creates_account_portal_and_admin_membership(pool: PgPool) {
     let done = sign_up(&pool, &passwords, &form("acme", "Ann@Acme.test"), None, Utc::now()).await.unwrap();
     assert!(done.new_account);
     let row: (String, String, String, Option<String>) = sqlx::query_as(
-        "SELECT p.plan, m.role, m.status, m.contact_email FROM memberships m JOIN portals p ON p.id = m.portal_id WHERE m.account_id = $1",
+        "SELECT p.plan::text, m.role::text, m.status::text, m.contact_email FROM memberships m JOIN portals p ON p.id = m.portal_id WHERE m.account_id = $1",
     )
     .bind(done.account_id)
     .fetch_one(&pool)

@@ -135,7 +135,7 @@ async fn a_gateway_error_is_retried_and_shown(pool: PgPool) {
     let deliverer = Deliverer::from_config(None, "x@y.test").unwrap().with_sms(Some(settings(&base))).unwrap();
     deliver_due(&pool, &deliverer, Utc::now()).await.unwrap();
     let (status, attempts, error): (String, i32, Option<String>) =
-        sqlx::query_as("SELECT status, attempts, last_error FROM outbox WHERE channel = 'sms'").fetch_one(&pool).await.unwrap();
+        sqlx::query_as("SELECT status::text, attempts, last_error FROM outbox WHERE channel = 'sms'").fetch_one(&pool).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("queued", 1), "kept for a retry");
     assert!(error.as_deref().is_some_and(|e| e.contains("400") && e.contains("not a valid phone number")), "{error:?}");
     let rows = intranet::invitations::service::list(&pool, &admin, Utc::now()).await.unwrap();
@@ -144,7 +144,7 @@ async fn a_gateway_error_is_retried_and_shown(pool: PgPool) {
     // The gateway recovers: the retry goes through.
     *gateway.status.lock().unwrap() = 201;
     deliver_due(&pool, &deliverer, Utc::now() + chrono::Duration::minutes(5)).await.unwrap();
-    let status: String = sqlx::query_scalar("SELECT status FROM outbox WHERE channel = 'sms'").fetch_one(&pool).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status::text FROM outbox WHERE channel = 'sms'").fetch_one(&pool).await.unwrap();
     assert_eq!(status, "sent");
     assert_eq!(gateway.requests.lock().unwrap().len(), 2);
 }

@@ -51,7 +51,7 @@ fn free_port() -> u16 {
 }
 
 async fn status_row(pool: &PgPool) -> (String, i32, Option<String>) {
-    sqlx::query_as("SELECT status, attempts, last_error FROM outbox ORDER BY id LIMIT 1").fetch_one(pool).await.unwrap()
+    sqlx::query_as("SELECT status::text, attempts, last_error FROM outbox ORDER BY id LIMIT 1").fetch_one(pool).await.unwrap()
 }
 
 #[sqlx::test]

@@ -10,6 +10,7 @@ use crate::auth::service::create_account;
 use crate::auth::session::SessionAccount;
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::hash_secret;
+use crate::domain::{Channel, InvitationStatus, MembershipStatus};
 use crate::domain::{DisplayText, Email};
 use crate::error::AppError;
 use crate::invitations::{InvitationPage, InvitationState};
@@ -21,13 +22,13 @@ struct LinkedInvitation {
     portal_id: i64,
     portal_name: String,
     portal_slug: String,
-    channel: String,
+    channel: Channel,
     target: String,
     department_id: Option<i64>,
     workgroup_ids: Vec<i64>,
     message: String,
     invited_by: Option<i64>,
-    status: String,
+    status: InvitationStatus,
     expires_at: DateTime<Utc>,
 }
 
@@ -37,10 +38,10 @@ async fn by_token(db: &mut PgConnection, token: &str, lock: bool) -> Result<Opti
     let row = if lock {
         sqlx::query_as!(
             LinkedInvitation,
-            "SELECT i.id, i.portal_id, p.name AS portal_name, p.slug AS portal_slug, i.channel, i.target, i.department_id,
-                    i.workgroup_ids, i.message, i.invited_by, i.status, i.expires_at
+            r#"SELECT i.id, i.portal_id, p.name AS portal_name, p.slug AS portal_slug, i.channel AS "channel: Channel", i.target,
+                    i.department_id, i.workgroup_ids, i.message, i.invited_by, i.status AS "status: InvitationStatus", i.expires_at
              FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN portals p ON p.id = i.portal_id
-             WHERE l.token_hash = $1 FOR UPDATE OF i",
+             WHERE l.token_hash = $1 FOR UPDATE OF i"#,
             hash
         )
         .fetch_optional(&mut *db)
@@ -48,10 +49,10 @@ async fn by_token(db: &mut PgConnection, token: &str, lock: bool) -> Result<Opti
     } else {
         sqlx::query_as!(
             LinkedInvitation,
-            "SELECT i.id, i.portal_id, p.name AS portal_name, p.slug AS portal_slug, i.channel, i.target, i.department_id,
-                    i.workgroup_ids, i.message, i.invited_by, i.status, i.expires_at
+            r#"SELECT i.id, i.portal_id, p.name AS portal_name, p.slug AS portal_slug, i.channel AS "channel: Channel", i.target,
+                    i.department_id, i.workgroup_ids, i.message, i.invited_by, i.status AS "status: InvitationStatus", i.expires_at
              FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN portals p ON p.id = i.portal_id
-             WHERE l.token_hash = $1",
+             WHERE l.token_hash = $1"#,
             hash
         )
         .fetch_optional(&mut *db)
@@ -61,7 +62,7 @@ async fn by_token(db: &mut PgConnection, token: &str, lock: bool) -> Result<Opti
 }
 
 fn usable(invitation: &LinkedInvitation, now: DateTime<Utc>) -> Result<(), AppError> {
-    if invitation.status != "pending" || invitation.expires_at <= now { Err(AppError::LinkExpired) } else { Ok(()) }
+    if invitation.status != InvitationStatus::Pending || invitation.expires_at <= now { Err(AppError::LinkExpired) } else { Ok(()) }
 }
 
 /// What the link's page shows, for whoever opened it.
@@ -72,7 +73,7 @@ pub async fn page(pool: &PgPool, token: &str, me: Option<&SessionAccount>, now: 
         Some(id) => inviter_name(&mut db, id).await?,
         None => "A colleague".into(),
     };
-    let state = if invitation.status != "pending" {
+    let state = if invitation.status != InvitationStatus::Pending {
         InvitationState::Used
     } else if invitation.expires_at <= now {
         InvitationState::Expired
@@ -151,11 +152,14 @@ pub async fn accept_existing(
     if me.login != invitation.target {
         return Err(AppError::Forbidden);
     }
-    let status =
-        sqlx::query_scalar!("SELECT status FROM memberships WHERE portal_id = $1 AND account_id = $2", invitation.portal_id, me.account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if status.as_deref() == Some("dismissed") {
+    let status = sqlx::query_scalar!(
+        r#"SELECT status AS "status: MembershipStatus" FROM memberships WHERE portal_id = $1 AND account_id = $2"#,
+        invitation.portal_id,
+        me.account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if status == Some(MembershipStatus::Dismissed) {
         return Err(AppError::AccessClosed);
     }
     join(&mut tx, config, &invitation, me.account_id, now).await?;
@@ -172,7 +176,7 @@ async fn join(
     account_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let contact_email = if invitation.channel == "email" { Email::parse(&invitation.target).ok() } else { None };
+    let contact_email = if invitation.channel == Channel::Email { Email::parse(&invitation.target).ok() } else { None };
     let admission = Admission {
         portal_id: invitation.portal_id,
         account_id,
@@ -205,7 +209,7 @@ async fn join(
 pub async fn ask_for_new(pool: &PgPool, config: &Config, token: &str, now: DateTime<Utc>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let invitation = by_token(&mut tx, token, true).await?.ok_or(AppError::LinkExpired)?;
-    if invitation.status != "pending" || invitation.expires_at > now {
+    if invitation.status != InvitationStatus::Pending || invitation.expires_at > now {
         return Err(AppError::LinkExpired);
     }
     let asked_recently = sqlx::query_scalar!(

@@ -4,11 +4,12 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::sending::{Channel, message_for, write_sends};
+use super::sending::{message_for, write_sends};
 use super::*;
 use crate::access::PortalCaller;
 use crate::access::invite::require_inviter;
 use crate::crypto::tokens::new_secret;
+use crate::domain::{Channel, DeliveryStatus, InvitationStatus};
 use crate::error::AppError;
 use crate::invitations::InvitationRow;
 use crate::live::{Topic, server::notify};
@@ -18,10 +19,10 @@ use crate::server::config::Config;
 /// other people the ones they sent.
 pub async fn list(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> Result<Vec<InvitationRow>, AppError> {
     let rows = sqlx::query!(
-        r#"SELECT i.id, i.channel, i.target, i.status, i.sent_at, i.expires_at, i.invited_by,
+        r#"SELECT i.id, i.channel AS "channel: Channel", i.target, i.status AS "status: InvitationStatus", i.sent_at, i.expires_at, i.invited_by,
                   coalesce(d.name, top.name) AS "department!",
                   coalesce(a.first_name || ' ' || a.last_name, '—') AS "inviter!",
-                  o.status AS "delivery?", o.last_error
+                  o.status AS "delivery?: DeliveryStatus", o.last_error
            FROM invitations i
            LEFT JOIN departments d ON d.id = i.department_id
            JOIN departments top ON top.portal_id = i.portal_id AND top.parent_id IS NULL
@@ -38,23 +39,23 @@ pub async fn list(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> R
     Ok(rows
         .into_iter()
         .map(|r| {
-            let delivery = match (r.status.as_str(), r.delivery.as_deref()) {
-                ("accepted", _) => "accepted".to_string(),
+            let delivery = match (r.status, r.delivery) {
+                (InvitationStatus::Accepted, _) => "accepted".to_string(),
                 (_, _) if r.expires_at <= now => "expired".to_string(),
-                (_, Some("failed")) => format!("failed: {}", r.last_error.unwrap_or_default()),
-                (_, Some("queued")) if r.last_error.is_some() => format!("retrying: {}", r.last_error.unwrap_or_default()),
-                (_, Some("sent")) => "sent".to_string(),
+                (_, Some(DeliveryStatus::Failed)) => format!("failed: {}", r.last_error.unwrap_or_default()),
+                (_, Some(DeliveryStatus::Queued)) if r.last_error.is_some() => format!("retrying: {}", r.last_error.unwrap_or_default()),
+                (_, Some(DeliveryStatus::Sent)) => "sent".to_string(),
                 _ => "queued".to_string(),
             };
             InvitationRow {
                 id: r.id,
-                channel: if r.channel == "sms" { "SMS".into() } else { "E-mail".into() },
+                channel: if r.channel == Channel::Sms { "SMS".into() } else { "E-mail".into() },
                 target: r.target,
                 department: r.department,
                 invited_by: r.inviter,
                 sent_at: r.sent_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 expires_at: r.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                can_manage: r.status == "pending" && (caller.is_admin || r.invited_by == Some(caller.account_id)),
+                can_manage: r.status == InvitationStatus::Pending && (caller.is_admin || r.invited_by == Some(caller.account_id)),
                 delivery,
             }
         })
@@ -64,7 +65,7 @@ pub async fn list(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> R
 /// A pending invitation the caller may manage (its inviter or an admin), locked.
 async fn managed_invitation(tx: &mut PgConnection, caller: &PortalCaller, id: i64) -> Result<(String, Option<i64>), AppError> {
     let row = sqlx::query!(
-        "SELECT target, invited_by, status FROM invitations WHERE id = $1 AND portal_id = $2 FOR UPDATE",
+        r#"SELECT target, invited_by, status AS "status: InvitationStatus" FROM invitations WHERE id = $1 AND portal_id = $2 FOR UPDATE"#,
         id,
         caller.portal_id
     )
@@ -74,7 +75,7 @@ async fn managed_invitation(tx: &mut PgConnection, caller: &PortalCaller, id: i6
     if !(caller.is_admin || row.invited_by == Some(caller.account_id)) {
         return Err(AppError::Forbidden);
     }
-    if row.status != "pending" {
+    if row.status != InvitationStatus::Pending {
         return Err(AppError::Conflict("This invitation was already accepted or cancelled.".into()));
     }
     Ok((row.target, row.invited_by))
@@ -86,23 +87,27 @@ pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i
     let facts = portal_facts(&mut tx, caller.portal_id, true).await?;
     require_inviter(&mut tx, caller).await?;
     let (target, _) = managed_invitation(&mut tx, caller, id).await?;
-    if sent_today(&mut tx, caller.portal_id, now).await? >= config.invites_per_day(&facts.plan) {
+    if sent_today(&mut tx, caller.portal_id, now).await? >= config.invites_per_day(facts.plan) {
         return Err(AppError::Conflict(format!(
             "This portal has sent its {} invitations for today. Try again tomorrow.",
-            config.invites_per_day(&facts.plan)
+            config.invites_per_day(facts.plan)
         )));
     }
     let expires = now + Duration::days(config.invitation_days);
-    let sent =
-        sqlx::query!("UPDATE invitations SET sent_at = $2, expires_at = $3 WHERE id = $1 RETURNING message, channel", id, now, expires)
-            .fetch_one(&mut *tx)
-            .await?;
-    let channel = if sent.channel == "sms" { Channel::Sms } else { Channel::Email };
+    let sent = sqlx::query!(
+        r#"UPDATE invitations SET sent_at = $2, expires_at = $3 WHERE id = $1 RETURNING message, channel AS "channel: Channel""#,
+        id,
+        now,
+        expires
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let channel = sent.channel;
     let inviter = inviter_name(&mut tx, caller.account_id).await?;
     let (token, hash) = new_secret();
     let (subject, body) =
         message_for(channel, &inviter, &facts.name, &sent.message, &config.link(&format!("/invite?token={token}")), expires);
-    write_sends(&mut tx, caller, channel.key(), &[id], std::slice::from_ref(&target), &[hash], &[subject], &[body], now).await?;
+    write_sends(&mut tx, caller, channel, &[id], std::slice::from_ref(&target), &[hash], &[subject], &[body], now).await?;
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "resent invitation", None, &format!("to {target}"), now).await?;
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;

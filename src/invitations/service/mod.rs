@@ -12,7 +12,7 @@ pub mod texts;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
 
-use crate::domain::Email;
+use crate::domain::{Email, Plan};
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
 pub use acceptance::{NewPerson, accept_existing, accept_new, ask_for_new, page};
@@ -23,14 +23,18 @@ pub use texts::sms_text;
 
 pub(super) struct PortalFacts {
     pub name: String,
-    pub plan: String,
+    pub plan: Plan,
 }
 
 pub(super) async fn portal_facts(db: &mut PgConnection, portal_id: i64, lock: bool) -> Result<PortalFacts, AppError> {
     let row = if lock {
-        sqlx::query_as!(PortalFacts, "SELECT name, plan FROM portals WHERE id = $1 FOR UPDATE", portal_id).fetch_one(&mut *db).await?
+        sqlx::query_as!(PortalFacts, r#"SELECT name, plan AS "plan: Plan" FROM portals WHERE id = $1 FOR UPDATE"#, portal_id)
+            .fetch_one(&mut *db)
+            .await?
     } else {
-        sqlx::query_as!(PortalFacts, "SELECT name, plan FROM portals WHERE id = $1", portal_id).fetch_one(&mut *db).await?
+        sqlx::query_as!(PortalFacts, r#"SELECT name, plan AS "plan: Plan" FROM portals WHERE id = $1"#, portal_id)
+            .fetch_one(&mut *db)
+            .await?
     };
     Ok(row)
 }

@@ -11,7 +11,7 @@ use super::*;
 use crate::access::PortalCaller;
 use crate::access::invite::{InviterScope, require_inviter};
 use crate::crypto::tokens::new_secret;
-use crate::domain::NamedId;
+use crate::domain::{Channel, NamedId};
 use crate::error::AppError;
 use crate::invitations::{
     InviteDialog, InviteReport, MAX_MESSAGE_CHARS, MAX_ROWS_PER_REQUEST, default_message, parse_address_list, plan_allows_custom_message,
@@ -45,8 +45,8 @@ pub async fn dialog(pool: &PgPool, config: &Config, caller: &PortalCaller, now: 
     Ok(InviteDialog {
         sms_text: sms_preview,
         default_message: default_message(&facts.name),
-        message_editable: plan_allows_custom_message(&facts.plan),
-        invitations_left_today: (config.invites_per_day(&facts.plan) - used).max(0),
+        message_editable: plan_allows_custom_message(facts.plan),
+        invitations_left_today: (config.invites_per_day(facts.plan) - used).max(0),
         plan: facts.plan,
         portal_name: facts.name,
         departments,
@@ -122,12 +122,12 @@ async fn checked_workgroups(db: &mut PgConnection, caller: &PortalCaller, scope:
 fn checked_message(raw: Option<&str>, facts: &PortalFacts) -> Result<String, AppError> {
     let default = default_message(&facts.name);
     let Some(raw) = raw.map(str::trim).filter(|m| !m.is_empty() && *m != default) else { return Ok(default) };
-    if !plan_allows_custom_message(&facts.plan) {
+    if !plan_allows_custom_message(facts.plan) {
         return Err(AppError::invalid(
             "message",
             format!(
                 "The invitation text can be changed on the Standard, Professional, CRM+ and Project+ plans; this portal is on {}.",
-                crate::domain::plan_name(&facts.plan)
+                facts.plan.name()
             ),
         ));
     }
@@ -165,20 +165,13 @@ pub async fn invite_by_sms(
     invite(pool, config, caller, Channel::Sms, numbers, bad, &request, now).await
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Channel {
-    Email,
-    Sms,
+/// What invitations need to know of a channel.
+trait InviteChannel {
+    fn taken(self) -> &'static str;
+    fn field(self) -> &'static str;
 }
 
-impl Channel {
-    pub(super) fn key(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-        }
-    }
-
+impl InviteChannel for Channel {
     fn taken(self) -> &'static str {
         match self {
             Channel::Email => EMAIL_TAKEN,
@@ -267,14 +260,14 @@ async fn invite(
     if to_send.is_empty() {
         return Ok(report);
     }
-    let left = config.invites_per_day(&facts.plan) - sent_today(&mut tx, caller.portal_id, now).await?;
+    let left = config.invites_per_day(facts.plan) - sent_today(&mut tx, caller.portal_id, now).await?;
     if to_send.len() as i64 > left {
         return Err(AppError::invalid(
             field,
             format!(
                 "This portal may send {} invitations a day on the {} plan; {} are left today, and this list needs {}.",
-                config.invites_per_day(&facts.plan),
-                crate::domain::plan_name(&facts.plan),
+                config.invites_per_day(facts.plan),
+                facts.plan.name(),
                 left.max(0),
                 to_send.len()
             ),
@@ -305,7 +298,7 @@ async fn invite(
         caller.account_id,
         now,
         expires,
-        channel.key()
+        channel as Channel
     )
     .fetch_all(&mut *tx)
     .await?
@@ -333,7 +326,7 @@ async fn invite(
         subjects.push(subject);
         bodies.push(body);
     }
-    write_sends(&mut tx, caller, channel.key(), &invitation_ids, &targets, &hashes, &subjects, &bodies, now).await?;
+    write_sends(&mut tx, caller, channel, &invitation_ids, &targets, &hashes, &subjects, &bodies, now).await?;
     let how = if channel == Channel::Email { "by e-mail" } else { "by SMS" };
     let details: Vec<String> = targets.iter().map(|t| format!("{how} to {t}")).collect();
     let actions: Vec<&str> = targets.iter().map(|t| if pending.contains_key(t) { "resent invitation" } else { "invited" }).collect();
@@ -361,7 +354,7 @@ async fn invite(
 pub(super) async fn write_sends(
     tx: &mut PgConnection,
     caller: &PortalCaller,
-    channel: &str,
+    channel: Channel,
     invitation_ids: &[i64],
     recipients: &[String],
     hashes: &[Vec<u8>],
@@ -391,7 +384,7 @@ pub(super) async fn write_sends(
         recipients,
         subjects,
         bodies,
-        channel
+        channel as Channel
     )
     .execute(&mut *tx)
     .await?;

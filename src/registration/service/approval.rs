@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgPool};
 use super::*;
 use crate::access::{PortalCaller, lock_portal_as_admin};
 use crate::domain::Email;
+use crate::domain::MembershipStatus;
 use crate::error::AppError;
 use crate::live::{Topic, server::notify};
 use crate::mail::outbox::enqueue_email;
@@ -39,14 +40,14 @@ pub async fn decide_registration(
     let mut tx = pool.begin().await?;
     lock_portal_as_admin(&mut tx, caller).await?;
     let status = sqlx::query_scalar!(
-        "SELECT status FROM memberships WHERE portal_id = $1 AND account_id = $2 FOR UPDATE",
+        r#"SELECT status AS "status: MembershipStatus" FROM memberships WHERE portal_id = $1 AND account_id = $2 FOR UPDATE"#,
         caller.portal_id,
         account_id
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    if status != "pending_approval" {
+    if status != MembershipStatus::PendingApproval {
         return Err(AppError::Conflict("This registration was already approved or denied.".into()));
     }
     let portal = portal_rules(&mut tx, caller.portal_id).await?;
