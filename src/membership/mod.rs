@@ -77,8 +77,12 @@ pub async fn admit(tx: &mut PgConnection, admission: Admission<'_>, now: DateTim
     if joined {
         announce_joined(tx, admission.portal_id, admission.account_id, now).await?;
     }
-    for topic in [Topic::People, Topic::Structure, Topic::Workgroups, Topic::Access] {
-        notify(&mut *tx, admission.portal_id, topic).await?;
+    // A person waiting for approval changes only the Employees lists; an active one
+    // changes the structure, workgroups and who may open the portal's pages.
+    let topics: &[Topic] =
+        if admission.active { &[Topic::People, Topic::Structure, Topic::Workgroups, Topic::Access] } else { &[Topic::People] };
+    for topic in topics {
+        notify(&mut *tx, admission.portal_id, *topic).await?;
     }
     Ok(joined)
 }

@@ -106,12 +106,7 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
     let account = caller.account_id.to_string();
     let attempt = throttle::take(pool, &[(FAILED_CHECKS, &account)], now).await?;
     let messages = match imap_client::check_mailbox(&login, state.imap_tls.clone()).await {
-        Ok(messages) => {
-            // A check that worked forgets the account's failed ones, this one included.
-            let _counted = attempt;
-            throttle::clear(pool, FAILED_CHECKS, &account).await?;
-            messages
-        }
+        Ok(messages) => messages,
         Err(problem) => {
             tracing::info!(account = caller.account_id, ?problem, "mailbox check failed");
             return Err(problem_to_error(&problem, &login));
@@ -158,6 +153,9 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
     // Profiles show the mailbox address.
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;
+    // Saved: the account's failed checks are forgotten, this attempt's place included.
+    let _counted = attempt;
+    throttle::clear(pool, FAILED_CHECKS, &account).await?;
     let saved = mailbox(pool, caller).await?.ok_or(AppError::Internal)?;
     Ok((saved, messages))
 }
