@@ -38,6 +38,10 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
       SMTP_URL: '',
+      // The tests read links from the development Outbox, which is opt-in.
+      DEV_OUTBOX: '1',
+      // Every test signs up from 127.0.0.1; the default cap of 10 an hour is for the internet.
+      SIGNUPS_PER_HOUR: '1000',
       MAILBOX_KEY_FILE: process.env.MAILBOX_KEY_FILE ?? '',
       IMAP_CA_FILE: process.env.IMAP_CA_FILE ?? '',
       RUST_LOG: 'info,sqlx=warn',

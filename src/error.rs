@@ -38,6 +38,10 @@ pub enum AppError {
     /// The change clashes with data that exists (the message says with what).
     #[error("{0}")]
     Conflict(String),
+    /// The server is saturated (the password-hashing queue is full); try again after
+    /// `retry_after` seconds.
+    #[error("The server is busy. Please try again in a few seconds.")]
+    Busy { retry_after: u32 },
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request never reached the function (network, encoding).
@@ -86,6 +90,7 @@ impl AppError {
             AppError::CrossSite => "cross_site",
             AppError::LinkExpired => "link_expired",
             AppError::Conflict(_) => "conflict",
+            AppError::Busy { .. } => "busy",
             AppError::Internal => "internal",
             AppError::Transport(_) => "transport",
         }
@@ -94,7 +99,7 @@ impl AppError {
     /// Seconds a client should wait before trying again (throttles only).
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            AppError::TooManyAttempts { retry_after } => Some(*retry_after),
+            AppError::TooManyAttempts { retry_after } | AppError::Busy { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -109,6 +114,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::LinkExpired => 410,
             AppError::TooManyAttempts { .. } => 429,
+            AppError::Busy { .. } => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }
@@ -146,6 +152,7 @@ mod tests {
         assert_eq!(AppError::Conflict("x".into()).status_code(), 409);
         assert_eq!(AppError::LinkExpired.status_code(), 410);
         assert_eq!(AppError::TooManyAttempts { retry_after: 60 }.status_code(), 429);
+        assert_eq!(AppError::Busy { retry_after: 5 }.status_code(), 503);
         assert_eq!(AppError::Internal.status_code(), 500);
     }
 
@@ -164,6 +171,7 @@ mod tests {
             (AppError::CrossSite, "cross_site"),
             (AppError::LinkExpired, "link_expired"),
             (AppError::Conflict("x".into()), "conflict"),
+            (AppError::Busy { retry_after: 5 }, "busy"),
             (AppError::Internal, "internal"),
             (AppError::Transport("x".into()), "transport"),
         ];

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -68,7 +68,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     if run_outbox_worker {
-        let deliverer = Deliverer::from_config(config.smtp_url.as_deref(), &config.mail_from)?.with_sms(config.sms.clone())?;
+        let deliverer = Deliverer::from_config(&config)?;
         tokio::spawn(worker::run(pool.clone(), deliverer));
     }
 
@@ -113,26 +113,78 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(middleware::from_fn_with_state(state.clone(), hide_dev_outbox))
-        .layer(middleware::map_response(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
 }
 
-/// The development Outbox exists only while no mail server is configured; with one, its
-/// page and its data are plain 404s.
+/// The development Outbox shows every reset link: it exists only with `DEV_OUTBOX=1`, and
+/// only for a browser on this machine. Anyone else gets a plain 404 for its page and data.
 async fn hide_dev_outbox(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if state.config.smtp_url.is_some() && (path == "/dev/outbox" || path == "/api/dev_outbox") {
-        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    if path == "/dev/outbox" || path == "/api/dev_outbox" {
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        if !dev_outbox_allowed(&state.config, peer) {
+            return (StatusCode::NOT_FOUND, "Not found").into_response();
+        }
     }
     next.run(request).await
 }
 
+/// The dev Outbox is switched on and the client is on this machine.
+fn dev_outbox_allowed(config: &Config, peer: Option<std::net::IpAddr>) -> bool {
+    config.dev_outbox && peer.is_some_and(|ip| ip.is_loopback())
+}
+
 /// Headers every response gets: no framing (clickjacking), no MIME sniffing, and no
-/// Referer to other sites (links with tokens must not leak).
-async fn security_headers(mut response: Response) -> Response {
+/// Referer to other sites (links with tokens must not leak). Server-function answers
+/// and pages that may show a secret (links from emails, the dev Outbox) are never
+/// stored by a browser or a proxy. Over HTTPS, browsers are told to stay on HTTPS.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let never_store = is_never_stored(request.uri().path());
+    let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if never_store {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if state.config.secure_cookies {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     response
+}
+
+/// Server functions, and the pages whose address or body carries a secret.
+fn is_never_stored(path: &str) -> bool {
+    const SECRET_PAGES: [&str; 6] = ["/reset-password", "/invite", "/register/confirm", "/network/confirm-login", "/dev/outbox", "/login"];
+    path.starts_with("/api/") || SECRET_PAGES.contains(&path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_with_secrets_are_never_stored() {
+        for path in ["/api/login", "/api/portal_home", "/reset-password", "/invite", "/dev/outbox", "/network/confirm-login"] {
+            assert!(is_never_stored(path), "{path}");
+        }
+        for path in ["/", "/pkg/intranet.wasm", "/favicon.svg", "/p/acme"] {
+            assert!(!is_never_stored(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_dev_outbox_is_for_this_machine_and_only_when_asked_for() {
+        let mut config = Config::local("postgres://unused", "http://127.0.0.1:3000");
+        let loopback = Some("127.0.0.1".parse().unwrap());
+        assert!(dev_outbox_allowed(&config, loopback));
+        assert!(dev_outbox_allowed(&config, Some("::1".parse().unwrap())));
+        assert!(!dev_outbox_allowed(&config, Some("10.0.0.7".parse().unwrap())));
+        assert!(!dev_outbox_allowed(&config, Some("192.168.1.20".parse().unwrap())));
+        assert!(!dev_outbox_allowed(&config, None));
+        config.dev_outbox = false;
+        assert!(!dev_outbox_allowed(&config, loopback));
+    }
 }

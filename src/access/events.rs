@@ -15,7 +15,9 @@ use crate::server::AppState;
 /// Every topic of the portal, as server-sent events. When someone's status or role
 /// changes, the stream re-checks its own session's access, and ends once it is gone.
 pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
-    let Some(token) = guard::token_from_headers(&headers) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let Some(token) = guard::token_from_headers(&headers, state.config.secure_cookies) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
     let portal_id = match member_portal(&state.pool, &token, &slug).await {
         Ok(portal_id) => portal_id,
         Err(status) => return status.into_response(),

@@ -16,22 +16,22 @@ fn request_parts() -> Option<Parts> {
     use_context::<Parts>()
 }
 
-pub fn session_token() -> Option<String> {
-    token_from_headers(&request_parts()?.headers)
+pub fn session_token(secure: bool) -> Option<String> {
+    token_from_headers(&request_parts()?.headers, secure)
 }
 
 /// The session secret in a request's Cookie headers (also for plain axum handlers).
-pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+pub fn token_from_headers(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .find_map(session::token_from_cookie_header)
+        .find_map(|header| session::token_from_cookie_header(header, secure))
         .map(str::to_string)
 }
 
 pub async fn current_session(state: &AppState) -> Result<Option<SessionAccount>, AppError> {
-    let Some(token) = session_token() else { return Ok(None) };
+    let Some(token) = session_token(state.config.secure_cookies) else { return Ok(None) };
     Ok(session::find(&state.pool, &token, Utc::now()).await?)
 }
 

@@ -34,8 +34,7 @@ pub async fn take_password_attempt(pool: &PgPool, login: &str, client: &str, now
 
 /// The password was right: the attempt does not count, and the login's failures end.
 pub async fn password_accepted(pool: &PgPool, login: &str, attempt: Taken) -> Result<(), AppError> {
-    throttle::release(pool, attempt).await?;
-    throttle::clear(pool, FAILURES_PER_LOGIN, login).await
+    throttle::forgive(pool, attempt, FAILURES_PER_LOGIN, login).await
 }
 
 /// A successful log-in: the cookie secret and the page to go to.
@@ -68,7 +67,7 @@ pub async fn log_in(
         None => (None, None),
     };
     // An unknown login is verified against a dummy hash: same work, same answer.
-    let verified = passwords.verify(password, stored_hash).await;
+    let verified = passwords.verify(password, stored_hash).await?;
     let Some(account_id) = account_id.filter(|_| verified) else {
         // The attempt taken above stays recorded: it was a failure.
         return Err(AppError::BadCredentials);
@@ -97,6 +96,15 @@ pub async fn log_in(
     };
     let token = session::create(pool, account_id, remember, now).await?;
     Ok(LoggedIn { token, destination })
+}
+
+/// Reset requests one client address may make per hour, whatever the logins.
+pub const RESETS_PER_CLIENT: Limit = Limit { bucket: "reset-client", max: 20, window: Duration::hours(1) };
+
+/// Counts one reset request of the client (429 past the limit), for every login alike.
+pub async fn count_reset_request(pool: &PgPool, client: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let _counted = throttle::take(pool, &[(RESETS_PER_CLIENT, client)], now).await?;
+    Ok(())
 }
 
 /// Sends a reset link if the login belongs to an account. Answers the same either way.
@@ -167,7 +175,11 @@ pub async fn reset_password(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     check_new_password(new_password).map_err(|message| AppError::invalid("password", message))?;
-    let new_hash = passwords.hash(new_password).await.ok_or(AppError::Internal)?;
+    // The link first: a request without a live link costs no hash.
+    if !link_is_usable(pool, token, "password_reset", now).await? {
+        return Err(AppError::LinkExpired);
+    }
+    let new_hash = passwords.hash(new_password).await?;
     let mut tx = pool.begin().await?;
     // Marking the token used in the same statement that checks it makes it single-use
     // even when two requests race.
@@ -184,19 +196,22 @@ pub async fn reset_password(
     let login = sqlx::query_scalar!("UPDATE accounts SET password_hash = $2 WHERE id = $1 RETURNING login", account_id, new_hash)
         .fetch_one(&mut *tx)
         .await?;
-    // Other reset links sent before this one die too.
-    sqlx::query!(
-        "UPDATE account_tokens SET used_at = $2 WHERE account_id = $1 AND purpose = 'password_reset' AND used_at IS NULL",
-        account_id,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
+    void_unused_tokens(&mut tx, account_id, now).await?;
     session::end_all_for_account(&mut *tx, account_id, None).await?;
     let body = "The password of your Bitrix24 account was just changed with a reset link, \
                 and every open session was logged out.\n\nIf it was not you, reset your password again at once.";
     enqueue_email(&mut *tx, &login, "Your password was changed", body).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// A new password voids every link the account has not used yet (other resets, a
+/// set-your-password link, a pending login change): whoever asked for them with the old
+/// password, a phisher say, loses them with it.
+pub async fn void_unused_tokens(tx: &mut PgConnection, account_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    sqlx::query!("UPDATE account_tokens SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL", account_id, now)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

@@ -8,6 +8,13 @@ use sqlx::{PgExecutor, PgPool};
 use crate::crypto::tokens::{hash_secret, new_secret};
 
 pub const COOKIE_NAME: &str = "sid";
+/// Over HTTPS the cookie carries the `__Host-` prefix: browsers then accept it only with
+/// `Secure`, `Path=/` and no `Domain`, so a neighbouring subdomain cannot plant a session.
+pub const SECURE_COOKIE_NAME: &str = "__Host-sid";
+
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { SECURE_COOKIE_NAME } else { COOKIE_NAME }
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
@@ -103,18 +110,22 @@ pub async fn end_all_for_account(db: impl PgExecutor<'_>, account_id: i64, keep:
 /// cookie; with it, it outlives the browser until the absolute time-out.
 pub fn cookie(token: &str, remember: bool, secure: bool) -> String {
     let max_age = if remember { format!("; Max-Age={}", lifetimes(true).absolute.num_seconds()) } else { String::new() };
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}")
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax{max_age}{secure}")
 }
 
 pub fn clearing_cookie(secure: bool) -> String {
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE_NAME}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
-/// The session secret in a Cookie header, if any.
-pub fn token_from_cookie_header(header: &str) -> Option<&str> {
-    header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(COOKIE_NAME)?.strip_prefix('=')).filter(|t| !t.is_empty())
+/// The session secret in a Cookie header, if any: only the cookie of the name this site
+/// sets (over HTTPS, a plain `sid` may have been planted and is ignored).
+pub fn token_from_cookie_header(header: &str, secure: bool) -> Option<&str> {
+    let name = cookie_name(secure);
+    header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')).filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -128,13 +139,17 @@ mod tests {
         let remembered = cookie("abc", true, true);
         assert!(remembered.contains("Max-Age=2592000"));
         assert!(remembered.ends_with("; Secure"));
+        assert!(remembered.starts_with("__Host-sid=abc; Path=/;"), "{remembered}");
+        assert!(clearing_cookie(true).starts_with("__Host-sid=;"));
     }
 
     #[test]
     fn token_is_read_from_the_cookie_header() {
-        assert_eq!(token_from_cookie_header("a=1; sid=xyz; b=2"), Some("xyz"));
-        assert_eq!(token_from_cookie_header("sidx=1"), None);
-        assert_eq!(token_from_cookie_header("sid="), None);
+        assert_eq!(token_from_cookie_header("a=1; sid=xyz; b=2", false), Some("xyz"));
+        assert_eq!(token_from_cookie_header("sidx=1", false), None);
+        assert_eq!(token_from_cookie_header("sid=", false), None);
+        assert_eq!(token_from_cookie_header("sid=planted; __Host-sid=real", true), Some("real"));
+        assert_eq!(token_from_cookie_header("sid=planted", true), None);
     }
 
     #[test]

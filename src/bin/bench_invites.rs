@@ -91,7 +91,10 @@ async fn main() -> Result<(), String> {
     // 2. Deliver everything those requests queued.
     let queued: i64 =
         sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'queued'").fetch_one(&pool).await.map_err(|e| e.to_string())?;
-    let deliverer = Deliverer::from_config(Some(&smtp_url), intranet::server::config::DEFAULT_MAIL_FROM)?;
+    let mut config = Config::local(&database_url, "http://127.0.0.1");
+    config.smtp_url = Some(smtp_url.clone());
+    config.dev_outbox = false;
+    let deliverer = Deliverer::from_config(&config)?;
     let started = Instant::now();
     let mut delivered = 0usize;
     loop {

@@ -149,7 +149,7 @@ async fn pool_verify_rate(passwords: &intranet::crypto::passwords::Passwords, ta
             let (passwords, hash, count) = (passwords.clone(), hash.clone(), count.clone());
             tokio::spawn(async move {
                 while started.elapsed() < PHASE {
-                    if passwords.verify(PASSWORD, Some(hash.clone())).await {
+                    if passwords.verify(PASSWORD, Some(hash.clone())).await == Ok(true) {
                         count.fetch_add(1, Ordering::Relaxed);
                     }
                 }

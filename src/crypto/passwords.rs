@@ -13,6 +13,8 @@ use argon2::password_hash::{Output, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use tokio::sync::oneshot;
 
+use crate::error::AppError;
+
 pub const MEMORY_KIB: u32 = 19 * 1024;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
@@ -83,18 +85,37 @@ fn matches_hash(memory: &mut Vec<Block>, password: &str, hash: &str) -> bool {
 /// Work for a hashing thread; it lends the thread's reusable memory.
 type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 
+/// Hashes that may wait per hashing thread. Past that the server is saturated: new work
+/// is refused at once (503) instead of queueing memory and time without end.
+pub const QUEUED_PER_THREAD: usize = 128;
+
 /// Handle to the hashing threads. Cheap to clone.
 #[derive(Clone)]
 pub struct Passwords {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
+}
+
+/// The hashing threads are saturated; try again in a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Saturated;
+
+impl From<Saturated> for crate::error::AppError {
+    fn from(_: Saturated) -> Self {
+        crate::error::AppError::Busy { retry_after: 5 }
+    }
 }
 
 impl Passwords {
     /// Starts the hashing threads. Fails (and so stops the start-up) when the dummy hash
     /// for unknown logins cannot be made.
     pub fn start(threads: usize) -> Result<Passwords, String> {
+        Passwords::start_with_queue(threads, threads.max(1) * QUEUED_PER_THREAD)
+    }
+
+    /// Like [`Passwords::start`], with at most `queued` hashes waiting.
+    pub fn start_with_queue(threads: usize, queued: usize) -> Result<Passwords, String> {
         DUMMY_HASH.as_ref().map_err(Clone::clone)?;
-        let (jobs, receiver) = mpsc::channel::<Job>();
+        let (jobs, receiver) = mpsc::sync_channel::<Job>(queued);
         let receiver = Arc::new(Mutex::new(receiver));
         for index in 0..threads.max(1) {
             let receiver = Arc::clone(&receiver);
@@ -119,25 +140,30 @@ impl Passwords {
         Ok(Passwords { jobs })
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Option<T> {
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, AppError> {
         let (done, result) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
             let _ = done.send(work(memory));
         });
-        self.jobs.send(job).ok()?;
-        result.await.ok()
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => return Err(Saturated.into()),
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(AppError::Internal),
+        }
+        result.await.map_err(|_| AppError::Internal)
     }
 
-    pub async fn hash(&self, password: &str) -> Option<String> {
+    /// The argon2id hash of a new password; `Busy` (503) when the threads are saturated.
+    pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let password = password.to_string();
-        self.run(move |_| hash_now(&password).ok()).await.flatten()
+        self.run(move |_| hash_now(&password).ok()).await?.ok_or(AppError::Internal)
     }
 
     /// True only if the account exists and the password matches. Takes the same time
-    /// when `stored_hash` is None.
-    pub async fn verify(&self, password: &str, stored_hash: Option<String>) -> bool {
+    /// when `stored_hash` is None. `Busy` (503) when the threads are saturated.
+    pub async fn verify(&self, password: &str, stored_hash: Option<String>) -> Result<bool, AppError> {
         let password = password.to_string();
-        self.run(move |memory| verify_in(memory, &password, stored_hash.as_deref())).await.unwrap_or(false)
+        self.run(move |memory| verify_in(memory, &password, stored_hash.as_deref())).await
     }
 }
 
@@ -162,6 +188,20 @@ mod tests {
         assert!(!verify_now("wrong horse battery", Some(&hash)));
         // Unknown login: the dummy hash is checked and the answer is always no.
         assert!(!verify_now("dummy password for unknown logins", None));
+    }
+
+    /// Work beyond the queue is refused at once with `Busy` (503), not queued without end.
+    #[tokio::test]
+    async fn a_full_queue_answers_busy() {
+        let passwords = Passwords::start_with_queue(1, 2).unwrap();
+        let attempts = (0..10).map(|_| {
+            let passwords = passwords.clone();
+            tokio::spawn(async move { passwords.hash("correct horse battery").await })
+        });
+        let answers: Vec<_> = futures::future::join_all(attempts).await.into_iter().map(|joined| joined.unwrap()).collect();
+        let busy = answers.iter().filter(|a| matches!(a, Err(AppError::Busy { .. }))).count();
+        let hashed = answers.iter().filter(|a| a.is_ok()).count();
+        assert!((2..=3).contains(&hashed) && busy + hashed == 10, "hashed {hashed}, busy {busy}");
     }
 
     #[test]

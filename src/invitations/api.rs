@@ -40,7 +40,8 @@ pub async fn invite_by_email(
 
 #[server(endpoint = "invitations")]
 pub async fn list_invitations(slug: String) -> Result<Vec<InvitationRow>, AppError> {
-    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::list(&state.pool, &caller, now).await }).await
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::list(&state.pool, &state.config, &caller, now).await })
+        .await
 }
 
 #[server(endpoint = "resend_invitation")]
@@ -73,7 +74,7 @@ pub async fn accept_invitation(token: String, first_name: String, last_name: Str
     call(|Call { state, now }| async move {
         let person = NewPerson { first_name, last_name, password };
         let (account_id, slug) = service::accept_new(&state.pool, &state.passwords, &state.config, &token, &person, now).await?;
-        if let Some(old) = guard::session_token() {
+        if let Some(old) = guard::session_token(state.config.secure_cookies) {
             session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
         }
         let session_token = session::create(&state.pool, account_id, false, now).await?;

@@ -9,8 +9,9 @@ use futures::stream::{self, StreamExt};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::PoolConfig;
 
-use super::sms::{SmsGateway, SmsSettings};
+use super::sms::SmsGateway;
 use crate::domain::{Channel, DeliveryStatus};
+use crate::server::config::Config;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
@@ -26,6 +27,8 @@ const POLL_EVERY: StdDuration = StdDuration::from_secs(2);
 pub struct Deliverer {
     email: Option<SmtpSender>,
     sms: Option<SmsGateway>,
+    /// Channels whose messages leave the outbox; the others stay queued.
+    channels: Vec<Channel>,
 }
 
 struct SmtpSender {
@@ -34,21 +37,18 @@ struct SmtpSender {
 }
 
 impl Deliverer {
-    pub fn from_config(smtp_url: Option<&str>, from: &str) -> Result<Deliverer, String> {
-        let Some(url) = smtp_url else { return Ok(Deliverer { email: None, sms: None }) };
+    /// The transports the configuration names, and the channels it lets out of the outbox.
+    pub fn from_config(config: &Config) -> Result<Deliverer, String> {
+        let channels = Channel::ALL.iter().copied().filter(|c| config.delivers(*c)).collect();
+        let sms = config.sms.clone().map(SmsGateway::new).transpose()?;
+        let Some(url) = config.smtp_url.as_deref() else { return Ok(Deliverer { email: None, sms, channels }) };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| format!("SMTP_URL is not usable: {e}"))?
             .timeout(Some(StdDuration::from_secs(10)))
             .pool_config(PoolConfig::new().max_size(PARALLEL_SENDS as u32))
             .build();
-        let from = from.parse::<Mailbox>().map_err(|e| format!("MAIL_FROM is not an address: {e}"))?;
-        Ok(Deliverer { email: Some(SmtpSender { transport: Box::new(transport), from }), sms: None })
-    }
-
-    /// Sends SMS through this gateway instead of keeping them for the Outbox page.
-    pub fn with_sms(mut self, settings: Option<SmsSettings>) -> Result<Deliverer, String> {
-        self.sms = settings.map(SmsGateway::new).transpose()?;
-        Ok(self)
+        let from = config.mail_from.parse::<Mailbox>().map_err(|e| format!("MAIL_FROM is not an address: {e}"))?;
+        Ok(Deliverer { email: Some(SmtpSender { transport: Box::new(transport), from }), sms, channels })
     }
 
     async fn send(&self, channel: Channel, recipient: &str, subject: &str, body: &str) -> Result<(), String> {
@@ -65,7 +65,7 @@ impl Deliverer {
                 transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
             }
             (Channel::Sms, _, Some(gateway)) => gateway.send(recipient, body).await,
-            // Nothing configured for the channel: the dev Outbox page shows the message.
+            // Only picked when the dev Outbox is on: its page shows the message.
             (Channel::Email | Channel::Sms, _, _) => Ok(()),
         }
     }
@@ -83,10 +83,11 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
     let mut tx = pool.begin().await?;
     let due = sqlx::query!(
         r#"SELECT id, channel AS "channel: Channel", recipient, subject, body, attempts FROM outbox
-         WHERE status = 'queued' AND next_attempt_at <= $1
+         WHERE status = 'queued' AND next_attempt_at <= $1 AND channel = ANY($3)
          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"#,
         now,
         BATCH_SIZE,
+        &deliverer.channels as &[Channel],
     )
     .fetch_all(&mut *tx)
     .await?;

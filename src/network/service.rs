@@ -2,7 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
 use crate::auth::password_policy::check_new_password;
-use crate::auth::service::{password_accepted, take_password_attempt};
+use crate::auth::service::{password_accepted, take_password_attempt, void_unused_tokens};
 use crate::auth::session::{self, SessionAccount};
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::{hash_secret, new_secret};
@@ -25,7 +25,7 @@ async fn verify_current_password(
 ) -> Result<(), AppError> {
     let attempt = take_password_attempt(pool, &me.login, client, now).await?;
     let hash = sqlx::query_scalar!("SELECT password_hash FROM accounts WHERE id = $1", me.account_id).fetch_one(pool).await?;
-    if !passwords.verify(password, Some(hash)).await {
+    if !passwords.verify(password, Some(hash)).await? {
         return Err(AppError::invalid("current_password", "The current password is incorrect."));
     }
     password_accepted(pool, &me.login, attempt).await
@@ -43,9 +43,10 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     check_new_password(new).map_err(|m| AppError::invalid("new_password", m))?;
     verify_current_password(pool, passwords, me, current, client, now).await?;
-    let hash = passwords.hash(new).await.ok_or(AppError::Internal)?;
+    let hash = passwords.hash(new).await?;
     let mut tx = pool.begin().await?;
     sqlx::query!("UPDATE accounts SET password_hash = $2 WHERE id = $1", me.account_id, hash).execute(&mut *tx).await?;
+    void_unused_tokens(&mut tx, me.account_id, now).await?;
     session::end_all_for_account(&mut *tx, me.account_id, Some(&me.token_hash)).await?;
     let body = "The password of your Bitrix24 account was changed from your network profile, \
                 and your other sessions were logged out.\n\nIf it was not you, reset your password at once.";
@@ -143,6 +144,8 @@ pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::LinkExpired)?;
+    let old_login =
+        sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1 FOR UPDATE", change.account_id).fetch_one(&mut *tx).await?;
     sqlx::query!("UPDATE accounts SET login = $2 WHERE id = $1", change.account_id, change.new_login).execute(&mut *tx).await.map_err(
         |error| match &error {
             sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
@@ -151,6 +154,15 @@ pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>
             _ => error.into(),
         },
     )?;
+    // The old address hears of it, so a login moved by someone else does not go unnoticed.
+    if Email::parse(&old_login).is_ok() {
+        let body = format!(
+            "The login of your Bitrix24 account was changed from {old_login} to {new}.\n\n\
+             If it was not you, reset the password of the account at once (log in with {new}).",
+            new = change.new_login
+        );
+        enqueue_email(&mut *tx, &old_login, "Your login was changed", &body).await?;
+    }
     tx.commit().await?;
     Ok(change.new_login)
 }

@@ -1,4 +1,4 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
 use crate::access::{PortalCaller, lock_portal_as_admin};
@@ -7,6 +7,8 @@ use crate::auth::password_policy::check_new_password;
 use crate::crypto::passwords::Passwords;
 use crate::domain::{DisplayText, Email, Plan, PortalSlug};
 use crate::error::AppError;
+use crate::server::config::Config;
+use crate::throttle::{self, Limit};
 
 /// The "Create your Bitrix24" form. Personal fields are absent when a logged-in person
 /// creates another portal with their existing account.
@@ -78,7 +80,7 @@ pub async fn sign_up(
         }
     }
     let password_hash = match &new_account {
-        Some(new) => Some(passwords.hash(&new.password).await.ok_or(AppError::Internal)?),
+        Some(new) => Some(passwords.hash(&new.password).await?),
         None => None,
     };
 
@@ -124,6 +126,14 @@ pub async fn sign_up(
     .await?;
     tx.commit().await?;
     Ok(SignedUp { account_id, slug: slug.to_string(), new_account: new_account.is_some() })
+}
+
+/// Counts one sign-up of the client, before any password is hashed: refused (429) past
+/// `SIGNUPS_PER_HOUR`, so the form can neither flood the database nor the hashing threads.
+pub async fn count_sign_up(pool: &PgPool, config: &Config, client: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let limit = Limit { bucket: "signup-client", max: config.signups_per_hour, window: Duration::hours(1) };
+    let _counted = throttle::take(pool, &[(limit, client)], now).await?;
+    Ok(())
 }
 
 fn slug_taken_error() -> AppError {

@@ -113,7 +113,7 @@ pub async fn confirm_registration(token: String, password: String) -> Result<Con
         let confirmed = service::confirm(&state.pool, &state.passwords, &state.config, &token, &password, now).await?;
         if confirmed.outcome == Outcome::Active && !confirmed.existing_account {
             let account_id = confirmed.account_id;
-            if let Some(old) = guard::session_token() {
+            if let Some(old) = guard::session_token(state.config.secure_cookies) {
                 session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
             }
             let token = session::create(&state.pool, account_id, false, now).await?;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::crypto::sealing::MailboxKey;
-use crate::domain::Plan;
+use crate::domain::{Channel, Plan};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -34,11 +34,18 @@ pub struct Config {
     pub sms: Option<SmsSettings>,
     /// Region for phone numbers typed without a country code (`PHONE_REGION`, e.g. "US").
     pub phone_region: Option<String>,
+    /// `DEV_OUTBOX=1`: messages with no transport count as delivered and show on the
+    /// development Outbox page (loopback clients only). Off unless asked for, and refused
+    /// with an https origin: the page shows every reset link.
+    pub dev_outbox: bool,
+    /// Portals one client address may create per hour (`SIGNUPS_PER_HOUR`).
+    pub signups_per_hour: i64,
 }
 
 pub const DEFAULT_INVITATION_DAYS: i64 = 30;
 pub const DEFAULT_INVITES_PER_DAY_FREE: i64 = 100;
 pub const DEFAULT_INVITES_PER_DAY_PAID: i64 = 1000;
+pub const DEFAULT_SIGNUPS_PER_HOUR: i64 = 10;
 
 pub const DEFAULT_MAIL_FROM: &str = "Bitrix24 Intranet <no-reply@intranet.localhost>";
 
@@ -59,6 +66,8 @@ impl Config {
             invites_per_day_paid: DEFAULT_INVITES_PER_DAY_PAID,
             sms: None,
             phone_region: None,
+            dev_outbox: true,
+            signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
         }
     }
 
@@ -75,7 +84,11 @@ impl Config {
         } else {
             Vec::new()
         };
+        let dev_outbox = flag_var("DEV_OUTBOX")?;
+        refuse_dev_outbox_in_production(dev_outbox, &site_origin)?;
         Ok(Config {
+            dev_outbox,
+            signups_per_hour: positive_var("SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR)?,
             database_url,
             secure_cookies: site_origin.starts_with("https://"),
             site_origin,
@@ -102,6 +115,16 @@ impl Config {
         if plan.is_paid() { self.invites_per_day_paid } else { self.invites_per_day_free }
     }
 
+    /// Whether messages of `channel` leave the outbox: through a configured transport,
+    /// or (with the dev Outbox) by being shown. Others wait, queued, for a transport.
+    pub fn delivers(&self, channel: Channel) -> bool {
+        self.dev_outbox
+            || match channel {
+                Channel::Email => self.smtp_url.is_some(),
+                Channel::Sms => self.sms.is_some(),
+            }
+    }
+
     /// Absolute link to a path of this site, for emails.
     pub fn link(&self, path_and_query: &str) -> String {
         format!("{}{}", self.site_origin, path_and_query)
@@ -124,6 +147,24 @@ fn mailbox_key_from_env() -> Result<Option<MailboxKey>, String> {
 
 fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// An https origin means a real deployment, where a page of every reset link must not exist.
+fn refuse_dev_outbox_in_production(dev_outbox: bool, site_origin: &str) -> Result<(), String> {
+    if dev_outbox && site_origin.starts_with("https://") {
+        return Err("DEV_OUTBOX=1 shows every reset link and password sent: it cannot be on with an https SITE_ORIGIN".into());
+    }
+    Ok(())
+}
+
+/// `1`/`true`/`yes` or `0`/`false`/`no` (unset: off).
+fn flag_var(name: &str) -> Result<bool, String> {
+    match non_empty_var(name).map(|v| v.to_lowercase()) {
+        None => Ok(false),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(format!("{name} must be 1 or 0, not {v:?}")),
+    }
 }
 
 fn positive_var(name: &str, default: i64) -> Result<i64, String> {
@@ -168,3 +209,25 @@ impl std::fmt::Debug for SmsSettings {
 }
 
 pub const TWILIO_URL: &str = "https://api.twilio.com";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dev_outbox_never_runs_with_an_https_origin() {
+        assert!(refuse_dev_outbox_in_production(true, "https://intranet.example.com").is_err());
+        assert!(refuse_dev_outbox_in_production(false, "https://intranet.example.com").is_ok());
+        assert!(refuse_dev_outbox_in_production(true, "http://127.0.0.1:3000").is_ok());
+    }
+
+    #[test]
+    fn without_a_transport_or_the_dev_outbox_nothing_is_delivered() {
+        let mut config = Config::local("postgres://unused", "http://127.0.0.1:3000");
+        assert!(config.delivers(Channel::Email) && config.delivers(Channel::Sms));
+        config.dev_outbox = false;
+        assert!(!config.delivers(Channel::Email) && !config.delivers(Channel::Sms));
+        config.smtp_url = Some("smtp://127.0.0.1:25".into());
+        assert!(config.delivers(Channel::Email) && !config.delivers(Channel::Sms));
+    }
+}

@@ -154,8 +154,7 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;
     // Saved: the account's failed checks are forgotten, this attempt's place included.
-    let _counted = attempt;
-    throttle::clear(pool, FAILED_CHECKS, &account).await?;
+    throttle::forgive(pool, attempt, FAILED_CHECKS, &account).await?;
     let saved = mailbox(pool, caller).await?.ok_or(AppError::Internal)?;
     Ok((saved, messages))
 }

@@ -13,6 +13,17 @@ pub fn passwords() -> Passwords {
     Passwords::start(2).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The outbox worker's transports for real servers only (no dev Outbox): a message with
+/// no transport stays queued.
+pub fn deliverer_to(smtp_url: Option<String>, sms: Option<intranet::server::config::SmsSettings>) -> intranet::mail::worker::Deliverer {
+    let mut config = config("http://127.0.0.1:9");
+    config.dev_outbox = false;
+    config.smtp_url = smtp_url;
+    config.sms = sms;
+    config.mail_from = "Intranet <no-reply@intranet.test>".into();
+    intranet::mail::worker::Deliverer::from_config(&config).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn config(origin: &str) -> Config {
     Config::local("", origin)
 }

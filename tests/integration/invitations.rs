@@ -202,7 +202,7 @@ async fn an_expired_link_says_so_and_can_ask_for_a_new_one(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(asks, 1, "the inviter is told once a day at most");
-    let rows = service::list(&pool, &admin, now).await.unwrap();
+    let rows = service::list(&pool, &config, &admin, now).await.unwrap();
     assert_eq!(rows[0].delivery, "expired");
 }
 

@@ -57,6 +57,79 @@ async fn parallel_guesses_cannot_pass_the_limit(pool: PgPool) {
     assert_eq!((verified, refused), (FAILURES_PER_LOGIN.max as usize, 30 - FAILURES_PER_LOGIN.max as usize), "{answers:?}");
 }
 
+/// The same over HTTP, as an attacker sends them: 100 wrong passwords for one login at
+/// the same moment. Exactly 10 are checked (401); the other 90 get 429 with Retry-After.
+#[sqlx::test]
+async fn parallel_guesses_over_http_get_429_past_the_limit(pool: PgPool) {
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app(pool.clone()).await;
+    let client = app.client();
+    let url = format!("{}/api/login", app.base);
+    let guesses = (0..100).map(|i| {
+        let (client, url) = (client.clone(), url.clone());
+        tokio::spawn(async move {
+            let form = [("login", "ann@acme.test".to_string()), ("password", format!("wrong guess {i}"))];
+            let response = client.post(url).form(&form).send().await.unwrap();
+            (response.status().as_u16(), response.headers().contains_key("retry-after"))
+        })
+    });
+    let answers: Vec<(u16, bool)> = futures::future::join_all(guesses).await.into_iter().map(|joined| joined.unwrap()).collect();
+    let checked = answers.iter().filter(|(status, _)| *status == 401).count();
+    let refused = answers.iter().filter(|(status, with_wait)| *status == 429 && *with_wait).count();
+    assert_eq!((checked, refused), (10, 90), "{answers:?}");
+}
+
+/// Per client address too: a client near its limit gets only the places left, however
+/// many different logins it tries at once.
+#[sqlx::test]
+async fn parallel_guesses_from_one_client_stop_at_its_limit(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    sqlx::query("INSERT INTO throttle_events (bucket, key, at) SELECT 'login-client', '10.7.7.7', $1 FROM generate_series(1, 95)")
+        .bind(now)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let guesses = (0..20).map(|i| {
+        let (pool, passwords) = (pool.clone(), passwords.clone());
+        tokio::spawn(async move { log_in(&pool, &passwords, &format!("user{i}@x.test"), "wrong password", false, "10.7.7.7", now).await })
+    });
+    let answers: Vec<_> = futures::future::join_all(guesses).await.into_iter().map(|joined| joined.unwrap()).collect();
+    let checked = answers.iter().filter(|a| matches!(a, Err(AppError::BadCredentials))).count();
+    assert_eq!(checked, 5, "{answers:?}");
+}
+
+/// Sign-ups and reset requests are counted per client before any hashing or e-mail.
+#[sqlx::test]
+async fn sign_ups_and_reset_requests_are_capped_per_client(pool: PgPool) {
+    let app = spawn_app_with(pool.clone(), |config| config.signups_per_hour = 2).await;
+    let client = app.client();
+    for (i, refused) in [(0, false), (1, false), (2, true)] {
+        let slug = format!("portal-{i}");
+        let email = format!("owner{i}@acme.test");
+        let form = [
+            ("company_name", "Acme"),
+            ("slug", slug.as_str()),
+            ("first_name", "Ann"),
+            ("last_name", "Lee"),
+            ("email", email.as_str()),
+            ("password", "violet-harbor-42"),
+        ];
+        // A new browser each time: anonymous, from the same address.
+        let answer = app.post(&app.client(), "sign_up", &form).await;
+        assert_eq!(answer.status().as_u16() == 429, refused, "sign-up {i}: {}", answer.status());
+    }
+    let portals: i64 = sqlx::query_scalar("SELECT count(*) FROM portals").fetch_one(&pool).await.unwrap();
+    assert_eq!(portals, 2);
+    for i in 0..intranet::auth::service::RESETS_PER_CLIENT.max {
+        let answer = app.post(&client, "forgot_password", &[("login", &format!("someone{i}@acme.test"))]).await;
+        assert_eq!(answer.status().as_u16(), 200);
+    }
+    let refused = app.post(&client, "forgot_password", &[("login", "owner0@acme.test")]).await;
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+}
+
 #[sqlx::test]
 async fn failed_logins_are_throttled_per_client_address(pool: PgPool) {
     let passwords = passwords();
@@ -168,12 +241,25 @@ async fn cross_site_requests_are_refused(pool: PgPool) {
     assert_ne!(same_site.status().as_u16(), 403);
 }
 
+/// Off unless `DEV_OUTBOX=1`: without a mail server, the reset email waits, queued, and
+/// nobody can read it through the app.
 #[sqlx::test]
-async fn the_dev_outbox_is_gone_when_smtp_is_configured(pool: PgPool) {
+async fn the_dev_outbox_is_off_unless_asked_for(pool: PgPool) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = config(&base);
-    config.smtp_url = Some("smtp://127.0.0.1:1".into());
+    config.dev_outbox = false;
+    let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    intranet::auth::service::request_password_reset(&pool, &config, "ann@acme.test", Utc::now()).await.unwrap();
+    let admin = caller(&pool, ann, "acme").await;
+    let invite = intranet::invitations::service::EmailInvite { addresses: "bo@acme.test".into(), ..Default::default() };
+    intranet::invitations::service::invite_by_email(&pool, &config, &admin, &invite, Utc::now()).await.unwrap();
+    let deliverer = intranet::mail::worker::Deliverer::from_config(&config).unwrap();
+    assert_eq!(intranet::mail::worker::deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 0, "nothing to deliver them with");
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status::text FROM outbox").fetch_all(&pool).await.unwrap();
+    assert_eq!(statuses, ["queued", "queued"]);
+    let invited = intranet::invitations::service::list(&pool, &config, &admin, Utc::now()).await.unwrap();
+    assert_eq!(invited[0].delivery, "waiting for a mail server");
     drop(intranet::startup::start(listener, config, pool, false).unwrap().server);
     let client = reqwest::Client::new();
     let page = client.get(format!("{base}/dev/outbox")).send().await.unwrap();
@@ -193,4 +279,27 @@ async fn the_dev_outbox_lists_messages_without_smtp(pool: PgPool) {
     let html = page.text().await.unwrap();
     assert!(html.contains("Reset your password"), "{html}");
     assert!(html.contains("/reset-password?token="));
+}
+
+/// Over HTTPS (here: the configuration says so): HSTS on every answer, the session
+/// cookie with the `__Host-` prefix, and answers with secrets never stored.
+#[sqlx::test]
+async fn https_deployments_get_strict_headers_and_a_host_only_cookie(pool: PgPool) {
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app_with(pool.clone(), |config| config.secure_cookies = true).await;
+    let page = reqwest::get(format!("{}/login", app.base)).await.unwrap();
+    assert_eq!(page.headers().get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000; includeSubDomains"));
+    assert_eq!(page.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    let logged_in = app.post(&app.client(), "login", &[("login", "ann@acme.test"), ("password", PASSWORD)]).await;
+    assert_eq!(logged_in.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    let cookie = logged_in.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(cookie.starts_with("__Host-sid=") && cookie.contains("; Path=/;") && cookie.ends_with("; Secure"), "{cookie}");
+
+    // Plain HTTP (a developer's machine): no HSTS, the plain cookie name.
+    let plain = spawn_app(pool).await;
+    let page = reqwest::get(format!("{}/login", plain.base)).await.unwrap();
+    assert!(!page.headers().contains_key("strict-transport-security"));
+    let logged_in = plain.post(&plain.client(), "login", &[("login", "ann@acme.test"), ("password", PASSWORD)]).await;
+    let cookie = logged_in.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(cookie.starts_with("sid="), "{cookie}");
 }

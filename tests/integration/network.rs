@@ -38,8 +38,48 @@ async fn the_login_changes_only_through_the_link_sent_to_the_new_address(pool: P
     let token = token_from_outbox(&pool, "ann@new.test", "/network/confirm-login").await;
     assert_eq!(confirm_login_change(&pool, &token, now).await, Ok("ann@new.test".to_string()));
     assert_eq!(confirm_login_change(&pool, &token, now).await, Err(AppError::LinkExpired));
+    let changed: String =
+        sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = 'ann@acme.test' AND subject = 'Your login was changed'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(changed.contains("from ann@acme.test to ann@new.test"), "the old address is told it happened: {changed}");
     assert_eq!(log_in(&pool, &passwords, "ann@acme.test", PASSWORD, false, "1.1.1.1", now).await.err(), Some(AppError::BadCredentials));
     assert!(log_in(&pool, &passwords, "ann@new.test", PASSWORD, false, "1.1.1.1", now).await.is_ok());
+}
+
+/// Someone with a phished password asks to move the login to their address; the owner
+/// changes the password (or resets it), and the pending link dies with the old password.
+#[sqlx::test]
+async fn a_new_password_voids_a_pending_login_change(pool: PgPool) {
+    let passwords = passwords();
+    let config = config("http://127.0.0.1:3000");
+    let now = Utc::now();
+    let account = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let ann = me(&pool, account).await;
+    request_login_change(&pool, &passwords, &config, &ann, PASSWORD, "thief@evil.test", "1.1.1.1", now).await.unwrap();
+    let stolen = token_from_outbox(&pool, "thief@evil.test", "/network/confirm-login").await;
+    change_password(&pool, &passwords, &ann, PASSWORD, "a brand new secret", "1.1.1.1", now).await.unwrap();
+    assert_eq!(confirm_login_change(&pool, &stolen, now).await, Err(AppError::LinkExpired));
+
+    // The same through a reset link: the reset voids the login change and other links.
+    let ann = me(&pool, account).await;
+    request_login_change(&pool, &passwords, &config, &ann, "a brand new secret", "thief2@evil.test", "1.1.1.2", now).await.unwrap();
+    let stolen = token_from_outbox(&pool, "thief2@evil.test", "/network/confirm-login").await;
+    intranet::auth::service::request_password_reset(&pool, &config, "ann@acme.test", now).await.unwrap();
+    intranet::auth::service::request_password_reset(&pool, &config, "ann@acme.test", now).await.unwrap();
+    let resets: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM outbox WHERE subject = 'Reset your password' ORDER BY id").fetch_all(&pool).await.unwrap();
+    let token_of = |body: &str| body.split("token=").nth(1).and_then(|t| t.split_whitespace().next()).unwrap_or_default().to_string();
+    let (first, second) = (token_of(&resets[0]), token_of(&resets[1]));
+    intranet::auth::service::reset_password(&pool, &passwords, &second, "yet another secret", now).await.unwrap();
+    assert_eq!(confirm_login_change(&pool, &stolen, now).await, Err(AppError::LinkExpired));
+    assert_eq!(
+        intranet::auth::service::reset_password(&pool, &passwords, &first, "one more secret", now).await,
+        Err(AppError::LinkExpired),
+        "the other reset link died too"
+    );
+    assert!(log_in(&pool, &passwords, "ann@acme.test", "yet another secret", false, "1.1.1.3", now).await.is_ok());
 }
 
 #[sqlx::test]

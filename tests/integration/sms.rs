@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use chrono::Utc;
 use intranet::invitations::{InvitationRow, InviteReport};
 use intranet::mail::sms::SmsSettings;
-use intranet::mail::worker::{Deliverer, deliver_due};
+use intranet::mail::worker::deliver_due;
 use sqlx::PgPool;
 
 use crate::app::*;
@@ -82,7 +82,7 @@ async fn an_sms_invitation_reaches_the_gateway_and_the_person_logs_in_by_phone(p
     assert_eq!(report.refused[0].0, "12");
 
     let (gateway, base) = start_gateway(201).await;
-    let deliverer = Deliverer::from_config(None, "x@y.test").unwrap().with_sms(Some(settings(&base))).unwrap();
+    let deliverer = deliverer_to(None, Some(settings(&base)));
     assert_eq!(deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 1);
     let requests = gateway.requests.lock().unwrap().clone();
     assert_eq!(requests.len(), 1);
@@ -132,13 +132,13 @@ async fn a_gateway_error_is_retried_and_shown(pool: PgPool) {
         .await
         .unwrap();
     let (gateway, base) = start_gateway(400).await;
-    let deliverer = Deliverer::from_config(None, "x@y.test").unwrap().with_sms(Some(settings(&base))).unwrap();
+    let deliverer = deliverer_to(None, Some(settings(&base)));
     deliver_due(&pool, &deliverer, Utc::now()).await.unwrap();
     let (status, attempts, error): (String, i32, Option<String>) =
         sqlx::query_as("SELECT status::text, attempts, last_error FROM outbox WHERE channel = 'sms'").fetch_one(&pool).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("queued", 1), "kept for a retry");
     assert!(error.as_deref().is_some_and(|e| e.contains("400") && e.contains("not a valid phone number")), "{error:?}");
-    let rows = intranet::invitations::service::list(&pool, &admin, Utc::now()).await.unwrap();
+    let rows = intranet::invitations::service::list(&pool, &config("http://127.0.0.1:9"), &admin, Utc::now()).await.unwrap();
     assert!(rows[0].delivery.starts_with("retrying: SMS gateway answered 400"), "{}", rows[0].delivery);
 
     // The gateway recovers: the retry goes through.

@@ -6,7 +6,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use intranet::auth::service::request_password_reset;
-use intranet::mail::worker::{Deliverer, backoff, deliver_due};
+use intranet::mail::worker::{backoff, deliver_due};
 use sqlx::PgPool;
 use tokio::process::{Child, Command};
 
@@ -63,7 +63,7 @@ async fn the_worker_delivers_a_reset_email_over_smtp(pool: PgPool) {
     portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
     request_password_reset(&pool, &config("http://127.0.0.1:3000"), "ann@acme.test", now).await.unwrap();
 
-    let deliverer = Deliverer::from_config(Some(&format!("smtp://127.0.0.1:{port}")), "Intranet <no-reply@intranet.test>").unwrap();
+    let deliverer = deliverer_to(Some(format!("smtp://127.0.0.1:{port}")), None);
     assert_eq!(deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 1);
     let received = server.received();
     assert_eq!(received.len(), 1);
@@ -81,7 +81,7 @@ async fn with_the_server_down_mail_waits_and_is_delivered_exactly_once_later(poo
     let now = Utc::now();
     portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
     request_password_reset(&pool, &config("http://127.0.0.1:3000"), "ann@acme.test", now).await.unwrap();
-    let deliverer = Deliverer::from_config(Some(&format!("smtp://127.0.0.1:{port}")), "Intranet <no-reply@intranet.test>").unwrap();
+    let deliverer = deliverer_to(Some(format!("smtp://127.0.0.1:{port}")), None);
 
     // Nothing listens on the port: the attempt fails, the message stays queued.
     let now = Utc::now();

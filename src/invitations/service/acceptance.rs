@@ -126,7 +126,7 @@ pub async fn accept_new(
         let mut db = pool.acquire().await?;
         usable(&by_token(&mut db, token, false).await?.ok_or(AppError::LinkExpired)?, now)?;
     }
-    let hash = passwords.hash(&person.password).await.ok_or(AppError::Internal)?;
+    let hash = passwords.hash(&person.password).await?;
     let mut tx = pool.begin().await?;
     let invitation = by_token(&mut tx, token, true).await?.ok_or(AppError::LinkExpired)?;
     usable(&invitation, now)?;

@@ -17,7 +17,7 @@ use crate::server::config::Config;
 
 /// Employees > Invited: the newest 200 invitations. Administrators see all of them;
 /// other people the ones they sent.
-pub async fn list(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> Result<Vec<InvitationRow>, AppError> {
+pub async fn list(pool: &PgPool, config: &Config, caller: &PortalCaller, now: DateTime<Utc>) -> Result<Vec<InvitationRow>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT i.id, i.channel AS "channel: Channel", i.target, i.status AS "status: InvitationStatus", i.sent_at, i.expires_at, i.invited_by,
                   coalesce(d.name, top.name) AS "department!",
@@ -43,6 +43,7 @@ pub async fn list(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> R
                 (InvitationStatus::Accepted, _) => "accepted".to_string(),
                 (_, _) if r.expires_at <= now => "expired".to_string(),
                 (_, Some(DeliveryStatus::Failed)) => format!("failed: {}", r.last_error.unwrap_or_default()),
+                (_, Some(DeliveryStatus::Queued)) if !config.delivers(r.channel) => "waiting for a mail server".to_string(),
                 (_, Some(DeliveryStatus::Queued)) if r.last_error.is_some() => format!("retrying: {}", r.last_error.unwrap_or_default()),
                 (_, Some(DeliveryStatus::Sent)) => "sent".to_string(),
                 _ => "queued".to_string(),

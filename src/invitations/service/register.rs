@@ -56,7 +56,7 @@ pub async fn register(
     let position = crate::profile::parse_position(&form.position).map_err(|m| AppError::invalid("position", m))?;
     let password = form.without_confirmation.then(random_password);
     let hash = match &password {
-        Some(password) => passwords.hash(password).await.ok_or(AppError::Internal)?,
+        Some(password) => passwords.hash(password).await?,
         None => NO_PASSWORD_YET.to_string(),
     };
 

@@ -86,7 +86,7 @@ pub async fn request(
             Outcome::Active | Outcome::AwaitsApproval => portal,
         }
     };
-    let password_hash = passwords.hash(&form.password).await.ok_or(AppError::Internal)?;
+    let password_hash = passwords.hash(&form.password).await?;
     let mut tx = pool.begin().await?;
     let (token, token_hash) = new_secret();
     sqlx::query!(
@@ -192,7 +192,7 @@ pub async fn confirm(
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    if !passwords.verify(password, Some(expected_hash)).await {
+    if !passwords.verify(password, Some(expected_hash)).await? {
         let message = if had_account {
             "This address already has a Bitrix24 account: enter that account's password."
         } else {
