@@ -21,7 +21,8 @@ pub async fn log_in(
 ) -> Result<(), AppError> {
     call(|Call { state, now }| async move {
         let remember = remember.is_some();
-        let outcome = service::log_in(&state.pool, &state.passwords, &login, &password, remember, &guard::client_address(), now).await?;
+        let outcome =
+            service::log_in(&state.pool, &state.passwords, &login, &password, remember, &guard::client_address(&state.config), now).await?;
         // A fresh session id on every log-in; the one the browser had (if any) ends.
         if let Some(old) = guard::session_token(state.config.secure_cookies) {
             session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
@@ -83,7 +84,7 @@ pub async fn portals_of(pool: &sqlx::PgPool, account_id: i64) -> Result<Vec<Port
 #[server(endpoint = "forgot_password")]
 pub async fn forgot_password(login: String) -> Result<String, AppError> {
     call(|Call { state, now }| async move {
-        service::count_reset_request(&state.pool, &guard::client_address(), now).await?;
+        service::count_reset_request(&state.pool, &guard::client_address(&state.config), now).await?;
         service::request_password_reset(&state.pool, &state.config, &login, now).await?;
         Ok("If an account with this login exists, we have sent it a link to reset the password. The link works for one hour.".to_string())
     })

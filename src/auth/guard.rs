@@ -10,6 +10,7 @@ use leptos::prelude::use_context;
 
 use super::session::{self, SessionAccount};
 use crate::error::AppError;
+use crate::server::config::Config;
 use crate::server::{AppState, Call, call};
 
 fn request_parts() -> Option<Parts> {
@@ -61,12 +62,13 @@ where
     .await
 }
 
-/// The peer's IP address (the app is expected to sit directly behind at most a
-/// loopback proxy; a proxy setup would read X-Forwarded-For here).
-pub fn client_address() -> String {
-    request_parts()
-        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string()))
-        .unwrap_or_else(|| "unknown".into())
+/// The client's IP address, for per-client limits: the peer's, or behind a proxy listed
+/// in `TRUSTED_PROXIES`, the one it forwarded.
+pub fn client_address(config: &Config) -> String {
+    let Some(parts) = request_parts() else { return "unknown".into() };
+    let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()) else { return "unknown".into() };
+    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    config.client_address(peer, forwarded).to_string()
 }
 
 pub fn set_cookie(value: &str) {

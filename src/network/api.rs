@@ -23,8 +23,16 @@ pub async fn load_network_profile() -> Result<NetworkProfile, AppError> {
 #[server(endpoint = "change_password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<String, AppError> {
     signed_in(|SignedIn { state, me, now }| async move {
-        service::change_password(&state.pool, &state.passwords, &me, &current_password, &new_password, &guard::client_address(), now)
-            .await?;
+        service::change_password(
+            &state.pool,
+            &state.passwords,
+            &me,
+            &current_password,
+            &new_password,
+            &guard::client_address(&state.config),
+            now,
+        )
+        .await?;
         Ok("Your password was changed. Your other sessions were logged out.".to_string())
     })
     .await
@@ -40,7 +48,7 @@ pub async fn change_login(current_password: String, new_login: String) -> Result
             &me,
             &current_password,
             &new_login,
-            &guard::client_address(),
+            &guard::client_address(&state.config),
             now,
         )
         .await?;

@@ -27,7 +27,7 @@ pub async fn sign_up(
 ) -> Result<(), AppError> {
     call(|Call { state, now }| async move {
         let me = guard::current_session(&state).await?;
-        service::count_sign_up(&state.pool, &state.config, &guard::client_address(), now).await?;
+        service::count_sign_up(&state.pool, &state.config, &guard::client_address(&state.config), now).await?;
         let form = SignUpForm { company_name, slug, first_name, last_name, email, password };
         let done = service::sign_up(&state.pool, &state.passwords, &form, me.map(|m| m.account_id), now).await?;
         if done.new_account {

@@ -94,7 +94,7 @@ pub async fn register_by_link(
 ) -> Result<String, AppError> {
     call(|Call { state, now }| async move {
         let form = RegistrationForm { email, first_name, last_name, password };
-        let client = guard::client_address();
+        let client = guard::client_address(&state.config);
         service::request(&state.pool, &state.passwords, &state.config, &code, &form, &client, now).await
     })
     .await

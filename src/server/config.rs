@@ -1,7 +1,9 @@
 //! Configuration from environment variables (and `.env`), with defaults that work on a
 //! laptop: the project-local database the run script starts, and the dev Outbox.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
 use std::path::PathBuf;
 
 use crate::crypto::sealing::MailboxKey;
@@ -40,6 +42,9 @@ pub struct Config {
     pub dev_outbox: bool,
     /// Portals one client address may create per hour (`SIGNUPS_PER_HOUR`).
     pub signups_per_hour: i64,
+    /// Reverse proxies in front of the app (`TRUSTED_PROXIES`, addresses or networks):
+    /// only their `X-Forwarded-For` says who the client is.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 pub const DEFAULT_INVITATION_DAYS: i64 = 30;
@@ -68,6 +73,7 @@ impl Config {
             phone_region: None,
             dev_outbox: true,
             signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -89,6 +95,8 @@ impl Config {
         Ok(Config {
             dev_outbox,
             signups_per_hour: positive_var("SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR)?,
+            trusted_proxies: parse_networks(&non_empty_var("TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|bad| format!("TRUSTED_PROXIES: {bad:?} is not an address or a network like 10.0.0.0/8"))?,
             database_url,
             secure_cookies: site_origin.starts_with("https://"),
             site_origin,
@@ -125,6 +133,29 @@ impl Config {
             }
     }
 
+    /// The client's address: the peer's, unless the peer is a trusted proxy; then the
+    /// nearest address in `X-Forwarded-For` that is not itself a trusted proxy (a client
+    /// can write anything at the start of that header, so it is read from the end).
+    pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|net| net.contains(ip));
+        if !trusted(&peer) {
+            return peer;
+        }
+        let mut client = peer;
+        for hop in forwarded_for.unwrap_or_default().rsplit(',').map(str::trim) {
+            match hop.parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = ip;
+                    if !trusted(&ip) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        client
+    }
+
     /// Absolute link to a path of this site, for emails.
     pub fn link(&self, path_and_query: &str) -> String {
         format!("{}{}", self.site_origin, path_and_query)
@@ -155,6 +186,15 @@ fn refuse_dev_outbox_in_production(dev_outbox: bool, site_origin: &str) -> Resul
         return Err("DEV_OUTBOX=1 shows every reset link and password sent: it cannot be on with an https SITE_ORIGIN".into());
     }
     Ok(())
+}
+
+/// Addresses (`10.0.0.5`) and networks (`10.0.0.0/8`), separated by commas or spaces.
+fn parse_networks(text: &str) -> Result<Vec<IpNet>, String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|item| item.parse::<IpNet>().or_else(|_| item.parse::<IpAddr>().map(IpNet::from)).map_err(|_| item.to_string()))
+        .collect()
 }
 
 /// `1`/`true`/`yes` or `0`/`false`/`no` (unset: off).
@@ -213,6 +253,25 @@ pub const TWILIO_URL: &str = "https://api.twilio.com";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let mut config = Config::local("postgres://unused", "http://127.0.0.1:3000");
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        // No proxy trusted: the header is anyone's to write, and is ignored.
+        assert_eq!(config.client_address(ip("203.0.113.9"), Some("198.51.100.1")), ip("203.0.113.9"));
+        config.trusted_proxies = parse_networks("10.0.0.0/8, 127.0.0.1").unwrap();
+        assert_eq!(config.client_address(ip("10.1.2.3"), Some("198.51.100.1")), ip("198.51.100.1"));
+        // What a client wrote in front is passed over: the proxy appended the real address.
+        assert_eq!(config.client_address(ip("10.1.2.3"), Some("1.2.3.4, 198.51.100.1")), ip("198.51.100.1"));
+        // Two proxies in a row.
+        assert_eq!(config.client_address(ip("127.0.0.1"), Some("198.51.100.1, 10.9.9.9")), ip("198.51.100.1"));
+        // An untrusted peer cannot pretend.
+        assert_eq!(config.client_address(ip("203.0.113.9"), Some("198.51.100.1")), ip("203.0.113.9"));
+        // A proxy that sent no header: the proxy is the client.
+        assert_eq!(config.client_address(ip("10.1.2.3"), None), ip("10.1.2.3"));
+        assert!(parse_networks("10.0.0.0/8 nonsense").is_err());
+    }
 
     #[test]
     fn the_dev_outbox_never_runs_with_an_https_origin() {
