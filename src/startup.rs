@@ -81,7 +81,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
         .env(leptos::config::Env::PROD)
         .build();
     let imap_tls = crate::webmail::imap_client::tls_config(config.imap_ca_file.as_deref())?;
-    let live = LiveHub::start(pool.clone());
+    let live = LiveHub::start(pool.clone(), config.live);
     let state =
         AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores)?, live: live.clone(), imap_tls };
     let router = router(state.clone());

@@ -8,12 +8,14 @@ use sqlx::PgPool;
 
 use super::require_active_member;
 use crate::auth::{guard, session};
+use crate::crypto::tokens::hash_secret;
 use crate::live::Topic;
 use crate::live::server::event_stream;
 use crate::server::AppState;
 
 /// Every topic of the portal, as server-sent events. When someone's status or role
-/// changes, the stream re-checks its own session's access, and ends once it is gone.
+/// changes, and every half minute, the stream re-checks its own session's access, and
+/// ends once it is gone (log-out, expiry, dismissal).
 pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
     let Some(token) = guard::token_from_headers(&headers, state.config.secure_cookies) else {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -23,8 +25,11 @@ pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<Strin
         Err(status) => return status.into_response(),
     };
     let pool = state.pool.clone();
+    // A session may keep a few pages open; the secret itself is not kept in memory.
+    let holder: String = hash_secret(&token).iter().map(|b| format!("{b:02x}")).collect();
     event_stream(
         &state.live,
+        &format!("session:{holder}"),
         portal_id,
         |_| true,
         Topic::Access,

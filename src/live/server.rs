@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use std::future::Future;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use sqlx::postgres::PgListener;
@@ -48,18 +52,76 @@ pub async fn notify(db: impl PgExecutor<'_>, portal_id: i64, topic: Topic) -> Re
     Ok(())
 }
 
+/// How long a stream may go without re-checking its access, and how many may be open.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    /// An open stream re-checks its access this often, so it ends soon after a log-out,
+    /// an expiry or a dismissal even when no event says so.
+    pub recheck_every: Duration,
+    /// Streams one holder (a session, or an anonymous client) may have open.
+    pub per_holder: usize,
+    /// Streams this instance holds open in all.
+    pub per_instance: usize,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits { recheck_every: Duration::from_secs(30), per_holder: 8, per_instance: 20_000 }
+    }
+}
+
 /// This instance's fan-out of the events it hears from Postgres.
 #[derive(Clone)]
 pub struct LiveHub {
     sender: broadcast::Sender<HubMessage>,
+    limits: StreamLimits,
+    /// Open streams per holder; the total is the sum.
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A place among the open streams, given back when the stream ends.
+struct Slot {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    holder: String,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.open.lock()
+            && let Some(count) = open.get_mut(&self.holder)
+        {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.holder);
+            }
+        }
+    }
 }
 
 impl LiveHub {
     /// Starts listening on the database. Call within a tokio runtime.
-    pub fn start(pool: PgPool) -> LiveHub {
+    pub fn start(pool: PgPool, limits: StreamLimits) -> LiveHub {
         let (sender, _) = broadcast::channel(1024);
         tokio::spawn(listen(pool, sender.clone()));
-        LiveHub { sender }
+        LiveHub { sender, limits, open: Arc::default() }
+    }
+
+    /// A place for one more stream of `holder`, unless the holder or the instance is at
+    /// its limit.
+    fn take_slot(&self, holder: &str) -> Option<Slot> {
+        let mut open = self.open.lock().ok()?;
+        let total: usize = open.values().sum();
+        let mine = open.get(holder).copied().unwrap_or(0);
+        if total >= self.limits.per_instance || mine >= self.limits.per_holder {
+            return None;
+        }
+        open.insert(holder.to_string(), mine + 1);
+        Some(Slot { open: Arc::clone(&self.open), holder: holder.to_string() })
+    }
+
+    /// Streams open on this instance.
+    pub fn open_streams(&self) -> usize {
+        self.open.lock().map(|open| open.values().sum()).unwrap_or(0)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<HubMessage> {
@@ -105,11 +167,14 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<HubMessage>) {
 
 /// A page's server-sent event stream: "ready" once the subscription is in place, then
 /// the name of every topic of `portal_id` that `wants` picks. When an event of
-/// `recheck_on` arrives, `still_allowed` runs; if the page has lost its right, it hears
-/// that event (so it refetches and sees why) and the stream ends. The stream knows no
-/// feature: callers pass their own access check.
+/// `recheck_on` arrives, and at least every [`StreamLimits::recheck_every`],
+/// `still_allowed` runs; if the page has lost its right, it hears `recheck_on` (so it
+/// refetches and sees why) and the stream ends. `holder` (a session, a client) may keep
+/// only a few streams open: past that, or past the instance's limit, the answer is 429.
+/// The stream knows no feature: callers pass their own access check.
 pub fn event_stream<Check, Checked>(
     hub: &LiveHub,
+    holder: &str,
     portal_id: i64,
     wants: fn(Topic) -> bool,
     recheck_on: Topic,
@@ -119,7 +184,13 @@ where
     Check: Fn() -> Checked + Send + Sync + 'static,
     Checked: Future<Output = bool> + Send,
 {
-    let watch = Watch { receiver: hub.subscribe(), closing: false };
+    let Some(slot) = hub.take_slot(holder) else {
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "30")], "Too many open live streams").into_response();
+    };
+    let mut recheck = tokio::time::interval(hub.limits.recheck_every);
+    // The first tick is immediate; the access was checked a moment ago.
+    recheck.reset();
+    let watch = Watch { receiver: hub.subscribe(), recheck, closing: false, _slot: slot };
     let ready = futures::stream::once(async { Ok::<_, Infallible>(Event::default().data("ready")) });
     let still_allowed = std::sync::Arc::new(still_allowed);
     let events = futures::stream::unfold(watch, move |mut watch| {
@@ -129,7 +200,17 @@ where
                 return None;
             }
             loop {
-                let data = match watch.receiver.recv().await {
+                let received = tokio::select! {
+                    received = watch.receiver.recv() => received,
+                    _ = watch.recheck.tick() => {
+                        if still_allowed().await {
+                            continue;
+                        }
+                        watch.closing = true;
+                        return Some((Ok(Event::default().data(recheck_on.as_str())), watch));
+                    }
+                };
+                let data = match received {
                     Ok(HubMessage::Event(event)) if event.portal_id == portal_id && wants(event.topic) => {
                         if event.topic == recheck_on && !still_allowed().await {
                             watch.closing = true;
@@ -151,12 +232,35 @@ where
 /// One open page's subscription.
 struct Watch {
     receiver: broadcast::Receiver<HubMessage>,
+    recheck: tokio::time::Interval,
     closing: bool,
+    /// Held for as long as the stream is open.
+    _slot: Slot,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn streams_are_capped_per_holder_and_per_instance() {
+        let (sender, _) = broadcast::channel(8);
+        let hub = LiveHub {
+            sender,
+            limits: StreamLimits { recheck_every: Duration::from_secs(30), per_holder: 2, per_instance: 3 },
+            open: Arc::default(),
+        };
+        let a1 = hub.take_slot("a");
+        let a2 = hub.take_slot("a");
+        assert!(a1.is_some() && a2.is_some());
+        assert!(hub.take_slot("a").is_none(), "a third for one holder");
+        let b1 = hub.take_slot("b");
+        assert!(b1.is_some());
+        assert!(hub.take_slot("c").is_none(), "the instance is full");
+        drop(a1);
+        assert_eq!(hub.open_streams(), 2);
+        assert!(hub.take_slot("c").is_some(), "a closed stream gives its place back");
+    }
 
     #[test]
     fn payloads_round_trip() {

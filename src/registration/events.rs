@@ -2,8 +2,10 @@
 //! registration link this is, for its (anonymous) registration page. Only the topic
 //! name travels, so the stream tells nothing a visitor of the page could not see.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::service::portal_of_link;
@@ -11,7 +13,15 @@ use crate::live::Topic;
 use crate::live::server::event_stream;
 use crate::server::AppState;
 
-pub async fn registration_events(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+pub async fn registration_events(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    // Anonymous pages: a few streams per client address.
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let holder = format!("client:{}", state.config.client_address(peer.ip(), forwarded));
     let portal_id = match portal_of_link(&state.pool, &code).await {
         Ok(Some(portal_id)) => portal_id,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
@@ -24,6 +34,7 @@ pub async fn registration_events(State(state): State<AppState>, Path(code): Path
     // Regenerated: the page is told, and the stream of the dead link ends.
     event_stream(
         &state.live,
+        &holder,
         portal_id,
         |topic| topic == Topic::Settings,
         Topic::Settings,

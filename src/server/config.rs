@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::crypto::sealing::MailboxKey;
 use crate::domain::{Channel, Plan};
+use crate::live::server::StreamLimits;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -45,6 +46,8 @@ pub struct Config {
     /// Reverse proxies in front of the app (`TRUSTED_PROXIES`, addresses or networks):
     /// only their `X-Forwarded-For` says who the client is.
     pub trusted_proxies: Vec<IpNet>,
+    /// How often open live streams re-check their access, and how many may be open.
+    pub live: StreamLimits,
 }
 
 pub const DEFAULT_INVITATION_DAYS: i64 = 30;
@@ -74,6 +77,7 @@ impl Config {
             dev_outbox: true,
             signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
             trusted_proxies: Vec::new(),
+            live: StreamLimits::default(),
         }
     }
 
@@ -93,6 +97,7 @@ impl Config {
         let dev_outbox = flag_var("DEV_OUTBOX")?;
         refuse_dev_outbox_in_production(dev_outbox, &site_origin)?;
         Ok(Config {
+            live: StreamLimits::default(),
             dev_outbox,
             signups_per_hour: positive_var("SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR)?,
             trusted_proxies: parse_networks(&non_empty_var("TRUSTED_PROXIES").unwrap_or_default())

@@ -96,3 +96,58 @@ async fn a_dismissed_persons_open_stream_is_told_and_closed(pool: PgPool) {
     .unwrap_or_else(|_| panic!("the stream stayed open"));
     assert_eq!(end.ok().flatten(), None, "the stream ended");
 }
+
+/// A stream ends soon after its session does, even when no event says so: it re-checks
+/// its access every `recheck_every` (30 s in production, 1 s here).
+#[sqlx::test]
+async fn a_stream_ends_soon_after_log_out(pool: PgPool) {
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app_with(pool.clone(), |config| config.live.recheck_every = Duration::from_secs(1)).await;
+    let ann = app.logged_in("ann@acme.test").await;
+    let mut events = ann.get(format!("{}/p/acme/live", app.base)).send().await.unwrap();
+    wait_for(&mut events, "ready").await;
+    assert!(app.post(&ann, "logout", &[]).await.status().as_u16() < 400, "logged out");
+    let ended_at = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut rest = String::new();
+    loop {
+        match tokio::time::timeout_at(ended_at, events.chunk()).await {
+            Ok(Ok(Some(chunk))) => rest.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(Ok(None)) => break,
+            Ok(Err(error)) => panic!("the stream broke instead of ending: {error}"),
+            Err(_) => panic!("still open 5 s after log-out; got {rest:?}"),
+        }
+    }
+    assert!(rest.contains("data: access"), "told to re-check before the end: {rest:?}");
+}
+
+/// One session keeps at most `per_holder` streams open; the next is refused with 429
+/// until one closes.
+#[sqlx::test]
+async fn streams_are_capped_per_session(pool: PgPool) {
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app_with(pool.clone(), |config| config.live.per_holder = 2).await;
+    let ann = app.logged_in("ann@acme.test").await;
+    let url = format!("{}/p/acme/live", app.base);
+    let mut first = ann.get(&url).send().await.unwrap();
+    wait_for(&mut first, "ready").await;
+    let mut second = ann.get(&url).send().await.unwrap();
+    wait_for(&mut second, "ready").await;
+    let third = ann.get(&url).send().await.unwrap();
+    assert_eq!(third.status().as_u16(), 429);
+    assert!(third.headers().contains_key("retry-after"));
+    // Another session of the same person is a holder of its own.
+    let other_tab = app.logged_in("ann@acme.test").await;
+    assert_eq!(other_tab.get(&url).send().await.unwrap().status().as_u16(), 200);
+    drop(first);
+    // The server notices the closed connection when it next writes to it (a keep-alive or an
+    // event); until then the place stays taken, so poll.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let again = ann.get(&url).send().await.unwrap();
+        if again.status().as_u16() == 200 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the closed stream's place was never given back");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
