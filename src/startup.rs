@@ -155,10 +155,12 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     response
 }
 
-/// Server functions, and the pages whose address or body carries a secret.
+/// Server functions, portal pages (people's data), and the pages whose address or body
+/// carries a secret. Only the static assets and the public front pages may be cached.
 fn is_never_stored(path: &str) -> bool {
-    const SECRET_PAGES: [&str; 6] = ["/reset-password", "/invite", "/register/confirm", "/network/confirm-login", "/dev/outbox", "/login"];
-    path.starts_with("/api/") || SECRET_PAGES.contains(&path)
+    const SECRET_PAGES: [&str; 6] = ["/reset-password", "/invite", "/register/confirm", "/dev/outbox", "/login", "/portals"];
+    const PRIVATE_TREES: [&str; 4] = ["/api/", "/p/", "/network/", "/join/"];
+    PRIVATE_TREES.iter().any(|tree| path.starts_with(tree)) || SECRET_PAGES.contains(&path)
 }
 
 #[cfg(test)]
@@ -170,7 +172,10 @@ mod tests {
         for path in ["/api/login", "/api/portal_home", "/reset-password", "/invite", "/dev/outbox", "/network/confirm-login"] {
             assert!(is_never_stored(path), "{path}");
         }
-        for path in ["/", "/pkg/intranet.wasm", "/favicon.svg", "/p/acme"] {
+        for path in ["/p/acme/employees", "/join/abc", "/network/profile", "/portals"] {
+            assert!(is_never_stored(path), "{path}");
+        }
+        for path in ["/", "/pkg/intranet.wasm", "/favicon.svg", "/forgot-password"] {
             assert!(!is_never_stored(path), "{path}");
         }
     }

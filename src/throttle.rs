@@ -47,6 +47,13 @@ pub async fn take(pool: &PgPool, keys: &[(Limit, &str)], now: DateTime<Utc>) -> 
     }
 }
 
+/// Gives back the events of an attempt that did not happen after all (the server was too
+/// busy to check it).
+pub async fn release(pool: &PgPool, taken: Taken) -> Result<(), AppError> {
+    sqlx::query!("DELETE FROM throttle_events WHERE id = ANY($1)", &taken.ids).execute(pool).await?;
+    Ok(())
+}
+
 /// Gives back an attempt and forgets every event of one key with it, in one statement (a
 /// right password: the attempt does not count, and the login's failures end).
 pub async fn forgive(pool: &PgPool, taken: Taken, limit: Limit, key: &str) -> Result<(), AppError> {

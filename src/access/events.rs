@@ -20,7 +20,7 @@ pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<Strin
     let Some(token) = guard::token_from_headers(&headers, state.config.secure_cookies) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
-    let portal_id = match member_portal(&state.pool, &token, &slug).await {
+    let portal_id = match member_portal(&state.pool, &token, &slug, true).await {
         Ok(portal_id) => portal_id,
         Err(status) => return status.into_response(),
     };
@@ -35,15 +35,24 @@ pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<Strin
         Topic::Access,
         move || {
             let (pool, token, slug) = (pool.clone(), token.clone(), slug.clone());
-            async move { member_portal(&pool, &token, &slug).await.is_ok() }
+            // Only a clear "no" ends the stream: a database hiccup must not close every page.
+            async move {
+                !matches!(
+                    member_portal(&pool, &token, &slug, false).await,
+                    Err(StatusCode::UNAUTHORIZED | StatusCode::NOT_FOUND | StatusCode::FORBIDDEN)
+                )
+            }
         },
     )
 }
 
 /// The portal whose events the session may hear: its account must be an active member.
 /// 401 without a live session, 404 for anyone else (outsiders learn nothing).
-async fn member_portal(pool: &PgPool, token: &str, slug: &str) -> Result<i64, StatusCode> {
-    let account = session::find(pool, token, Utc::now()).await.map_err(|error| {
+/// `touch`: whether the lookup counts as the session's activity (opening the page does;
+/// the stream's own re-checks do not).
+async fn member_portal(pool: &PgPool, token: &str, slug: &str, touch: bool) -> Result<i64, StatusCode> {
+    let found = if touch { session::find(pool, token, Utc::now()).await } else { session::peek(pool, token, Utc::now()).await };
+    let account = found.map_err(|error| {
         tracing::error!(%error, "live updates: session lookup failed");
         StatusCode::INTERNAL_SERVER_ERROR
     })?;

@@ -62,13 +62,19 @@ where
     .await
 }
 
+/// Every `X-Forwarded-For` line, joined: a proxy may add its own line instead of
+/// appending to the one the client sent, and the newest hops are at the end either way.
+pub fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<String> {
+    let lines: Vec<&str> = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    (!lines.is_empty()).then(|| lines.join(","))
+}
+
 /// The client's IP address, for per-client limits: the peer's, or behind a proxy listed
 /// in `TRUSTED_PROXIES`, the one it forwarded.
 pub fn client_address(config: &Config) -> String {
     let Some(parts) = request_parts() else { return "unknown".into() };
     let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()) else { return "unknown".into() };
-    let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    config.client_address(peer, forwarded).to_string()
+    config.client_address(peer, forwarded_for(&parts.headers).as_deref()).to_string()
 }
 
 pub fn set_cookie(value: &str) {

@@ -32,6 +32,11 @@ pub async fn take_password_attempt(pool: &PgPool, login: &str, client: &str, now
     throttle::take(pool, &[(FAILURES_PER_LOGIN, login), (FAILURES_PER_CLIENT, client)], now).await
 }
 
+/// The password was not checked (the server was busy): the attempt does not count.
+pub async fn password_not_checked(pool: &PgPool, attempt: Taken) -> Result<(), AppError> {
+    throttle::release(pool, attempt).await
+}
+
 /// The password was right: the attempt does not count, and the login's failures end.
 pub async fn password_accepted(pool: &PgPool, login: &str, attempt: Taken) -> Result<(), AppError> {
     throttle::forgive(pool, attempt, FAILURES_PER_LOGIN, login).await
@@ -67,7 +72,14 @@ pub async fn log_in(
         None => (None, None),
     };
     // An unknown login is verified against a dummy hash: same work, same answer.
-    let verified = passwords.verify(password, stored_hash).await?;
+    let verified = match passwords.verify(password, stored_hash).await {
+        Ok(verified) => verified,
+        // Not checked at all (the hashing threads are saturated): the attempt does not count.
+        Err(busy) => {
+            password_not_checked(pool, attempt).await?;
+            return Err(busy);
+        }
+    };
     let Some(account_id) = account_id.filter(|_| verified) else {
         // The attempt taken above stays recorded: it was a failure.
         return Err(AppError::BadCredentials);

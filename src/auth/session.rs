@@ -67,6 +67,16 @@ pub async fn create(db: impl PgExecutor<'_>, account_id: i64, remember: bool, no
 
 /// The account of a live session, or None for unknown, idle or expired sessions.
 pub async fn find(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Option<SessionAccount>, sqlx::Error> {
+    lookup(pool, token, now, true).await
+}
+
+/// Like [`find`], without counting as activity: an open page re-checking its access must
+/// not keep an idle session alive.
+pub async fn peek(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Option<SessionAccount>, sqlx::Error> {
+    lookup(pool, token, now, false).await
+}
+
+async fn lookup(pool: &PgPool, token: &str, now: DateTime<Utc>, touch: bool) -> Result<Option<SessionAccount>, sqlx::Error> {
     let hash = hash_secret(token);
     let row = sqlx::query!(
         r#"SELECT s.account_id, s.last_seen_at, a.login, a.first_name, a.last_name
@@ -81,7 +91,7 @@ pub async fn find(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Opti
     let Some(row) = row else { return Ok(None) };
     // Writing on every request would cost a row update per page; a minute's precision
     // is plenty for an idle time-out measured in hours.
-    if now - row.last_seen_at > Duration::minutes(1) {
+    if touch && now - row.last_seen_at > Duration::minutes(1) {
         sqlx::query!("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", hash, now).execute(pool).await?;
     }
     Ok(Some(SessionAccount {

@@ -2,7 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
 use crate::auth::password_policy::check_new_password;
-use crate::auth::service::{password_accepted, take_password_attempt, void_unused_tokens};
+use crate::auth::service::{password_accepted, password_not_checked, take_password_attempt, void_unused_tokens};
 use crate::auth::session::{self, SessionAccount};
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::{hash_secret, new_secret};
@@ -25,7 +25,14 @@ async fn verify_current_password(
 ) -> Result<(), AppError> {
     let attempt = take_password_attempt(pool, &me.login, client, now).await?;
     let hash = sqlx::query_scalar!("SELECT password_hash FROM accounts WHERE id = $1", me.account_id).fetch_one(pool).await?;
-    if !passwords.verify(password, Some(hash)).await? {
+    let verified = match passwords.verify(password, Some(hash)).await {
+        Ok(verified) => verified,
+        Err(busy) => {
+            password_not_checked(pool, attempt).await?;
+            return Err(busy);
+        }
+    };
+    if !verified {
         return Err(AppError::invalid("current_password", "The current password is incorrect."));
     }
     password_accepted(pool, &me.login, attempt).await

@@ -20,8 +20,8 @@ pub async fn registration_events(
     headers: HeaderMap,
 ) -> Response {
     // Anonymous pages: a few streams per client address.
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let holder = format!("client:{}", state.config.client_address(peer.ip(), forwarded));
+    let forwarded = crate::auth::guard::forwarded_for(&headers);
+    let holder = format!("client:{}", state.config.client_address(peer.ip(), forwarded.as_deref()));
     let portal_id = match portal_of_link(&state.pool, &code).await {
         Ok(Some(portal_id)) => portal_id,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
@@ -40,7 +40,14 @@ pub async fn registration_events(
         Topic::Settings,
         move || {
             let (pool, code) = (pool.clone(), code.clone());
-            async move { matches!(portal_of_link(&pool, &code).await, Ok(Some(id)) if id == portal_id) }
+            async move {
+                match portal_of_link(&pool, &code).await {
+                    Ok(Some(id)) => id == portal_id,
+                    Ok(None) => false,
+                    // A database hiccup is not a closed link: only a clear "no" ends the stream.
+                    Err(_) => true,
+                }
+            }
         },
     )
 }

@@ -142,13 +142,15 @@ impl Config {
     /// nearest address in `X-Forwarded-For` that is not itself a trusted proxy (a client
     /// can write anything at the start of that header, so it is read from the end).
     pub fn client_address(&self, peer: IpAddr, forwarded_for: Option<&str>) -> IpAddr {
+        // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d.
+        let peer = peer.to_canonical();
         let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|net| net.contains(ip));
         if !trusted(&peer) {
             return peer;
         }
         let mut client = peer;
         for hop in forwarded_for.unwrap_or_default().rsplit(',').map(str::trim) {
-            match hop.parse::<IpAddr>() {
+            match hop.parse::<IpAddr>().map(|ip| ip.to_canonical()) {
                 Ok(ip) => {
                     client = ip;
                     if !trusted(&ip) {
@@ -271,8 +273,8 @@ mod tests {
         assert_eq!(config.client_address(ip("10.1.2.3"), Some("1.2.3.4, 198.51.100.1")), ip("198.51.100.1"));
         // Two proxies in a row.
         assert_eq!(config.client_address(ip("127.0.0.1"), Some("198.51.100.1, 10.9.9.9")), ip("198.51.100.1"));
-        // An untrusted peer cannot pretend.
-        assert_eq!(config.client_address(ip("203.0.113.9"), Some("198.51.100.1")), ip("203.0.113.9"));
+        // A proxy on a dual-stack listener, and mapped addresses in the header.
+        assert_eq!(config.client_address(ip("::ffff:10.1.2.3"), Some("::ffff:198.51.100.1")), ip("198.51.100.1"));
         // A proxy that sent no header: the proxy is the client.
         assert_eq!(config.client_address(ip("10.1.2.3"), None), ip("10.1.2.3"));
         assert!(parse_networks("10.0.0.0/8 nonsense").is_err());

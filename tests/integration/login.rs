@@ -331,6 +331,27 @@ async fn per_client_limits_follow_x_forwarded_for_only_from_trusted_proxies(pool
     }
     assert_eq!(from(&behind_proxy, "198.51.100.1").await, 429, "that client is at its limit");
     assert_eq!(from(&behind_proxy, "198.51.100.2").await, 200, "another client behind the same proxy is not");
+    // A proxy that adds its own header line instead of appending to the client's: the
+    // client's line cannot choose the address (here one that is at its limit, or a fresh one).
+    let two_lines = |client_line: &'static str, proxy_line: &'static str| {
+        let url = format!("{}/api/forgot_password", behind_proxy.base);
+        let origin = behind_proxy.base.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Origin", origin)
+                .header("X-Forwarded-For", client_line)
+                .header("X-Forwarded-For", proxy_line)
+                .form(&[("login", "someone@acme.test")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(two_lines("203.0.113.77", "198.51.100.1").await, 429, "the proxy's line names the client");
+    assert_eq!(two_lines("198.51.100.1", "198.51.100.3").await, 200);
 
     // No trusted proxy: every request is the peer's, whatever the header says.
     let direct = spawn_app(pool.clone()).await;

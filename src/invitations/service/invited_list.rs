@@ -43,7 +43,10 @@ pub async fn list(pool: &PgPool, config: &Config, caller: &PortalCaller, now: Da
                 (InvitationStatus::Accepted, _) => "accepted".to_string(),
                 (_, _) if r.expires_at <= now => "expired".to_string(),
                 (_, Some(DeliveryStatus::Failed)) => format!("failed: {}", r.last_error.unwrap_or_default()),
-                (_, Some(DeliveryStatus::Queued)) if !config.delivers(r.channel) => "waiting for a mail server".to_string(),
+                (_, Some(DeliveryStatus::Queued)) if !config.delivers(r.channel) => match r.channel {
+                    Channel::Email => "waiting for a mail server".to_string(),
+                    Channel::Sms => "waiting for an SMS gateway".to_string(),
+                },
                 (_, Some(DeliveryStatus::Queued)) if r.last_error.is_some() => format!("retrying: {}", r.last_error.unwrap_or_default()),
                 (_, Some(DeliveryStatus::Sent)) => "sent".to_string(),
                 _ => "queued".to_string(),
