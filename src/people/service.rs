@@ -86,7 +86,9 @@ pub async fn list_employees(
         query.push(" AND m.role = 'admin'");
     }
     if let Some(pattern) = &pattern {
-        query.push(" AND m.search_text LIKE ").push_bind(pattern.clone());
+        // Logins are private: only administrators find people by them.
+        let column = if caller.is_admin { " AND m.search_text LIKE " } else { " AND m.search_public LIKE " };
+        query.push(column).push_bind(pattern.clone());
     }
     if let Some((sort_name, id)) = &anchor {
         query.push(if backwards { " AND (m.sort_name, m.account_id) < (" } else { " AND (m.sort_name, m.account_id) > (" });

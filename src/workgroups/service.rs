@@ -115,9 +115,11 @@ pub async fn detail(pool: &PgPool, caller: &PortalCaller, id: i64) -> Result<Wor
     })
 }
 
-/// Finds the one active employee meant by an email (login or contact email) or a full
-/// name. A name shared by several people asks for the email instead.
-async fn find_person(pool: &PgPool, portal_id: i64, who: &str) -> Result<i64, AppError> {
+/// Finds the one active employee meant by an email or a full name. Administrators may
+/// give a login; others only a contact email, so the form cannot tell them whether some
+/// address is a colleague's (private) login. A name shared by several people asks for
+/// the email instead.
+async fn find_person(pool: &PgPool, portal_id: i64, who: &str, by_login: bool) -> Result<i64, AppError> {
     let who = who.trim();
     if who.is_empty() {
         return Err(AppError::invalid("person", "Enter the person's email or full name."));
@@ -125,9 +127,10 @@ async fn find_person(pool: &PgPool, portal_id: i64, who: &str) -> Result<i64, Ap
     let matches = if let Ok(email) = Email::parse(who) {
         sqlx::query_scalar!(
             "SELECT m.account_id FROM memberships m JOIN accounts a ON a.id = m.account_id
-             WHERE m.portal_id = $1 AND m.status = 'active' AND (a.login = $2 OR lower(m.contact_email) = $2) LIMIT 2",
+             WHERE m.portal_id = $1 AND m.status = 'active' AND (($3 AND a.login = $2) OR lower(m.contact_email) = $2) LIMIT 2",
             portal_id,
-            email.as_str()
+            email.as_str(),
+            by_login
         )
         .fetch_all(pool)
         .await?
@@ -153,7 +156,7 @@ pub async fn add_member(pool: &PgPool, caller: &PortalCaller, id: i64, who: &str
     if !can_manage(caller, &group) {
         return Err(AppError::Forbidden);
     }
-    let account_id = find_person(pool, caller.portal_id, who).await?;
+    let account_id = find_person(pool, caller.portal_id, who, caller.is_admin).await?;
     let mut tx = pool.begin().await?;
     let added = sqlx::query!(
         "INSERT INTO workgroup_members (workgroup_id, portal_id, account_id, added_at) VALUES ($1, $2, $3, $4)

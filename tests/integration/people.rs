@@ -214,3 +214,43 @@ async fn a_dismissed_admin_comes_back_as_an_employee(pool: PgPool) {
     let admins = list_employees(&pool, &admin, EmployeeFilter::Administrators, "", Cursor::First).await.unwrap();
     assert_eq!(names(&admins), ["Ann Lee"]);
 }
+
+/// Logins are private: colleagues find people by name, contact e-mail and position, and
+/// only administrators also by login (a phone number here). Adding a workgroup member by
+/// login is likewise for administrators only.
+#[sqlx::test]
+async fn only_administrators_find_people_by_login(pool: PgPool) {
+    let passwords = passwords();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", Utc::now()).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let cy = add_member(&pool, "acme", "cy@acme.test", ("Cy", "Cole"), "active", "employee").await;
+    // Cy logs in with a phone number and has no contact e-mail.
+    sqlx::query("UPDATE accounts SET login = '+14155550100' WHERE id = $1").bind(cy).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE memberships SET contact_email = NULL WHERE account_id = $1").bind(cy).execute(&pool).await.unwrap();
+    let (admin, employee) = (caller(&pool, ann, "acme").await, caller(&pool, bo, "acme").await);
+
+    let found = |who: intranet::access::PortalCaller, search: &'static str| {
+        let pool = pool.clone();
+        async move { names(&list_employees(&pool, &who, EmployeeFilter::Employees, search, Cursor::First).await.unwrap()) }
+    };
+    assert_eq!(found(admin.clone(), "4155550100").await, ["Cy Cole"]);
+    assert!(found(employee.clone(), "4155550100").await.is_empty(), "an employee cannot find a login");
+    assert_eq!(found(employee.clone(), "cole").await, ["Cy Cole"], "but finds the name");
+    assert_eq!(found(employee.clone(), "bo@acme").await, ["Bo Berg"], "and contact e-mails");
+
+    let now = Utc::now();
+    let group = intranet::workgroups::service::create(&pool, &employee, "Hiking", "", now).await.unwrap();
+    // Dee's login is not her contact e-mail: her colleague cannot add her by it.
+    let dee = add_member(&pool, "acme", "dee@acme.test", ("Dee", "Dunn"), "active", "employee").await;
+    sqlx::query("UPDATE memberships SET contact_email = 'dee.dunn@acme.test' WHERE account_id = $1")
+        .bind(dee)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let by_login = intranet::workgroups::service::add_member(&pool, &employee, group, "dee@acme.test", now).await;
+    assert!(matches!(by_login, Err(AppError::Invalid { .. })), "{by_login:?}");
+    intranet::workgroups::service::add_member(&pool, &employee, group, "dee.dunn@acme.test", now).await.unwrap();
+    intranet::workgroups::service::add_member(&pool, &admin, group, "+14155550100", now)
+        .await
+        .expect_err("a phone number is neither an email nor a name");
+}
