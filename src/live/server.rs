@@ -75,25 +75,32 @@ impl Default for StreamLimits {
 pub struct LiveHub {
     sender: broadcast::Sender<HubMessage>,
     limits: StreamLimits,
-    /// Open streams per holder; the total is the sum.
-    open: Arc<Mutex<HashMap<String, usize>>>,
+    open: Arc<Mutex<OpenStreams>>,
+}
+
+/// Open streams per holder, and in all (kept, not summed: opening a stream is frequent).
+#[derive(Default)]
+struct OpenStreams {
+    per_holder: HashMap<String, usize>,
+    total: usize,
 }
 
 /// A place among the open streams, given back when the stream ends.
 struct Slot {
-    open: Arc<Mutex<HashMap<String, usize>>>,
+    open: Arc<Mutex<OpenStreams>>,
     holder: String,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
         if let Ok(mut open) = self.open.lock()
-            && let Some(count) = open.get_mut(&self.holder)
+            && let Some(count) = open.per_holder.get_mut(&self.holder)
         {
             *count -= 1;
             if *count == 0 {
-                open.remove(&self.holder);
+                open.per_holder.remove(&self.holder);
             }
+            open.total -= 1;
         }
     }
 }
@@ -110,18 +117,18 @@ impl LiveHub {
     /// its limit.
     fn take_slot(&self, holder: &str) -> Option<Slot> {
         let mut open = self.open.lock().ok()?;
-        let total: usize = open.values().sum();
-        let mine = open.get(holder).copied().unwrap_or(0);
-        if total >= self.limits.per_instance || mine >= self.limits.per_holder {
+        let mine = open.per_holder.get(holder).copied().unwrap_or(0);
+        if open.total >= self.limits.per_instance || mine >= self.limits.per_holder {
             return None;
         }
-        open.insert(holder.to_string(), mine + 1);
+        open.per_holder.insert(holder.to_string(), mine + 1);
+        open.total += 1;
         Some(Slot { open: Arc::clone(&self.open), holder: holder.to_string() })
     }
 
     /// Streams open on this instance.
     pub fn open_streams(&self) -> usize {
-        self.open.lock().map(|open| open.values().sum()).unwrap_or(0)
+        self.open.lock().map(|open| open.total).unwrap_or(0)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<HubMessage> {

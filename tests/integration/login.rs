@@ -304,59 +304,39 @@ async fn https_deployments_get_strict_headers_and_a_host_only_cookie(pool: PgPoo
     assert!(cookie.starts_with("sid="), "{cookie}");
 }
 
+/// A reset request with these `X-Forwarded-For` lines, one header each; answers the status.
+async fn reset_request_forwarded_for(app: &TestApp, lines: &[&str]) -> u16 {
+    let mut request = reqwest::Client::new().post(format!("{}/api/forgot_password", app.base)).header("Origin", &app.base);
+    for line in lines {
+        request = request.header("X-Forwarded-For", *line);
+    }
+    request.form(&[("login", "someone@acme.test")]).send().await.unwrap().status().as_u16()
+}
+
 /// Behind a trusted proxy, clients are told apart by `X-Forwarded-For`; without the
 /// trust, the header is ignored and cannot be used to dodge a per-client limit.
 #[sqlx::test]
 async fn per_client_limits_follow_x_forwarded_for_only_from_trusted_proxies(pool: PgPool) {
     let behind_proxy = spawn_app_with(pool.clone(), |config| config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
-    let from = |app: &TestApp, client: &'static str| {
-        let url = format!("{}/api/forgot_password", app.base);
-        let origin = app.base.clone();
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("Origin", origin)
-                .header("X-Forwarded-For", client)
-                .form(&[("login", "someone@acme.test")])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
     let limit = intranet::auth::service::RESETS_PER_CLIENT.max;
     for _ in 0..limit {
-        assert_eq!(from(&behind_proxy, "198.51.100.1").await, 200);
+        assert_eq!(reset_request_forwarded_for(&behind_proxy, &["198.51.100.1"]).await, 200);
     }
-    assert_eq!(from(&behind_proxy, "198.51.100.1").await, 429, "that client is at its limit");
-    assert_eq!(from(&behind_proxy, "198.51.100.2").await, 200, "another client behind the same proxy is not");
+    assert_eq!(reset_request_forwarded_for(&behind_proxy, &["198.51.100.1"]).await, 429, "that client is at its limit");
+    assert_eq!(reset_request_forwarded_for(&behind_proxy, &["198.51.100.2"]).await, 200, "another client behind the same proxy is not");
     // A proxy that adds its own header line instead of appending to the client's: the
     // client's line cannot choose the address (here one that is at its limit, or a fresh one).
-    let two_lines = |client_line: &'static str, proxy_line: &'static str| {
-        let url = format!("{}/api/forgot_password", behind_proxy.base);
-        let origin = behind_proxy.base.clone();
-        async move {
-            reqwest::Client::new()
-                .post(url)
-                .header("Origin", origin)
-                .header("X-Forwarded-For", client_line)
-                .header("X-Forwarded-For", proxy_line)
-                .form(&[("login", "someone@acme.test")])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(two_lines("203.0.113.77", "198.51.100.1").await, 429, "the proxy's line names the client");
-    assert_eq!(two_lines("198.51.100.1", "198.51.100.3").await, 200);
+    assert_eq!(
+        reset_request_forwarded_for(&behind_proxy, &["203.0.113.77", "198.51.100.1"]).await,
+        429,
+        "the proxy's line names the client"
+    );
+    assert_eq!(reset_request_forwarded_for(&behind_proxy, &["198.51.100.1", "198.51.100.3"]).await, 200);
 
     // No trusted proxy: every request is the peer's, whatever the header says.
     let direct = spawn_app(pool.clone()).await;
     let before: i64 = sqlx::query_scalar("SELECT count(*) FROM throttle_events WHERE key = '127.0.0.1'").fetch_one(&pool).await.unwrap();
-    assert_eq!(from(&direct, "203.0.113.50").await, 200);
+    assert_eq!(reset_request_forwarded_for(&direct, &["203.0.113.50"]).await, 200);
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM throttle_events WHERE key = '127.0.0.1'").fetch_one(&pool).await.unwrap();
     assert_eq!(after, before + 1, "counted for the peer, not for the address in the header");
 }
