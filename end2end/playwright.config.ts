@@ -44,6 +44,9 @@ export default defineConfig({
       SIGNUPS_PER_HOUR: '1000',
       MAILBOX_KEY_FILE: process.env.MAILBOX_KEY_FILE ?? '',
       IMAP_CA_FILE: process.env.IMAP_CA_FILE ?? '',
+      // The test IMAP server listens on loopback, on ports of its own.
+      IMAP_ALLOW_PRIVATE: '1',
+      IMAP_PORTS: `${process.env.IMAP_TEST_TLS_PORT ?? '993'},${process.env.IMAP_TEST_STARTTLS_PORT ?? '143'}`,
       RUST_LOG: 'info,sqlx=warn',
     },
   },

@@ -27,6 +27,12 @@ pub struct Config {
     pub mailbox_key: Option<MailboxKey>,
     /// Extra certificates (PEM) trusted for IMAP servers besides the public roots.
     pub imap_ca_file: Option<PathBuf>,
+    /// `IMAP_ALLOW_PRIVATE=1`: mailbox checks may reach loopback, private and link-local
+    /// addresses (a mail server on the company network). Off: only public addresses.
+    pub imap_allow_private: bool,
+    /// Ports mailbox checks may connect to (`IMAP_PORTS`, default 143 and 993). `None`
+    /// allows any port; only tests build that.
+    pub imap_ports: Option<Vec<u16>>,
     /// Days an invitation link stays valid (`INVITATION_DAYS`).
     pub invitation_days: i64,
     /// Invitations a portal may send per 24 hours on the Free plan and on paid plans
@@ -55,6 +61,8 @@ pub const DEFAULT_INVITES_PER_DAY_FREE: i64 = 100;
 pub const DEFAULT_INVITES_PER_DAY_PAID: i64 = 1000;
 pub const DEFAULT_SIGNUPS_PER_HOUR: i64 = 10;
 
+pub const DEFAULT_IMAP_PORTS: [u16; 2] = [143, 993];
+
 pub const DEFAULT_MAIL_FROM: &str = "Bitrix24 Intranet <no-reply@intranet.localhost>";
 
 impl Config {
@@ -69,6 +77,8 @@ impl Config {
             secure_cookies: false,
             mailbox_key: Some(MailboxKey::random()),
             imap_ca_file: None,
+            imap_allow_private: false,
+            imap_ports: Some(DEFAULT_IMAP_PORTS.to_vec()),
             invitation_days: DEFAULT_INVITATION_DAYS,
             invites_per_day_free: DEFAULT_INVITES_PER_DAY_FREE,
             invites_per_day_paid: DEFAULT_INVITES_PER_DAY_PAID,
@@ -110,6 +120,8 @@ impl Config {
             mail_from: non_empty_var("MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into()),
             mailbox_key: mailbox_key_from_env()?,
             imap_ca_file: non_empty_var("IMAP_CA_FILE").map(PathBuf::from),
+            imap_allow_private: flag_var("IMAP_ALLOW_PRIVATE")?,
+            imap_ports: Some(ports_var("IMAP_PORTS", &DEFAULT_IMAP_PORTS)?),
             invitation_days: positive_var("INVITATION_DAYS", DEFAULT_INVITATION_DAYS)?,
             invites_per_day_free: positive_var("INVITES_PER_DAY_FREE", DEFAULT_INVITES_PER_DAY_FREE)?,
             invites_per_day_paid: positive_var("INVITES_PER_DAY_PAID", DEFAULT_INVITES_PER_DAY_PAID)?,
@@ -212,6 +224,20 @@ fn flag_var(name: &str) -> Result<bool, String> {
         Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
         Some(v) => Err(format!("{name} must be 1 or 0, not {v:?}")),
     }
+}
+
+/// Port numbers separated by commas or spaces (unset: `default`).
+fn ports_var(name: &str, default: &[u16]) -> Result<Vec<u16>, String> {
+    let Some(text) = non_empty_var(name) else { return Ok(default.to_vec()) };
+    let ports: Vec<u16> = text
+        .split([',', ' '])
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| t.trim().parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| format!("{name}: {t:?} is not a port number")))
+        .collect::<Result<_, _>>()?;
+    if ports.is_empty() {
+        return Err(format!("{name} lists no port"));
+    }
+    Ok(ports)
 }
 
 fn positive_var(name: &str, default: i64) -> Result<i64, String> {

@@ -17,6 +17,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore, crypto::ring};
 
 use super::Security;
+use super::targets::ImapTargets;
 
 /// Time to open the TCP connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,6 +50,9 @@ pub enum ImapProblem {
     LoginRefused,
     /// The server said something we did not expect (not an IMAP server, no INBOX...).
     Protocol(String),
+    /// The name resolved to an address this server does not connect to (loopback,
+    /// private, link-local...).
+    Forbidden(String),
 }
 
 /// TLS settings for mail servers: the public web roots, plus any extra certificates the
@@ -77,20 +81,19 @@ pub fn tls_config(extra_roots_pem: Option<&Path>) -> Result<Arc<ClientConfig>, S
 }
 
 /// Logs in and opens the INBOX; answers the number of messages in it.
-pub async fn check_mailbox(login: &ImapLogin, tls: Arc<ClientConfig>) -> Result<u32, ImapProblem> {
-    match tokio::time::timeout(DEADLINE, converse(login, tls)).await {
+pub async fn check_mailbox(login: &ImapLogin, tls: Arc<ClientConfig>, targets: &ImapTargets) -> Result<u32, ImapProblem> {
+    match tokio::time::timeout(DEADLINE, converse(login, tls, targets)).await {
         Ok(result) => result,
         Err(_) => Err(ImapProblem::TimedOut),
     }
 }
 
-async fn converse(login: &ImapLogin, tls: Arc<ClientConfig>) -> Result<u32, ImapProblem> {
+async fn converse(login: &ImapLogin, tls: Arc<ClientConfig>, targets: &ImapTargets) -> Result<u32, ImapProblem> {
     let server_name =
         ServerName::try_from(login.host.clone()).map_err(|_| ImapProblem::Unreachable("this is not a valid server name".into()))?;
-    let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((login.host.as_str(), login.port))).await {
+    let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, connect_checked(login, targets)).await {
         Err(_) => return Err(ImapProblem::TimedOut),
-        Ok(Err(e)) => return Err(ImapProblem::Unreachable(connect_error_text(&e))),
-        Ok(Ok(tcp)) => tcp,
+        Ok(result) => result?,
     };
     let _ = tcp.set_nodelay(true);
     let connector = TlsConnector::from(tls);
@@ -112,6 +115,24 @@ async fn converse(login: &ImapLogin, tls: Arc<ClientConfig>) -> Result<u32, Imap
             // No greeting after STARTTLS: the conversation goes on.
             log_in_and_count(Client::new(stream), login).await
         }
+    }
+}
+
+/// Resolves the name once, refuses it when any address is not allowed, and connects to
+/// exactly the addresses checked; the connected peer is checked again.
+async fn connect_checked(login: &ImapLogin, targets: &ImapTargets) -> Result<TcpStream, ImapProblem> {
+    let resolved: Vec<std::net::SocketAddr> = tokio::net::lookup_host((login.host.as_str(), login.port))
+        .await
+        .map_err(|e| ImapProblem::Unreachable(connect_error_text(&e)))?
+        .collect();
+    let allowed = targets
+        .checked(resolved.clone())
+        .ok_or_else(|| ImapProblem::Forbidden(format!("{} resolves to {resolved:?}", login.host)))?;
+    let tcp = TcpStream::connect(&allowed[..]).await.map_err(|e| ImapProblem::Unreachable(connect_error_text(&e)))?;
+    match tcp.peer_addr() {
+        Ok(peer) if targets.allows_address(peer.ip()) => Ok(tcp),
+        Ok(peer) => Err(ImapProblem::Forbidden(format!("connected to {peer}"))),
+        Err(e) => Err(ImapProblem::Unreachable(connect_error_text(&e))),
     }
 }
 

@@ -9,6 +9,8 @@ pub mod api;
 pub mod imap_client;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod targets;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

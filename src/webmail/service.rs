@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
 use super::imap_client::{self, ImapLogin, ImapProblem};
+use super::targets::ImapTargets;
 use super::{Mailbox, Security, parse_host, parse_port};
 use crate::access::PortalCaller;
 use crate::crypto::sealing::{MailboxKey, owner_tag};
@@ -53,21 +54,19 @@ pub fn validate(form: &ConnectForm) -> Result<(Email, ImapLogin), AppError> {
     Ok((address, ImapLogin { host, port, security, username: username.to_string(), password: form.password.clone() }))
 }
 
-/// The message beside the field the problem concerns.
+/// The message beside the field the problem concerns. Every failure to reach a mail
+/// server reads the same, so the answers cannot be used to tell open, closed, filtered
+/// and forbidden addresses apart; the log keeps the detail.
 pub fn problem_to_error(problem: &ImapProblem, login: &ImapLogin) -> AppError {
-    let place = format!("{}:{}", login.host, login.port);
     match problem {
-        ImapProblem::Unreachable(why) => AppError::invalid("imap_host", format!("Could not connect to {place}: {why}.")),
-        ImapProblem::TimedOut => {
-            AppError::invalid("imap_host", format!("{place} did not answer within {} seconds.", imap_client::DEADLINE.as_secs()))
-        }
-        ImapProblem::NoGreeting => AppError::invalid(
-            "security",
-            format!("{place} sent no IMAP greeting. If this is an SSL/TLS port (like 993), choose SSL/TLS; otherwise check the port."),
-        ),
-        ImapProblem::Secure(why) => AppError::invalid("security", format!("Secure connection to {place} failed: {why}.")),
         ImapProblem::LoginRefused => AppError::invalid("password", "The mail server refused this user name or password."),
-        ImapProblem::Protocol(why) => AppError::invalid("imap_host", format!("The mail server at {place} answered unexpectedly: {why}.")),
+        _ => AppError::invalid(
+            "imap_host",
+            format!(
+                "Could not connect to a mail server at {}:{}. Check the server name, the port and the security choice (SSL/TLS is usually port 993, STARTTLS port 143).",
+                login.host, login.port
+            ),
+        ),
     }
 }
 
@@ -100,15 +99,19 @@ pub async fn mailbox(pool: &PgPool, caller: &PortalCaller) -> Result<Option<Mail
 /// connected before). Answers the saved mailbox and the INBOX message count.
 pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm, now: DateTime<Utc>) -> Result<(Mailbox, u32), AppError> {
     let (address, login) = validate(form)?;
+    let targets = ImapTargets::from_config(&state.config);
+    if !targets.allows_port(login.port) {
+        return Err(AppError::invalid("imap_port", targets.port_hint()));
+    }
     let key = key_of(state)?;
     let pool = &state.pool;
     // Taken before the check, so checks sent in parallel are counted before any runs.
     let account = caller.account_id.to_string();
     let attempt = throttle::take(pool, &[(FAILED_CHECKS, &account)], now).await?;
-    let messages = match imap_client::check_mailbox(&login, state.imap_tls.clone()).await {
+    let messages = match imap_client::check_mailbox(&login, state.imap_tls.clone(), &targets).await {
         Ok(messages) => messages,
         Err(problem) => {
-            tracing::info!(account = caller.account_id, ?problem, "mailbox check failed");
+            tracing::info!(account = caller.account_id, host = %login.host, port = login.port, ?problem, "mailbox check failed");
             return Err(problem_to_error(&problem, &login));
         }
     };
@@ -196,7 +199,10 @@ pub async fn inbox_count(state: &AppState, caller: &PortalCaller) -> Result<u32,
         username: row.username,
         password,
     };
-    imap_client::check_mailbox(&login, state.imap_tls.clone()).await.map_err(|problem| {
+    // The rule of today applies to mailboxes saved before it changed.
+    let targets = ImapTargets::from_config(&state.config);
+    imap_client::check_mailbox(&login, state.imap_tls.clone(), &targets).await.map_err(|problem| {
+        tracing::info!(account = caller.account_id, ?problem, "mailbox inbox check failed");
         let error = problem_to_error(&problem, &login);
         AppError::Conflict(error.to_string())
     })

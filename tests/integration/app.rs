@@ -176,7 +176,13 @@ pub fn test_imap() -> TestImap {
 /// An app that trusts the test IMAP server's CA.
 pub async fn spawn_app_trusting_test_imap(pool: PgPool) -> TestApp {
     let ca = test_imap().ca;
-    spawn_app_with(pool, move |config| config.imap_ca_file = Some(ca)).await
+    spawn_app_with(pool, move |config| {
+        config.imap_ca_file = Some(ca);
+        // The test server listens on loopback, on ports of its own.
+        config.imap_allow_private = true;
+        config.imap_ports = None;
+    })
+    .await
 }
 
 /// Decodes a server function's successful answer.

@@ -29,6 +29,8 @@ fn connect_form<'a>(imap: &'a TestImap, port: &'a str, security: &'a str, passwo
     ]
 }
 
+const COULD_NOT_CONNECT: &str = "Could not connect to a mail server at";
+
 async fn mailbox_rows(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM mailboxes").fetch_one(pool).await.unwrap()
 }
@@ -74,10 +76,11 @@ async fn failed_checks_say_why_beside_the_field_and_save_nothing(pool: PgPool) {
     let cases = [
         (connect_form(&imap, &imap.tls_port, "tls", "wrong-password"), "password", "refused this user name or password"),
         (connect_form(&imap, &imap.starttls_port, "starttls", "wrong-password"), "password", "refused this user name or password"),
-        (connect_form(&imap, &closed_port, "tls", &imap.password), "imap_host", "refused the connection"),
-        // TLS spoken to the plain port, and STARTTLS to the TLS port: the security choice is wrong.
-        (connect_form(&imap, &imap.starttls_port, "tls", &imap.password), "security", "Secure connection"),
-        (connect_form(&imap, &imap.tls_port, "starttls", &imap.password), "security", "sent no IMAP greeting"),
+        // A closed port, TLS spoken to the plain port and STARTTLS to the TLS port all read
+        // the same: the answer must not tell a scanner what it found.
+        (connect_form(&imap, &closed_port, "tls", &imap.password), "imap_host", COULD_NOT_CONNECT),
+        (connect_form(&imap, &imap.starttls_port, "tls", &imap.password), "imap_host", COULD_NOT_CONNECT),
+        (connect_form(&imap, &imap.tls_port, "starttls", &imap.password), "imap_host", COULD_NOT_CONNECT),
     ];
     for (form, field, words) in cases {
         let (status, error) = error_of(app.post(&owner, "mailbox_connect", &form).await).await;
@@ -93,14 +96,18 @@ async fn a_server_we_do_not_trust_is_refused(pool: PgPool) {
     acme(&pool).await;
     let imap = test_imap();
     // This app trusts only the public roots, not the test CA.
-    let app = spawn_app(pool.clone()).await;
+    let app = spawn_app_with(pool.clone(), |config| {
+        config.imap_allow_private = true;
+        config.imap_ports = None;
+    })
+    .await;
     let owner = app.logged_in("bo@acme.test").await;
     for (port, security) in [(&imap.tls_port, "tls"), (&imap.starttls_port, "starttls")] {
         let (status, error) =
             error_of(app.post(&owner, "mailbox_connect", &connect_form(&imap, port, security, &imap.password)).await).await;
         assert_eq!(status, 422);
-        let message = error.for_field("security").unwrap_or_default();
-        assert!(message.contains("not trusted"), "{security}: {error:?}");
+        let message = error.for_field("imap_host").unwrap_or_default();
+        assert!(message.contains(COULD_NOT_CONNECT), "{security}: {error:?}");
     }
     assert_eq!(mailbox_rows(&pool).await, 0);
 }
@@ -133,12 +140,63 @@ async fn a_silent_server_gets_an_answer_within_ten_seconds(pool: PgPool) {
         tokio::join!(timed("tls"), timed("starttls"));
     // TLS: the handshake never completes, and the deadline answers.
     assert_eq!(tls_status, 422);
-    assert!(tls_error.for_field("imap_host").is_some_and(|m| m.contains("did not answer within 10 seconds")), "{tls_error:?}");
+    assert!(tls_error.for_field("imap_host").is_some_and(|m| m.contains(COULD_NOT_CONNECT)), "{tls_error:?}");
     assert!(tls_waited < Duration::from_millis(10_500), "answered after {tls_waited:?}");
-    // STARTTLS: no greeting comes, which is what a TLS port does too: the hint says so.
+    // STARTTLS: no greeting comes; the answer is the same generic one.
     assert_eq!(plain_status, 422);
-    assert!(plain_error.for_field("security").is_some_and(|m| m.contains("sent no IMAP greeting")), "{plain_error:?}");
+    assert!(plain_error.for_field("imap_host").is_some_and(|m| m.contains(COULD_NOT_CONNECT)), "{plain_error:?}");
     assert!(plain_waited < Duration::from_millis(10_500), "answered after {plain_waited:?}");
+    assert_eq!(mailbox_rows(&pool).await, 0);
+}
+
+#[sqlx::test]
+async fn internal_addresses_and_other_ports_are_refused_without_connecting(pool: PgPool) {
+    acme(&pool).await;
+    // A listener on loopback that counts who connects.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while listener.accept().await.is_ok() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    // Any port, but the default address rule (IMAP_ALLOW_PRIVATE unset).
+    let app = spawn_app_with(pool.clone(), |config| config.imap_ports = None).await;
+    let owner = app.logged_in("bo@acme.test").await;
+    for host in ["127.0.0.1", "localhost", "::1", "::ffff:127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.1.1"] {
+        let form = [
+            ("slug", "acme"),
+            ("address", "bo.mail@example.test"),
+            ("imap_host", host),
+            ("imap_port", &port),
+            ("security", "tls"),
+            ("username", "bo"),
+            ("password", "secret"),
+        ];
+        let (status, error) = error_of(app.post(&owner, "mailbox_connect", &form).await).await;
+        assert_eq!(status, 422, "{host}");
+        let message = error.for_field("imap_host").unwrap_or_default();
+        assert!(message.contains(COULD_NOT_CONNECT), "{host}: {error:?}");
+    }
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing reached the internal listener");
+
+    // The default ports: 143 and 993 only, said beside the port.
+    let app = spawn_app(pool.clone()).await;
+    let owner = app.logged_in("bo@acme.test").await;
+    let form = [
+        ("slug", "acme"),
+        ("address", "bo.mail@example.test"),
+        ("imap_host", "imap.example.com"),
+        ("imap_port", "22"),
+        ("security", "tls"),
+        ("username", "bo"),
+        ("password", "secret"),
+    ];
+    let (status, error) = error_of(app.post(&owner, "mailbox_connect", &form).await).await;
+    assert_eq!(status, 422);
+    assert!(error.for_field("imap_port").is_some_and(|m| m.contains("port 143 or 993")), "{error:?}");
     assert_eq!(mailbox_rows(&pool).await, 0);
 }
 
