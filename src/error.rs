@@ -29,6 +29,10 @@ pub enum AppError {
     /// Every portal of the account has dismissed it.
     #[error("Your access to this Bitrix24 has been closed by an administrator.")]
     AccessClosed,
+    /// The account's password was generated and sent by e-mail: the person chooses their
+    /// own (in the network profile) before using any portal.
+    #[error("Choose a new password before you continue: the one you were sent works for the first log-in only.")]
+    PasswordChangeRequired,
     /// A state-changing request that did not come from this site.
     #[error("This request did not come from this site and was refused.")]
     CrossSite,
@@ -87,6 +91,7 @@ impl AppError {
             AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::AwaitingApproval => "awaiting_approval",
             AppError::AccessClosed => "access_closed",
+            AppError::PasswordChangeRequired => "password_change_required",
             AppError::CrossSite => "cross_site",
             AppError::LinkExpired => "link_expired",
             AppError::Conflict(_) => "conflict",
@@ -109,7 +114,11 @@ impl AppError {
         match self {
             AppError::Invalid { .. } => 422,
             AppError::Unauthorized | AppError::BadCredentials => 401,
-            AppError::Forbidden | AppError::CrossSite | AppError::AwaitingApproval | AppError::AccessClosed => 403,
+            AppError::Forbidden
+            | AppError::CrossSite
+            | AppError::AwaitingApproval
+            | AppError::AccessClosed
+            | AppError::PasswordChangeRequired => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::LinkExpired => 410,
@@ -168,6 +177,7 @@ mod tests {
             (AppError::TooManyAttempts { retry_after: 90 }, "too_many_attempts"),
             (AppError::AwaitingApproval, "awaiting_approval"),
             (AppError::AccessClosed, "access_closed"),
+            (AppError::PasswordChangeRequired, "password_change_required"),
             (AppError::CrossSite, "cross_site"),
             (AppError::LinkExpired, "link_expired"),
             (AppError::Conflict("x".into()), "conflict"),

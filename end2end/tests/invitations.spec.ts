@@ -159,8 +159,21 @@ test('an admin registers people with and without confirmation', async ({ page })
   await logIn(page, jon, 'green-meadow-19');
   await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
   await logOut(page);
+  // The mailed password opens the network profile, which asks for a password of one's own
+  // before any portal opens.
   await logIn(page, ivy, ivyPassword);
-  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+  await expect(page).toHaveURL(/\/network\/profile$/);
+  await expect(page.getByRole('alert')).toContainText('Choose a new password');
+  await open(page, `/p/${slug}`);
+  await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+  await page.getByRole('link', { name: 'Change it in your network profile' }).click();
+  await ready(page);
+  await page.getByLabel('Current password').fill(ivyPassword);
+  await page.getByLabel('New password').fill('ivy-own-pass-42');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByRole('status')).toBeVisible();
+  await open(page, `/p/${slug}`);
+  await expect(page.getByRole('link', { name: 'Employees' })).toBeVisible();
 });
 
 test('an SMS invitation: the person registers from the link and logs in with the phone number', async ({ page }) => {

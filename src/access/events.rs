@@ -57,6 +57,9 @@ async fn member_portal(pool: &PgPool, token: &str, slug: &str, touch: bool) -> R
         StatusCode::INTERNAL_SERVER_ERROR
     })?;
     let account = account.ok_or(StatusCode::UNAUTHORIZED)?;
+    if account.must_change_password {
+        return Err(StatusCode::FORBIDDEN);
+    }
     match require_active_member(pool, account.account_id, slug).await {
         Ok(member) => Ok(member.portal_id),
         Err(error) => Err(StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::NOT_FOUND)),

@@ -66,10 +66,11 @@ pub async fn log_in(
         return Err(AppError::invalid("password", "Enter your password."));
     }
     let attempt = take_password_attempt(pool, &login, client, now).await?;
-    let account = sqlx::query!("SELECT id, password_hash FROM accounts WHERE login = $1", login).fetch_optional(pool).await?;
-    let (account_id, stored_hash) = match account {
-        Some(row) => (Some(row.id), Some(row.password_hash)),
-        None => (None, None),
+    let account =
+        sqlx::query!("SELECT id, password_hash, must_change_password FROM accounts WHERE login = $1", login).fetch_optional(pool).await?;
+    let (account_id, stored_hash, must_change_password) = match account {
+        Some(row) => (Some(row.id), Some(row.password_hash), row.must_change_password),
+        None => (None, None, false),
     };
     // An unknown login is verified against a dummy hash: same work, same answer.
     let verified = match passwords.verify(password, stored_hash).await {
@@ -102,6 +103,8 @@ pub async fn log_in(
         return Err(AppError::AccessClosed);
     }
     let destination = match active.as_slice() {
+        // A generated password is changed first, in the network profile.
+        _ if must_change_password => "/network/profile".to_string(),
         [only] => format!("/p/{only}"),
         [] => "/network/profile".to_string(),
         _ => "/portals".to_string(),
@@ -159,7 +162,7 @@ pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &
          To choose a new password, open this link within one hour:\n{link}\n\n\
          If it was not you, ignore this email; your password stays as it is."
     );
-    enqueue_email(&mut *tx, &login, "Reset your password", &body).await?;
+    enqueue_email(&mut *tx, &login, "Reset your password", &body, &[&token]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -205,14 +208,18 @@ pub async fn reset_password(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::LinkExpired)?;
-    let login = sqlx::query_scalar!("UPDATE accounts SET password_hash = $2 WHERE id = $1 RETURNING login", account_id, new_hash)
-        .fetch_one(&mut *tx)
-        .await?;
+    let login = sqlx::query_scalar!(
+        "UPDATE accounts SET password_hash = $2, must_change_password = false WHERE id = $1 RETURNING login",
+        account_id,
+        new_hash
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     void_unused_tokens(&mut tx, account_id, now).await?;
     session::end_all_for_account(&mut *tx, account_id, None).await?;
     let body = "The password of your Bitrix24 account was just changed with a reset link, \
                 and every open session was logged out.\n\nIf it was not you, reset your password again at once.";
-    enqueue_email(&mut *tx, &login, "Your password was changed", body).await?;
+    enqueue_email(&mut *tx, &login, "Your password was changed", body, &[]).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -38,6 +38,8 @@ pub struct SessionAccount {
     pub first_name: String,
     pub last_name: String,
     pub token_hash: Vec<u8>,
+    /// The password was generated and sent by e-mail; portals wait until it is changed.
+    pub must_change_password: bool,
 }
 
 impl SessionAccount {
@@ -79,7 +81,7 @@ pub async fn peek(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Opti
 async fn lookup(pool: &PgPool, token: &str, now: DateTime<Utc>, touch: bool) -> Result<Option<SessionAccount>, sqlx::Error> {
     let hash = hash_secret(token);
     let row = sqlx::query!(
-        r#"SELECT s.account_id, s.last_seen_at, a.login, a.first_name, a.last_name
+        r#"SELECT s.account_id, s.last_seen_at, a.login, a.first_name, a.last_name, a.must_change_password
            FROM sessions s JOIN accounts a ON a.id = s.account_id
            WHERE s.token_hash = $1 AND s.expires_at > $2
              AND s.last_seen_at + make_interval(secs => s.idle_timeout_secs) > $2"#,
@@ -100,6 +102,7 @@ async fn lookup(pool: &PgPool, token: &str, now: DateTime<Utc>, touch: bool) -> 
         first_name: row.first_name,
         last_name: row.last_name,
         token_hash: hash,
+        must_change_password: row.must_change_password,
     }))
 }
 

@@ -123,6 +123,12 @@ pub fn PortalProblem(error: AppError) -> impl IntoView {
             <p><a href="/login">"Log In"</a> " to open this portal."</p>
         }
         .into_any(),
+        AppError::PasswordChangeRequired => view! {
+            <h1>"Choose a new password"</h1>
+            <p>"The password you were sent works for the first log-in only. "
+               <a href="/network/profile">"Change it in your network profile"</a> " to continue."</p>
+        }
+        .into_any(),
         AppError::NotFound => view! {
             <h1>"Not available"</h1>
             <p>"This page does not exist, or you are not an active member of this portal."</p>

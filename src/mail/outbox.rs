@@ -2,13 +2,41 @@ use sqlx::PgExecutor;
 
 /// Queues an email. Pass the transaction of the change that causes it, so the message
 /// exists if and only if the change does. (A trigger NOTIFYs the workers on commit.)
-pub async fn enqueue_email(db: impl PgExecutor<'_>, to: &str, subject: &str, body: &str) -> Result<i64, sqlx::Error> {
+/// `secrets` are the parts of the body that grant access (a link's token, a generated
+/// password): the worker removes them from the stored body once the message is sent.
+pub async fn enqueue_email(db: impl PgExecutor<'_>, to: &str, subject: &str, body: &str, secrets: &[&str]) -> Result<i64, sqlx::Error> {
+    let secrets: Vec<String> = secrets.iter().filter(|s| !s.is_empty()).map(|s| s.to_string()).collect();
     sqlx::query_scalar!(
-        "INSERT INTO outbox (channel, recipient, subject, body) VALUES ('email', $1, $2, $3) RETURNING id",
+        "INSERT INTO outbox (channel, recipient, subject, body, secrets) VALUES ('email', $1, $2, $3, $4) RETURNING id",
         to,
         subject,
-        body
+        body,
+        &secrets
     )
     .fetch_one(db)
     .await
+}
+
+/// What a stored body keeps of a secret once the message is sent.
+pub const REMOVED: &str = "[removed after sending]";
+
+/// The body with every secret cut out.
+pub fn scrub(body: &str, secrets: &[String]) -> String {
+    secrets.iter().filter(|s| !s.is_empty()).fold(body.to_string(), |body, secret| body.replace(secret.as_str(), REMOVED))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_secret_is_cut_out_and_the_rest_stays() {
+        let body = "Open http://x/reset?token=abc123 within an hour. Password: P4ss! (abc123 again)";
+        let scrubbed = scrub(body, &["abc123".into(), "P4ss!".into(), String::new()]);
+        assert_eq!(
+            scrubbed,
+            "Open http://x/reset?token=[removed after sending] within an hour. Password: [removed after sending] ([removed after sending] again)"
+        );
+        assert_eq!(scrub(body, &[]), body);
+    }
 }

@@ -9,6 +9,7 @@ use futures::stream::{self, StreamExt};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::PoolConfig;
 
+use super::outbox::scrub;
 use super::sms::SmsGateway;
 use crate::domain::{Channel, DeliveryStatus};
 use crate::server::config::Config;
@@ -51,7 +52,9 @@ impl Deliverer {
         Ok(Deliverer { email: Some(SmtpSender { transport: Box::new(transport), from }), sms, channels })
     }
 
-    async fn send(&self, channel: Channel, recipient: &str, subject: &str, body: &str) -> Result<(), String> {
+    /// Sends one message. `Ok(true)`: it left the server; `Ok(false)`: the dev Outbox
+    /// page is its delivery, so the stored body is all there is to read.
+    async fn send(&self, channel: Channel, recipient: &str, subject: &str, body: &str) -> Result<bool, String> {
         match (channel, &self.email, &self.sms) {
             (Channel::Email, Some(SmtpSender { transport, from }), _) => {
                 let to = recipient.parse::<Mailbox>().map_err(|e| format!("bad recipient: {e}"))?;
@@ -62,11 +65,11 @@ impl Deliverer {
                     .header(ContentType::TEXT_PLAIN)
                     .body(body.to_string())
                     .map_err(|e| format!("could not build the message: {e}"))?;
-                transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+                transport.send(message).await.map(|_| true).map_err(|e| e.to_string())
             }
-            (Channel::Sms, _, Some(gateway)) => gateway.send(recipient, body).await,
+            (Channel::Sms, _, Some(gateway)) => gateway.send(recipient, body).await.map(|()| true),
             // Only picked when the dev Outbox is on: its page shows the message.
-            (Channel::Email | Channel::Sms, _, _) => Ok(()),
+            (Channel::Email | Channel::Sms, _, _) => Ok(false),
         }
     }
 }
@@ -82,7 +85,7 @@ pub fn backoff(attempts: i32) -> Duration {
 pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let due = sqlx::query!(
-        r#"SELECT id, channel AS "channel: Channel", recipient, subject, body, attempts FROM outbox
+        r#"SELECT id, channel AS "channel: Channel", recipient, subject, body, secrets, attempts FROM outbox
          WHERE status = 'queued' AND next_attempt_at <= $1 AND channel = ANY($3)
          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"#,
         now,
@@ -92,18 +95,29 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
     .fetch_all(&mut *tx)
     .await?;
     let count = due.len();
-    let outcomes: Vec<(i64, i32, Result<(), String>)> = stream::iter(due)
-        .map(|m| async move { (m.id, m.attempts + 1, deliverer.send(m.channel, &m.recipient, &m.subject, &m.body).await) })
+    let outcomes: Vec<(i64, i32, Result<Option<String>, String>)> = stream::iter(due)
+        .map(|m| async move {
+            let outcome = deliverer.send(m.channel, &m.recipient, &m.subject, &m.body).await;
+            // Once the message has left, the stored copy loses its secrets.
+            let kept_body = outcome.map(|left| left.then(|| scrub(&m.body, &m.secrets)));
+            (m.id, m.attempts + 1, kept_body)
+        })
         .buffer_unordered(PARALLEL_SENDS)
         .collect()
         .await;
     let mut sent_ids = Vec::new();
     let mut sent_attempts = Vec::new();
+    let mut scrubbed_ids = Vec::new();
+    let mut scrubbed_bodies = Vec::new();
     for (id, attempts, outcome) in outcomes {
         match outcome {
-            Ok(()) => {
+            Ok(scrubbed) => {
                 sent_ids.push(id);
                 sent_attempts.push(attempts);
+                if let Some(body) = scrubbed {
+                    scrubbed_ids.push(id);
+                    scrubbed_bodies.push(body);
+                }
             }
             Err(error) => {
                 tracing::warn!(id, attempts, %error, "outbox delivery failed");
@@ -127,6 +141,14 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
         &sent_ids,
         &sent_attempts,
         now,
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE outbox o SET body = x.body, secrets = '{}'
+         FROM unnest($1::bigint[], $2::text[]) AS x(id, body) WHERE o.id = x.id",
+        &scrubbed_ids,
+        &scrubbed_bodies,
     )
     .execute(&mut *tx)
     .await?;

@@ -15,7 +15,13 @@ use {
 pub async fn load_network_profile() -> Result<NetworkProfile, AppError> {
     signed_in(|SignedIn { state, me, .. }| async move {
         let portals = portals_of(&state.pool, me.account_id).await?;
-        Ok(NetworkProfile { login: me.login, first_name: me.first_name, last_name: me.last_name, portals })
+        Ok(NetworkProfile {
+            login: me.login,
+            first_name: me.first_name,
+            last_name: me.last_name,
+            portals,
+            must_change_password: me.must_change_password,
+        })
     })
     .await
 }

@@ -18,4 +18,6 @@ pub struct NetworkProfile {
     pub first_name: String,
     pub last_name: String,
     pub portals: Vec<PortalLink>,
+    /// The password was generated and sent by e-mail: the page asks for a new one first.
+    pub must_change_password: bool,
 }

@@ -49,16 +49,21 @@ pub async fn change_password(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     check_new_password(new).map_err(|m| AppError::invalid("new_password", m))?;
+    if me.must_change_password && new == current {
+        return Err(AppError::invalid("new_password", "Choose a password of your own, not the one you were sent."));
+    }
     verify_current_password(pool, passwords, me, current, client, now).await?;
     let hash = passwords.hash(new).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query!("UPDATE accounts SET password_hash = $2 WHERE id = $1", me.account_id, hash).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE accounts SET password_hash = $2, must_change_password = false WHERE id = $1", me.account_id, hash)
+        .execute(&mut *tx)
+        .await?;
     void_unused_tokens(&mut tx, me.account_id, now).await?;
     session::end_all_for_account(&mut *tx, me.account_id, Some(&me.token_hash)).await?;
     let body = "The password of your Bitrix24 account was changed from your network profile, \
                 and your other sessions were logged out.\n\nIf it was not you, reset your password at once.";
     if Email::parse(&me.login).is_ok() {
-        enqueue_email(&mut *tx, &me.login, "Your password was changed", body).await?;
+        enqueue_email(&mut *tx, &me.login, "Your password was changed", body, &[]).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -102,7 +107,7 @@ pub async fn request_login_change(
             "Someone asked to use {new_login} as the login of another Bitrix24 account, \
              but this address already has an account, so nothing was changed."
         );
-        enqueue_email(&mut *tx, new_login.as_str(), "Login change not possible", &body).await?;
+        enqueue_email(&mut *tx, new_login.as_str(), "Login change not possible", &body, &[]).await?;
     } else {
         let (token, hash) = new_secret();
         sqlx::query!(
@@ -123,7 +128,7 @@ pub async fn request_login_change(
              If you did not ask for this, ignore this email.",
             name = me.full_name()
         );
-        enqueue_email(&mut *tx, new_login.as_str(), "Confirm your new login", &body).await?;
+        enqueue_email(&mut *tx, new_login.as_str(), "Confirm your new login", &body, &[&token]).await?;
     }
     if Email::parse(&me.login).is_ok() {
         let body = format!(
@@ -132,7 +137,7 @@ pub async fn request_login_change(
              If it was not you, change your password now.",
             old = me.login
         );
-        enqueue_email(&mut *tx, &me.login, "Your login is about to change", &body).await?;
+        enqueue_email(&mut *tx, &me.login, "Your login is about to change", &body, &[]).await?;
     }
     tx.commit().await?;
     Ok(new_login)
@@ -168,7 +173,7 @@ pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>
              If it was not you, reset the password of the account at once (log in with {new}).",
             new = change.new_login
         );
-        enqueue_email(&mut *tx, &old_login, "Your login was changed", &body).await?;
+        enqueue_email(&mut *tx, &old_login, "Your login was changed", &body, &[]).await?;
     }
     tx.commit().await?;
     Ok(change.new_login)

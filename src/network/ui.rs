@@ -39,8 +39,14 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
     };
     let password_done = done(password_value);
     let login_done = done(login_value);
+    let must_change = profile.must_change_password;
     view! {
         <h1>"Network profile"</h1>
+        <Show when=move || must_change && password_done().is_none()>
+            <p class="notice" role="alert">
+                "Choose a new password below before you continue: the one you were sent works for the first log-in only."
+            </p>
+        </Show>
         <dl class="facts">
             <dt>"Login"</dt>
             <dd data-testid="login">{profile.login}</dd>

@@ -125,9 +125,8 @@ async fn connect_checked(login: &ImapLogin, targets: &ImapTargets) -> Result<Tcp
         .await
         .map_err(|e| ImapProblem::Unreachable(connect_error_text(&e)))?
         .collect();
-    let allowed = targets
-        .checked(resolved.clone())
-        .ok_or_else(|| ImapProblem::Forbidden(format!("{} resolves to {resolved:?}", login.host)))?;
+    let allowed =
+        targets.checked(resolved.clone()).ok_or_else(|| ImapProblem::Forbidden(format!("{} resolves to {resolved:?}", login.host)))?;
     let tcp = TcpStream::connect(&allowed[..]).await.map_err(|e| ImapProblem::Unreachable(connect_error_text(&e)))?;
     match tcp.peer_addr() {
         Ok(peer) if targets.allows_address(peer.ip()) => Ok(tcp),

@@ -375,6 +375,17 @@ async fn register_adds_an_employee_with_or_without_confirmation(pool: PgPool) {
     let ivy = app.client();
     let response = app.post(&ivy, "login", &[("login", "ivy@new.test"), ("password", &password)]).await;
     assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
+    // The mailed password is for the first log-in only: the network profile comes first,
+    // and no portal function answers until a new password is chosen.
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(location, "/network/profile");
+    let (status, error) = error_of(app.post(&ivy, "structure", &[("slug", "acme")]).await).await;
+    assert_eq!((status, error.code()), (403, "password_change_required"));
+    let same = app.post(&ivy, "change_password", &[("current_password", &password), ("new_password", &password)]).await;
+    assert_eq!(same.status(), 422, "the mailed password cannot be kept");
+    let changed = app.post(&ivy, "change_password", &[("current_password", &password), ("new_password", "ivy-own-pass-42")]).await;
+    assert_eq!(changed.status(), 200);
+    assert_eq!(app.post(&ivy, "structure", &[("slug", "acme")]).await.status(), 200);
     let (status, department, position, contact): (String, String, String, Option<String>) = sqlx::query_as(
         "SELECT m.status::text, d.name, m.position, m.contact_email FROM memberships m JOIN departments d ON d.id = m.department_id
          JOIN accounts a ON a.id = m.account_id WHERE a.login = 'ivy@new.test'",

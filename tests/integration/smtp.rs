@@ -62,6 +62,7 @@ async fn the_worker_delivers_a_reset_email_over_smtp(pool: PgPool) {
     let now = Utc::now();
     portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
     request_password_reset(&pool, &config("http://127.0.0.1:3000"), "ann@acme.test", now).await.unwrap();
+    let token = token_from_outbox(&pool, "ann@acme.test", "/reset-password").await;
 
     let deliverer = deliverer_to(Some(format!("smtp://127.0.0.1:{port}")), None);
     assert_eq!(deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 1);
@@ -71,6 +72,19 @@ async fn the_worker_delivers_a_reset_email_over_smtp(pool: PgPool) {
     assert!(received[0].contains("To: ann@acme.test"));
     assert!(received[0].contains("http://127.0.0.1:3000/reset-password?token="));
     assert_eq!(status_row(&pool).await.0, "sent");
+    // The token went out, and the stored copy no longer holds it.
+    // (The body travels quoted-printable: soft line breaks and `=3D` for `=`.)
+    let delivered = received[0].replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    assert!(delivered.contains(&format!("token={token}")), "{delivered}");
+    let (body, secrets): (String, Vec<String>) =
+        sqlx::query_as("SELECT body, secrets FROM outbox ORDER BY id LIMIT 1").fetch_one(&pool).await.unwrap();
+    assert!(!body.contains(&token), "{body}");
+    assert!(body.contains("reset-password?token=[removed after sending]"), "{body}");
+    assert!(secrets.is_empty());
+    // The link itself still works: only the stored copy lost it.
+    let app = spawn_app(pool.clone()).await;
+    let reset = app.post(&app.client(), "reset_password", &[("token", &token), ("password", "green-meadow-19")]).await;
+    assert_eq!(reset.status(), 200);
     server.stop().await;
 }
 

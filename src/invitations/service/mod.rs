@@ -58,7 +58,7 @@ pub(super) async fn inviter_name(db: &mut PgConnection, account_id: i64) -> Resu
 pub(super) async fn email_account(tx: &mut PgConnection, account_id: i64, subject: &str, body: &str) -> Result<(), AppError> {
     let login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1", account_id).fetch_one(&mut *tx).await?;
     if Email::parse(&login).is_ok() {
-        enqueue_email(&mut *tx, &login, subject, body).await?;
+        enqueue_email(&mut *tx, &login, subject, body, &[]).await?;
     }
     Ok(())
 }

@@ -84,8 +84,13 @@ pub async fn register(
     };
     admit(&mut tx, admission, now).await?;
     let login_link = config.link("/login");
-    let (subject, body) = match &password {
-        Some(password) => texts::registered_with_password(first.as_str(), &facts.name, email.as_str(), password, &login_link),
+    let (subject, body, secret) = match &password {
+        Some(password) => {
+            // A password that travelled by e-mail is only good for the first log-in.
+            sqlx::query!("UPDATE accounts SET must_change_password = true WHERE id = $1", account_id).execute(&mut *tx).await?;
+            let (subject, body) = texts::registered_with_password(first.as_str(), &facts.name, email.as_str(), password, &login_link);
+            (subject, body, password.clone())
+        }
         None => {
             let (token, token_hash) = new_secret();
             sqlx::query!(
@@ -99,10 +104,11 @@ pub async fn register(
             .execute(&mut *tx)
             .await?;
             let link = config.link(&format!("/reset-password?token={token}"));
-            texts::registered_set_password(first.as_str(), &facts.name, email.as_str(), &link, SET_PASSWORD_DAYS)
+            let (subject, body) = texts::registered_set_password(first.as_str(), &facts.name, email.as_str(), &link, SET_PASSWORD_DAYS);
+            (subject, body, token)
         }
     };
-    enqueue_email(&mut *tx, email.as_str(), &subject, &body).await?;
+    enqueue_email(&mut *tx, email.as_str(), &subject, &body, &[&secret]).await?;
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "registered", Some(account_id), email.as_str(), now).await?;
     tx.commit().await?;
     Ok(account_id)

@@ -318,6 +318,7 @@ async fn invite(
     let mut hashes = Vec::with_capacity(targets.len());
     let mut subjects = Vec::with_capacity(targets.len());
     let mut bodies = Vec::with_capacity(targets.len());
+    let mut tokens = Vec::with_capacity(targets.len());
     for _ in &targets {
         let (token, hash) = new_secret();
         let (subject, body) =
@@ -325,8 +326,9 @@ async fn invite(
         hashes.push(hash);
         subjects.push(subject);
         bodies.push(body);
+        tokens.push(token);
     }
-    write_sends(&mut tx, caller, channel, &invitation_ids, &targets, &hashes, &subjects, &bodies, now).await?;
+    write_sends(&mut tx, caller, channel, &invitation_ids, &targets, &hashes, &subjects, &bodies, &tokens, now).await?;
     let how = if channel == Channel::Email { "by e-mail" } else { "by SMS" };
     let details: Vec<String> = targets.iter().map(|t| format!("{how} to {t}")).collect();
     let actions: Vec<&str> = targets.iter().map(|t| if pending.contains_key(t) { "resent invitation" } else { "invited" }).collect();
@@ -350,6 +352,7 @@ async fn invite(
 }
 
 /// Links, outbox messages and each invitation's pointer to its latest message, in bulk.
+/// Each message's link token is its secret, removed from the stored body once sent.
 #[allow(clippy::too_many_arguments)] // parallel arrays of one bulk write
 pub(super) async fn write_sends(
     tx: &mut PgConnection,
@@ -360,6 +363,7 @@ pub(super) async fn write_sends(
     hashes: &[Vec<u8>],
     subjects: &[String],
     bodies: &[String],
+    tokens: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     sqlx::query!(
@@ -374,8 +378,8 @@ pub(super) async fn write_sends(
     .await?;
     sqlx::query!(
         "WITH sent AS (
-           INSERT INTO outbox (channel, recipient, subject, body)
-           SELECT $5, r, s, b FROM unnest($2::text[], $3::text[], $4::text[]) AS x(r, s, b)
+           INSERT INTO outbox (channel, recipient, subject, body, secrets)
+           SELECT $5, r, s, b, ARRAY[t] FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) AS x(r, s, b, t)
            RETURNING id, recipient)
          UPDATE invitations i SET outbox_id = sent.id
          FROM sent, unnest($1::bigint[], $2::text[]) AS pair(invitation_id, recipient)
@@ -384,7 +388,8 @@ pub(super) async fn write_sends(
         recipients,
         subjects,
         bodies,
-        channel as Channel
+        channel as Channel,
+        tokens
     )
     .execute(&mut *tx)
     .await?;

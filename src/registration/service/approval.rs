@@ -23,7 +23,7 @@ pub(super) async fn email_admins(tx: &mut PgConnection, portal_id: i64, subject:
     .fetch_all(&mut *tx)
     .await?;
     for login in logins.into_iter().filter(|l| Email::parse(l).is_ok()) {
-        enqueue_email(&mut *tx, &login, subject, body).await?;
+        enqueue_email(&mut *tx, &login, subject, body, &[]).await?;
     }
     Ok(())
 }
@@ -81,7 +81,7 @@ pub async fn decide_registration(
         )
     };
     if Email::parse(&person.login).is_ok() {
-        enqueue_email(&mut *tx, &person.login, &subject, &body).await?;
+        enqueue_email(&mut *tx, &person.login, &subject, &body, &[]).await?;
     }
     for topic in [Topic::People, Topic::Structure, Topic::Access] {
         notify(&mut *tx, caller.portal_id, topic).await?;

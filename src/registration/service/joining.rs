@@ -113,7 +113,7 @@ pub async fn request(
         first.as_str(),
         portal.name
     );
-    enqueue_email(&mut *tx, email.as_str(), &format!("Confirm your registration at {}", portal.name), &body).await?;
+    enqueue_email(&mut *tx, email.as_str(), &format!("Confirm your registration at {}", portal.name), &body, &[&token]).await?;
     tx.commit().await?;
     Ok(email.to_string())
 }
