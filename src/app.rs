@@ -12,7 +12,7 @@ use leptos_router::{
 };
 
 use crate::activity::ui::{ActivityStreamPage, ChatPage};
-use crate::auth::ui::{ForgotPasswordPage, LoginPage, PortalChooserPage, ResetPasswordPage};
+use crate::auth::ui::{ConfirmEmailPage, ForgotPasswordPage, LoginPage, PortalChooserPage, ResetPasswordPage};
 use crate::components::PlainPage;
 use crate::invitations::ui::InvitationLinkPage;
 use crate::mail::ui::OutboxPage;
@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/portals") view=PortalChooserPage />
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("/reset-password") view=ResetPasswordPage />
+                <Route path=path!("/confirm-email") view=ConfirmEmailPage />
                 <Route path=path!("/network/profile") view=NetworkProfilePage />
                 <Route path=path!("/network/confirm-login") view=ConfirmLoginPage />
                 <Route path=path!("/dev/outbox") view=OutboxPage />

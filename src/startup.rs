@@ -46,6 +46,28 @@ pub async fn serve() -> Result<(), String> {
     started.server.await.map_err(|e| e.to_string())?
 }
 
+/// Operator commands, run instead of the server: `intranet portal set-plan <address> <plan>`.
+/// Plans are not self-service, so this is how a portal gets one. Uses `DATABASE_URL`
+/// (and `.env`), and applies pending migrations first, like the server.
+pub async fn operator_command(args: &[String]) -> Result<(), String> {
+    dotenvy::dotenv().ok();
+    let usage =
+        "usage: intranet portal set-plan <portal address> <plan>   (plans: free, basic, standard, professional, crm_plus, project_plus)";
+    let [group, command, portal, plan] = args else { return Err(usage.into()) };
+    if group != "portal" || command != "set-plan" {
+        return Err(usage.into());
+    }
+    let database_url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set".to_string())?;
+    let pool = connect_and_migrate(&database_url).await?;
+    let (old, new) = crate::portals::service::set_plan_by_operator(&pool, portal, plan, chrono::Utc::now()).await?;
+    if old == new {
+        println!("{portal} is already on the {} plan.", new.name());
+    } else {
+        println!("{portal}: plan changed from {} to {}.", old.name(), new.name());
+    }
+    Ok(())
+}
+
 pub struct Started {
     pub addr: SocketAddr,
     pub state: AppState,

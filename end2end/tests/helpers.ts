@@ -43,8 +43,12 @@ export async function linkFromOutbox(page: Page, subject: string, recipient: str
   return href as string;
 }
 
-/** Creates a portal through the sign-up page; the creator (Ann Lee) stays logged in. */
-export async function createPortal(page: Page, slug: string, email: string, password: string) {
+/**
+ * Creates a portal through the sign-up page; the creator (Ann Lee) stays logged in and,
+ * unless `confirm` is false, confirms the address from the e-mailed link, as a new admin
+ * must before the portal can invite anyone.
+ */
+export async function createPortal(page: Page, slug: string, email: string, password: string, { confirm = true } = {}) {
   await open(page, '/');
   await page.getByLabel('Company name').fill('Acme Ltd');
   await page.getByLabel('Portal address').fill(slug);
@@ -55,6 +59,24 @@ export async function createPortal(page: Page, slug: string, email: string, pass
   await page.getByRole('button', { name: 'Create' }).click();
   await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
   await ready(page);
+  if (confirm) await confirmAddress(page, slug, email);
+}
+
+/** Opens the newest address confirmation link sent to `email`, then returns to the portal. */
+export async function confirmAddress(page: Page, slug: string, email: string) {
+  const link = await linkFromOutbox(page, 'Confirm your e-mail address', email);
+  await open(page, link);
+  await page.getByRole('button', { name: 'Confirm e-mail address' }).click();
+  await expect(page.getByRole('status')).toContainText(`${email} is confirmed`);
+  await open(page, `/p/${slug}`);
+}
+
+/** Runs an operator command of the release binary against the browser tests' database. */
+export function operator(...args: string[]): string {
+  const bin = process.env.APP_BIN;
+  const url = process.env.E2E_DATABASE_URL;
+  if (!bin || !url) throw new Error('APP_BIN and E2E_DATABASE_URL are not set (scripts/test sets them)');
+  return execFileSync(bin, args, { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
 }
 
 /**

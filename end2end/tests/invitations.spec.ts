@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { createPortal, linkFromOutbox, logIn, logOut, open, ready, screen, unique } from './helpers';
+import { confirmAddress, createPortal, linkFromOutbox, logIn, logOut, open, operator, ready, screen, unique } from './helpers';
 
 const password = 'violet-harbor-42';
 
@@ -222,10 +222,13 @@ test('on a plan that allows it, the invitation text is the admin\'s own', async 
   await createPortal(page, slug, email, password);
   await page.getByRole('link', { name: 'Settings' }).click();
   await ready(page);
-  await page.getByLabel('Plan').selectOption({ label: 'Standard' });
-  await page.getByRole('button', { name: 'Change plan' }).click();
-  await expect(page.getByRole('status')).toHaveText('Plan changed.');
-  await expect(page.getByRole('table')).toContainText('Free to Standard');
+  await expect(page.getByTestId('plan')).toHaveText('Free');
+  await expect(page.getByText('The plan is changed by the operator of this server.')).toBeVisible();
+  // Plans are not self-service: the server's operator sets them from the command line,
+  // and the open Settings page follows live.
+  expect(operator('portal', 'set-plan', slug, 'standard')).toContain('plan changed from Free to Standard');
+  await expect(page.getByTestId('plan')).toHaveText('Standard');
+  await expect(page.getByRole('table')).toContainText('Free to Standard (by the server operator)');
 
   await page.getByRole('link', { name: 'Employees' }).click();
   await ready(page);
@@ -240,4 +243,29 @@ test('on a plan that allows it, the invitation text is the admin\'s own', async 
   await expect(page.getByRole('article', { name: `Ann Lee invites you to Acme Ltd to ${kay}` })).toContainText(
     'Come and plan the summer trip with us.',
   );
+});
+
+test('a new portal invites nobody until its admin has confirmed the address', async ({ page }) => {
+  const slug = unique('cnf');
+  const email = `${slug}@example.com`;
+  await createPortal(page, slug, email, password, { confirm: false });
+  await page.getByRole('button', { name: 'Invite users' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Invite users' });
+  await expect(dialog.getByRole('alert')).toContainText('Confirm your e-mail address before sending invitations');
+  await expect(dialog.getByRole('alert')).toContainText(`The link went to ${email}.`);
+  await screen(page, 'invite-confirm-first');
+  const panel = dialog.getByRole('tabpanel').filter({ visible: true });
+  await panel.getByLabel('E-mail addresses').fill(`someone-${email}`);
+  await panel.getByRole('button', { name: 'Invite' }).click();
+  await expect(panel.getByRole('alert')).toContainText('Confirm your e-mail address before sending invitations');
+  await dialog.getByRole('button', { name: 'Send the link again' }).click();
+  await expect(dialog.getByRole('status').first()).toHaveText(`We sent a new confirmation link to ${email}.`);
+
+  await confirmAddress(page, slug, email);
+  await page.getByRole('button', { name: 'Invite users' }).click();
+  await expect(dialog.getByRole('tab', { name: 'Invite using e-mail' })).toBeVisible();
+  await expect(dialog.getByRole('alert')).toHaveCount(0);
+  await dialog.getByRole('tabpanel').filter({ visible: true }).getByLabel('E-mail addresses').fill(`someone-${email}`);
+  await dialog.getByRole('tabpanel').filter({ visible: true }).getByRole('button', { name: 'Invite' }).click();
+  await expect(dialog.getByRole('status')).toContainText('Invitations sent: 1.');
 });

@@ -6,8 +6,12 @@ pub fn may_invite(is_admin: bool, everyone_can_invite: bool) -> bool {
     is_admin || everyone_can_invite
 }
 
+/// Why a portal sends no invitation yet.
+pub const CONFIRM_FIRST: &str =
+    "Confirm your e-mail address before sending invitations: open the link we sent you when this Bitrix24 was created.";
+
 #[cfg(feature = "ssr")]
-pub use server_side::{InviterScope, require_inviter};
+pub use server_side::{InviterScope, portal_may_send, require_confirmed_sender, require_inviter};
 
 #[cfg(feature = "ssr")]
 mod server_side {
@@ -47,5 +51,23 @@ mod server_side {
         } else {
             Err(AppError::Forbidden)
         }
+    }
+
+    /// Whether the portal may send invitations: one of its active administrators has
+    /// proven their e-mail address, so a sign-up with a stranger's address sends nothing.
+    pub async fn portal_may_send(db: &mut PgConnection, portal_id: i64) -> Result<bool, AppError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM memberships m JOIN accounts a ON a.id = m.account_id
+               WHERE m.portal_id = $1 AND m.role = 'admin' AND m.status = 'active'
+                 AND a.email_confirmed_at IS NOT NULL) AS "confirmed!""#,
+            portal_id
+        )
+        .fetch_one(&mut *db)
+        .await?)
+    }
+
+    /// Refuses (409, with what to do) until [`portal_may_send`].
+    pub async fn require_confirmed_sender(db: &mut PgConnection, portal_id: i64) -> Result<(), AppError> {
+        if portal_may_send(db, portal_id).await? { Ok(()) } else { Err(AppError::Conflict(super::CONFIRM_FIRST.into())) }
     }
 }

@@ -10,17 +10,14 @@ use crate::components::{PortalProblem, use_current_portal, use_slug};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::live::{Topic, use_live};
-use crate::portals::api::{ChangePlan, load_audit_log};
-use crate::portals::ui::PlanForm;
+use crate::portals::api::load_audit_log;
+use crate::portals::ui::PlanFacts;
 use crate::registration::ui::RegistrationSettingsPanel;
 
 /// Portal settings, for administrators: the portal's facts and the audit log.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let slug = use_slug();
-    // Outside the refreshed part of the page, so its answer survives the live refresh
-    // the change itself causes.
-    let change_plan = ServerAction::<ChangePlan>::new();
     let live = use_live();
     let home = use_current_portal();
     let query = use_query_map();
@@ -52,7 +49,7 @@ pub fn SettingsPage() -> impl IntoView {
                             <dt>"Address"</dt>
                             <dd>{format!("/p/{}", home.slug)}</dd>
                         </dl>
-                        <PlanForm slug=home.slug.clone() plan=home.plan change=change_plan />
+                        <PlanFacts plan=home.plan />
                     }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }

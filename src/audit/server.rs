@@ -8,7 +8,7 @@ use crate::error::AppError;
 pub async fn record(
     tx: &mut PgConnection,
     portal_id: i64,
-    actor_id: i64,
+    actor_id: impl Into<Option<i64>>,
     action: &str,
     subject: Option<i64>,
     detail: &str,
@@ -17,7 +17,7 @@ pub async fn record(
     sqlx::query!(
         "INSERT INTO audit_log (portal_id, actor_id, action, subject_id, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
         portal_id,
-        actor_id,
+        actor_id.into(),
         action,
         subject,
         detail,

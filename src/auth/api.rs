@@ -95,7 +95,7 @@ pub async fn forgot_password(login: String) -> Result<String, AppError> {
 #[server(endpoint = "link_status")]
 pub async fn link_status(token: String, purpose: String) -> Result<bool, AppError> {
     call(|Call { state, now }| async move {
-        if purpose != "password_reset" && purpose != "login_change" {
+        if !["password_reset", "login_change", "email_confirm"].contains(&purpose.as_str()) {
             return Err(AppError::NotFound);
         }
         service::link_is_usable(&state.pool, &token, &purpose, now).await
@@ -112,4 +112,18 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
         Ok(())
     })
     .await
+}
+
+/// Opens an address confirmation link (anyone holding it: the link itself is the proof).
+/// Answers the confirmed address.
+#[server(endpoint = "confirm_email")]
+pub async fn confirm_email(token: String) -> Result<String, AppError> {
+    call(|Call { state, now }| async move { super::email_confirmation::confirm(&state.pool, &token, now).await }).await
+}
+
+/// Sends the logged-in person a new address confirmation link.
+#[server(endpoint = "resend_email_confirmation")]
+pub async fn resend_email_confirmation() -> Result<String, AppError> {
+    signed_in(|SignedIn { state, me, now }| async move { super::email_confirmation::resend(&state.pool, &state.config, &me, now).await })
+        .await
 }

@@ -8,10 +8,11 @@ use super::session;
 use crate::auth::password_policy::check_new_password;
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::{hash_secret, new_secret};
-use crate::domain::MembershipStatus;
 use crate::domain::phone::normalize_login_input;
+use crate::domain::{Channel, Email, MembershipStatus};
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
+use crate::mail::quota;
 use crate::server::config::Config;
 use crate::throttle::{self, Limit, Taken};
 
@@ -145,6 +146,11 @@ pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &
     if recent >= MAX_RESET_EMAILS_PER_HOUR {
         return Ok(());
     }
+    // Past the instance's daily e-mail cap nothing is sent, and the answer stays the same.
+    if let Err(refused) = quota::spend(&mut tx, config, Channel::Email, None, 1, now).await {
+        tracing::warn!(%refused, "password reset e-mail not sent");
+        return Ok(());
+    }
     let (token, hash) = new_secret();
     sqlx::query!(
         "INSERT INTO account_tokens (token_hash, account_id, purpose, created_at, expires_at)
@@ -215,6 +221,10 @@ pub async fn reset_password(
     )
     .fetch_one(&mut *tx)
     .await?;
+    // The link came to the login's address: that proves the address.
+    if Email::parse(&login).is_ok() {
+        super::email_confirmation::mark_proven(&mut tx, account_id, now).await?;
+    }
     void_unused_tokens(&mut tx, account_id, now).await?;
     session::end_all_for_account(&mut *tx, account_id, None).await?;
     let body = "The password of your Bitrix24 account was just changed with a reset link, \

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::api::{ForgotPassword, LogIn, ResetPassword, link_status, my_portals};
+use super::api::{ConfirmEmail, ForgotPassword, LogIn, ResetPassword, link_status, my_portals};
 use crate::components::{Field, FormError, PlainPage, field_error};
 use crate::domain::{MembershipStatus, Role};
 
@@ -150,6 +150,39 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 </ActionForm>
             </LinkGate>
             <p class="links"><a href="/forgot-password">"Ask for a new link"</a> " · " <a href="/login">"Log In"</a></p>
+        </PlainPage>
+    }
+}
+
+/// The page of an address confirmation link: one click confirms.
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let action = ServerAction::<ConfirmEmail>::new();
+    let value = action.value();
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let confirmed = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
+    view! {
+        <PlainPage>
+            <Show
+                when=move || confirmed().is_some()
+                fallback=move || view! {
+                    <LinkGate purpose="email_confirm">
+                        <h1>"Confirm your e-mail address"</h1>
+                        <ActionForm action=action>
+                            <FormError value=value />
+                            <input type="hidden" name="token" value=token />
+                            <button type="submit" class="primary">"Confirm e-mail address"</button>
+                        </ActionForm>
+                    </LinkGate>
+                }
+            >
+                <h1>"E-mail address confirmed"</h1>
+                <p class="notice" role="status">
+                    <strong>{confirmed}</strong> " is confirmed. Your Bitrix24 can now invite colleagues."
+                </p>
+                <p><a href="/portals">"My portals"</a></p>
+            </Show>
         </PlainPage>
     }
 }

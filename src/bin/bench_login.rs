@@ -46,7 +46,7 @@ async fn main() -> Result<(), String> {
             email: Some(e),
             password: Some(PASSWORD.into()),
         };
-        sign_up(&pool, &started.state.passwords, &form, None, Utc::now()).await.map_err(|e| e.to_string())?;
+        sign_up(&pool, &started.state.passwords, &started.state.config, &form, None, Utc::now()).await.map_err(|e| e.to_string())?;
     }
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
     let page = format!("{base}/login");

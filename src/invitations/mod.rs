@@ -64,6 +64,10 @@ pub struct InviteDialog {
     pub invitations_left_today: i64,
     /// The fixed SMS text, with a placeholder for the link.
     pub sms_text: String,
+    /// False until an administrator of the portal has confirmed their e-mail address.
+    pub may_send: bool,
+    /// The caller's own address, when it is the one waiting for confirmation.
+    pub address_to_confirm: Option<String>,
 }
 
 /// The answer to an invite request: per address, what happened.

@@ -7,6 +7,7 @@ use super::api::{
     list_invitations, load_invitation, load_invite_dialog,
 };
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport};
+use crate::auth::api::ResendEmailConfirmation;
 use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, field_error};
 use crate::live::{Topic, use_live};
 use crate::registration::ui::QuickRegistrationTab;
@@ -56,7 +57,10 @@ fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'sta
                         let slug = slug.clone();
                         Suspend::new(async move {
                             match dialog.await {
-                                Ok(dialog) => view! { <InviteTabs dialog slug /> }.into_any(),
+                                Ok(dialog) => view! {
+                                    {(!dialog.may_send).then(|| view! { <ConfirmAddressFirst address=dialog.address_to_confirm.clone() /> })}
+                                    <InviteTabs dialog slug />
+                                }.into_any(),
                                 Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
                             }
                         })
@@ -64,6 +68,30 @@ fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'sta
                 }
             </Suspense>
         </section>
+    }
+}
+
+/// Why nothing can be sent yet, and (for the admin whose address it is) a way to get
+/// the confirmation link again.
+#[component]
+fn ConfirmAddressFirst(address: Option<String>) -> impl IntoView {
+    let resend = ServerAction::<ResendEmailConfirmation>::new();
+    let value = resend.value();
+    let sent = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
+    view! {
+        <div class="notice" role="alert">
+            <p>{crate::access::invite::CONFIRM_FIRST}</p>
+            {address.map(|address| view! {
+                <p>"The link went to " <strong>{address}</strong> "."</p>
+                <ActionForm action=resend>
+                    <FormError value />
+                    <button type="submit">"Send the link again"</button>
+                </ActionForm>
+                <Show when=move || sent().is_some()>
+                    <p role="status">{sent}</p>
+                </Show>
+            })}
+        </div>
     }
 }
 

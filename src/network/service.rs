@@ -6,10 +6,12 @@ use crate::auth::service::{password_accepted, password_not_checked, take_passwor
 use crate::auth::session::{self, SessionAccount};
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::{hash_secret, new_secret};
-use crate::domain::Email;
+use crate::domain::{Channel, Email};
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
+use crate::mail::quota;
 use crate::server::config::Config;
+use crate::throttle::{self, Limit};
 
 pub const LOGIN_CHANGE_LINK_LIFETIME: Duration = Duration::hours(24);
 
@@ -69,6 +71,9 @@ pub async fn change_password(
     Ok(())
 }
 
+/// Login change requests one account may make per day (each mails a typed address).
+pub const LOGIN_CHANGES_PER_ACCOUNT: Limit = Limit { bucket: "login-change", max: 5, window: Duration::days(1) };
+
 /// Starts a login change: a confirmation link to the new address, a notice to the old
 /// one. The login changes only when the link is opened. If the new address already
 /// belongs to an account, its owner is told so by email instead, and the answer here is
@@ -89,8 +94,11 @@ pub async fn request_login_change(
         return Err(AppError::invalid("new_login", "This is already your login."));
     }
     verify_current_password(pool, passwords, me, current_password, client, now).await?;
+    // Each request mails an address the person typed: a few a day, within the caps.
+    let _counted = throttle::take(pool, &[(LOGIN_CHANGES_PER_ACCOUNT, &me.account_id.to_string())], now).await?;
 
     let mut tx = pool.begin().await?;
+    quota::spend(&mut tx, config, Channel::Email, None, 1, now).await?;
     let taken = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM accounts WHERE login = $1) AS "taken!""#, new_login.as_str())
         .fetch_one(&mut *tx)
         .await?;
@@ -158,14 +166,16 @@ pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>
     .ok_or(AppError::LinkExpired)?;
     let old_login =
         sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1 FOR UPDATE", change.account_id).fetch_one(&mut *tx).await?;
-    sqlx::query!("UPDATE accounts SET login = $2 WHERE id = $1", change.account_id, change.new_login).execute(&mut *tx).await.map_err(
-        |error| match &error {
+    // The link came to the new address: that proves it.
+    sqlx::query!("UPDATE accounts SET login = $2, email_confirmed_at = $3 WHERE id = $1", change.account_id, change.new_login, now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| match &error {
             sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
                 "This address became the login of another account in the meantime, so your login was not changed.".into(),
             ),
             _ => error.into(),
-        },
-    )?;
+        })?;
     // The old address hears of it, so a login moved by someone else does not go unnoticed.
     if Email::parse(&old_login).is_ok() {
         let body = format!(

@@ -29,7 +29,7 @@ pub async fn sign_up(
         let me = guard::current_session(&state).await?;
         service::count_sign_up(&state.pool, &state.config, &guard::client_address(&state.config), now).await?;
         let form = SignUpForm { company_name, slug, first_name, last_name, email, password };
-        let done = service::sign_up(&state.pool, &state.passwords, &form, me.map(|m| m.account_id), now).await?;
+        let done = service::sign_up(&state.pool, &state.passwords, &state.config, &form, me.map(|m| m.account_id), now).await?;
         if done.new_account {
             let token = session::create(&state.pool, done.account_id, false, now).await?;
             guard::set_cookie(&session::cookie(&token, false, state.config.secure_cookies));
@@ -59,13 +59,6 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
         })
     })
     .await
-}
-
-/// Switches the portal's plan (administrators; there is no billing).
-#[server(endpoint = "change_plan")]
-pub async fn change_plan(slug: String, plan: String) -> Result<(), AppError> {
-    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::change_plan(&state.pool, &caller, &plan, now).await })
-        .await
 }
 
 /// The audit log's newest entries (older ones with `before`), for administrators.

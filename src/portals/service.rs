@@ -1,7 +1,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 
-use crate::access::{PortalCaller, lock_portal_as_admin};
+use crate::access::PortalCaller;
 use crate::audit::AuditEntry;
 use crate::auth::password_policy::check_new_password;
 use crate::crypto::passwords::Passwords;
@@ -46,6 +46,7 @@ fn field<T>(name: &str, parsed: Result<T, String>) -> Result<T, AppError> {
 pub async fn sign_up(
     pool: &PgPool,
     passwords: &Passwords,
+    config: &Config,
     form: &SignUpForm,
     existing_account: Option<i64>,
     now: DateTime<Utc>,
@@ -124,6 +125,10 @@ pub async fn sign_up(
     )
     .execute(&mut *tx)
     .await?;
+    // The new address must be proven before the portal sends invitations.
+    if let Some(new) = &new_account {
+        crate::auth::email_confirmation::send_link(&mut tx, config, account_id, &new.email, now).await?;
+    }
     tx.commit().await?;
     Ok(SignedUp { account_id, slug: slug.to_string(), new_account: new_account.is_some() })
 }
@@ -153,21 +158,33 @@ fn unique_violation_as(error: sqlx::Error, constraint: &str, instead: AppError) 
     }
 }
 
-pub async fn change_plan(pool: &PgPool, caller: &PortalCaller, plan: &str, now: DateTime<Utc>) -> Result<(), AppError> {
-    let plan = Plan::from_key(plan).ok_or_else(|| AppError::invalid("plan", "Choose a plan."))?;
-    let mut tx = pool.begin().await?;
-    lock_portal_as_admin(&mut tx, caller).await?;
-    let old =
-        sqlx::query_scalar!(r#"SELECT plan AS "plan: Plan" FROM portals WHERE id = $1"#, caller.portal_id).fetch_one(&mut *tx).await?;
-    if old == plan {
-        return Ok(());
+/// The operator's plan change (`intranet portal set-plan <address> <plan>`): there is no
+/// billing, and no self-service. `portal` is the portal's address, as its slug or as a
+/// URL ending in `/p/<slug>`. Audited as done by the system, and pushed to open pages.
+/// Answers the old and the new plan.
+pub async fn set_plan_by_operator(pool: &PgPool, portal: &str, plan: &str, now: DateTime<Utc>) -> Result<(Plan, Plan), String> {
+    let plan = Plan::from_key(plan).ok_or_else(|| {
+        let keys: Vec<&str> = Plan::ALL.iter().map(|p| p.key()).collect();
+        format!("unknown plan {plan:?}; the plans are {}", keys.join(", "))
+    })?;
+    let slug = portal.trim().trim_end_matches('/').rsplit("/p/").next().unwrap_or_default().to_lowercase();
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    let found = sqlx::query!(r#"SELECT id, plan AS "plan: Plan" FROM portals WHERE slug = $1 FOR UPDATE"#, slug)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no portal has the address {slug:?}"))?;
+    if found.plan != plan {
+        sqlx::query!("UPDATE portals SET plan = $2 WHERE id = $1", found.id, plan as Plan)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| e.to_string())?;
+        let detail = format!("{} to {} (by the server operator)", found.plan.name(), plan.name());
+        crate::audit::record(&mut tx, found.id, None, "changed plan", None, &detail, now).await.map_err(|e| e.to_string())?;
+        crate::live::server::notify(&mut *tx, found.id, crate::live::Topic::Settings).await.map_err(|e| e.to_string())?;
     }
-    sqlx::query!("UPDATE portals SET plan = $2 WHERE id = $1", caller.portal_id, plan as Plan).execute(&mut *tx).await?;
-    let detail = format!("{} to {}", old.name(), plan.name());
-    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "changed plan", None, &detail, now).await?;
-    crate::live::server::notify(&mut *tx, caller.portal_id, crate::live::Topic::Settings).await?;
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok((found.plan, plan))
 }
 
 /// The audit log, for administrators only.

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
-use super::api::{ChangePlan, SignUp, load_portal_home};
+use super::api::{SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
 use crate::components::{CurrentPortal, Field, FormError, PlainPage, field_error, initials, use_slug};
 use crate::domain::{Plan, Role};
@@ -119,26 +119,16 @@ pub fn PortalLayout() -> impl IntoView {
     }
 }
 
-/// The portal's plan. There is no billing: an administrator picks the plan, and what the
-/// plan allows (the invitation text, the daily invitation cap) follows at once.
+/// The portal's plan, as the server's operator set it. Plans are not self-service: a
+/// paid plan raises the invitation cap and allows a custom text, which a fresh sign-up
+/// must not be able to give itself.
 #[component]
-pub fn PlanForm(slug: String, plan: Plan, change: ServerAction<ChangePlan>) -> impl IntoView {
-    let value = change.value();
-    let done = crate::components::action_succeeded(value);
+pub fn PlanFacts(plan: Plan) -> impl IntoView {
     view! {
-        <ActionForm action=change attr:class="row-form">
-            <FormError value />
-            <input type="hidden" name="slug" value=slug />
-            <div class="field">
-                <label for="field-plan">"Plan"</label>
-                <select id="field-plan" name="plan">
-                    {Plan::ALL.iter().map(|p| view! { <option value=p.key() selected=*p == plan>{p.name()}</option> }).collect_view()}
-                </select>
-            </div>
-            <button type="submit">"Change plan"</button>
-            <Show when=move || done.get()>
-                <span class="ok" role="status">"Plan changed."</span>
-            </Show>
-        </ActionForm>
+        <section aria-labelledby="plan-heading">
+            <h2 id="plan-heading">"Plan"</h2>
+            <p><strong data-testid="plan">{plan.name()}</strong></p>
+            <p class="muted">"The plan is changed by the operator of this server."</p>
+        </section>
     }
 }

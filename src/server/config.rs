@@ -54,7 +54,20 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// How often open live streams re-check their access, and how many may be open.
     pub live: StreamLimits,
+    /// Daily caps on e-mails and SMS whose recipients someone typed.
+    pub email_caps: DailyCaps,
+    pub sms_caps: DailyCaps,
 }
+
+/// Messages of one channel that may be queued per day (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyCaps {
+    pub per_portal: i64,
+    pub per_instance: i64,
+}
+
+pub const DEFAULT_EMAIL_CAPS: DailyCaps = DailyCaps { per_portal: 2_000, per_instance: 50_000 };
+pub const DEFAULT_SMS_CAPS: DailyCaps = DailyCaps { per_portal: 200, per_instance: 2_000 };
 
 pub const DEFAULT_INVITATION_DAYS: i64 = 30;
 pub const DEFAULT_INVITES_PER_DAY_FREE: i64 = 100;
@@ -88,6 +101,8 @@ impl Config {
             signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
             trusted_proxies: Vec::new(),
             live: StreamLimits::default(),
+            email_caps: DEFAULT_EMAIL_CAPS,
+            sms_caps: DEFAULT_SMS_CAPS,
         }
     }
 
@@ -108,6 +123,14 @@ impl Config {
         refuse_dev_outbox_in_production(dev_outbox, &site_origin)?;
         Ok(Config {
             live: StreamLimits::default(),
+            email_caps: DailyCaps {
+                per_portal: positive_var("EMAILS_PER_DAY_PER_PORTAL", DEFAULT_EMAIL_CAPS.per_portal)?,
+                per_instance: positive_var("EMAILS_PER_DAY", DEFAULT_EMAIL_CAPS.per_instance)?,
+            },
+            sms_caps: DailyCaps {
+                per_portal: positive_var("SMS_PER_DAY_PER_PORTAL", DEFAULT_SMS_CAPS.per_portal)?,
+                per_instance: positive_var("SMS_PER_DAY", DEFAULT_SMS_CAPS.per_instance)?,
+            },
             dev_outbox,
             signups_per_hour: positive_var("SIGNUPS_PER_HOUR", DEFAULT_SIGNUPS_PER_HOUR)?,
             trusted_proxies: parse_networks(&non_empty_var("TRUSTED_PROXIES").unwrap_or_default())
@@ -138,6 +161,13 @@ impl Config {
     /// The daily invitation cap of a portal on this plan.
     pub fn invites_per_day(&self, plan: Plan) -> i64 {
         if plan.is_paid() { self.invites_per_day_paid } else { self.invites_per_day_free }
+    }
+
+    pub fn daily_caps(&self, channel: Channel) -> DailyCaps {
+        match channel {
+            Channel::Email => self.email_caps,
+            Channel::Sms => self.sms_caps,
+        }
     }
 
     /// Whether messages of `channel` leave the outbox: through a configured transport,

@@ -31,6 +31,19 @@ fn person(first: &str) -> NewPerson {
     NewPerson { first_name: first.into(), last_name: "Invitee".into(), password: "blue-lantern-77".into() }
 }
 
+/// Runs the operator command of the release binary against the test's database.
+fn operator(pool: &PgPool, args: &[&str]) -> std::process::Output {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let database = pool.connect_options().get_database().expect("a database name").to_string();
+    let (head, query) = base.split_once('?').map(|(h, q)| (h.to_string(), format!("?{q}"))).unwrap_or((base.clone(), String::new()));
+    let server = head.rsplit_once('/').map(|(server, _)| server.to_string()).unwrap_or(head);
+    std::process::Command::new(env!("CARGO_BIN_EXE_intranet"))
+        .args(args)
+        .env("DATABASE_URL", format!("{server}/{database}{query}"))
+        .output()
+        .expect("the intranet binary runs")
+}
+
 fn local() -> intranet::server::config::Config {
     config("http://127.0.0.1:9")
 }
@@ -247,16 +260,19 @@ async fn the_invitation_text_follows_the_plan_on_the_server(pool: PgPool) {
     let error = service::invite_by_email(&pool, &config, &admin, &custom, Utc::now()).await.unwrap_err();
     assert!(error.for_field("message").is_some_and(|m| m.contains("Free")), "{error:?}");
     assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM invitations").fetch_one(&pool).await.unwrap(), 0);
-    // Plans change in Settings, by administrators only, and the change is audited.
-    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
-    let bo: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'bo@acme.test'").fetch_one(&pool).await.unwrap();
-    let employee = caller(&pool, bo, "acme").await;
-    let refused = intranet::portals::service::change_plan(&pool, &employee, "standard", Utc::now()).await;
-    assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
-    assert!(intranet::portals::service::change_plan(&pool, &admin, "platinum", Utc::now()).await.is_err());
-    intranet::portals::service::change_plan(&pool, &admin, "standard", Utc::now()).await.unwrap();
+    // No server function changes plans any more: the operator's command does.
+    let app = spawn_app(pool.clone()).await;
+    let admin_client = app.logged_in("ann@acme.test").await;
+    let gone = app.post(&admin_client, "change_plan", &[("slug", "acme"), ("plan", "standard")]).await;
+    assert_eq!(gone.status(), 404, "the self-service plan change is gone");
+    let refused = operator(&pool, &["portal", "set-plan", "acme", "platinum"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown plan"), "{refused:?}");
+    let done = operator(&pool, &["portal", "set-plan", "http://intranet.test/p/acme", "standard"]);
+    assert!(done.status.success(), "{done:?}");
+    assert!(String::from_utf8_lossy(&done.stdout).contains("plan changed from Free to Standard"), "{done:?}");
     let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'changed plan'").fetch_one(&pool).await.unwrap();
-    assert_eq!(detail, "Free to Standard");
+    assert_eq!(detail, "Free to Standard (by the server operator)");
     service::invite_by_email(&pool, &config, &admin, &custom, Utc::now()).await.unwrap();
     let body: String = sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = 'hal@new.test'").fetch_one(&pool).await.unwrap();
     assert!(body.contains("Come build rockets with us"));

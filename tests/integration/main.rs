@@ -2,6 +2,7 @@
 //! `#[sqlx::test]` on the real Postgres cluster scripts/test starts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod abuse;
 mod activity;
 mod app;
 mod invitations;

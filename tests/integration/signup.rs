@@ -27,7 +27,7 @@ fn field_of(result: &Result<impl std::fmt::Debug, AppError>) -> String {
 #[sqlx::test]
 async fn sign_up_creates_account_portal_and_admin_membership(pool: PgPool) {
     let passwords = passwords();
-    let done = sign_up(&pool, &passwords, &form("acme", "Ann@Acme.test"), None, Utc::now()).await.unwrap();
+    let done = sign_up(&pool, &passwords, &config("http://127.0.0.1:9"), &form("acme", "Ann@Acme.test"), None, Utc::now()).await.unwrap();
     assert!(done.new_account);
     let row: (String, String, String, Option<String>) = sqlx::query_as(
         "SELECT p.plan::text, m.role::text, m.status::text, m.contact_email FROM memberships m JOIN portals p ON p.id = m.portal_id WHERE m.account_id = $1",
@@ -45,9 +45,15 @@ async fn sign_up_creates_account_portal_and_admin_membership(pool: PgPool) {
 #[sqlx::test]
 async fn duplicate_slug_and_login_are_refused_beside_their_field(pool: PgPool) {
     let passwords = passwords();
-    sign_up(&pool, &passwords, &form("acme", "ann@acme.test"), None, Utc::now()).await.unwrap();
-    assert_eq!(field_of(&sign_up(&pool, &passwords, &form("ACME", "bo@acme.test"), None, Utc::now()).await), "slug");
-    assert_eq!(field_of(&sign_up(&pool, &passwords, &form("other", "ANN@acme.test"), None, Utc::now()).await), "email");
+    sign_up(&pool, &passwords, &config("http://127.0.0.1:9"), &form("acme", "ann@acme.test"), None, Utc::now()).await.unwrap();
+    assert_eq!(
+        field_of(&sign_up(&pool, &passwords, &config("http://127.0.0.1:9"), &form("ACME", "bo@acme.test"), None, Utc::now()).await),
+        "slug"
+    );
+    assert_eq!(
+        field_of(&sign_up(&pool, &passwords, &config("http://127.0.0.1:9"), &form("other", "ANN@acme.test"), None, Utc::now()).await),
+        "email"
+    );
     // Nothing half-written.
     let portals: i64 = sqlx::query_scalar("SELECT count(*) FROM portals").fetch_one(&pool).await.unwrap();
     let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&pool).await.unwrap();
@@ -66,7 +72,7 @@ async fn each_bad_field_gets_its_own_message(pool: PgPool) {
         (SignUpForm { password: Some("iloveyou1".into()), ..form("acme", "a@b.test") }, "password"),
     ];
     for (bad, field) in cases {
-        assert_eq!(field_of(&sign_up(&pool, &passwords, &bad, None, Utc::now()).await), field);
+        assert_eq!(field_of(&sign_up(&pool, &passwords, &config("http://127.0.0.1:9"), &bad, None, Utc::now()).await), field);
     }
 }
 
@@ -75,7 +81,7 @@ async fn a_logged_in_person_creates_another_portal_with_the_same_account(pool: P
     let passwords = passwords();
     let account = portal_with_admin(&pool, &passwords, "north", "bo@north.test", Utc::now()).await;
     let second = SignUpForm { company_name: "South".into(), slug: "south".into(), ..SignUpForm::default() };
-    let done = sign_up(&pool, &passwords, &second, Some(account), Utc::now()).await.unwrap();
+    let done = sign_up(&pool, &passwords, &config("http://127.0.0.1:9"), &second, Some(account), Utc::now()).await.unwrap();
     assert_eq!(done.account_id, account);
     assert!(!done.new_account);
     assert!(require_active_member(&pool, account, "south").await.is_ok());

@@ -187,6 +187,10 @@ async fn join(
         workgroup_ids: &invitation.workgroup_ids,
     };
     admit(tx, admission, now).await?;
+    // The link came to the invited address, which is the account's login.
+    if invitation.channel == Channel::Email {
+        crate::auth::email_confirmation::mark_proven(tx, account_id, now).await?;
+    }
     sqlx::query!(
         "UPDATE invitations SET status = 'accepted', accepted_at = $2, accepted_by = $3 WHERE id = $1",
         invitation.id,

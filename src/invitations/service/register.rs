@@ -108,6 +108,8 @@ pub async fn register(
             (subject, body, token)
         }
     };
+    crate::access::invite::require_confirmed_sender(&mut tx, caller.portal_id).await?;
+    crate::mail::quota::spend(&mut tx, config, crate::domain::Channel::Email, Some(caller.portal_id), 1, now).await?;
     enqueue_email(&mut *tx, email.as_str(), &subject, &body, &[&secret]).await?;
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "registered", Some(account_id), email.as_str(), now).await?;
     tx.commit().await?;

@@ -9,7 +9,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::*;
 use crate::access::PortalCaller;
-use crate::access::invite::{InviterScope, require_inviter};
+use crate::access::invite::{InviterScope, portal_may_send, require_confirmed_sender, require_inviter};
 use crate::crypto::tokens::new_secret;
 use crate::domain::{Channel, NamedId};
 use crate::error::AppError;
@@ -17,6 +17,7 @@ use crate::invitations::{
     InviteDialog, InviteReport, MAX_MESSAGE_CHARS, MAX_ROWS_PER_REQUEST, default_message, parse_address_list, plan_allows_custom_message,
 };
 use crate::live::{Topic, server::notify};
+use crate::mail::quota;
 use crate::membership::EMAIL_TAKEN;
 use crate::server::config::Config;
 use crate::structure::service::department_choices;
@@ -42,7 +43,18 @@ pub async fn dialog(pool: &PgPool, config: &Config, caller: &PortalCaller, now: 
         departments.retain(|d| d.id == scope.own_department);
     }
     let sms_preview = sms_text(&inviter_name(&mut db, caller.account_id).await?, &facts.name, "<link>");
+    let may_send = portal_may_send(&mut db, caller.portal_id).await?;
+    let address_to_confirm = if may_send {
+        None
+    } else {
+        sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1 AND email_confirmed_at IS NULL", caller.account_id)
+            .fetch_optional(&mut *db)
+            .await?
+            .filter(|login| crate::domain::Email::parse(login).is_ok())
+    };
     Ok(InviteDialog {
+        may_send,
+        address_to_confirm,
         sms_text: sms_preview,
         default_message: default_message(&facts.name),
         message_editable: plan_allows_custom_message(facts.plan),
@@ -328,7 +340,7 @@ async fn invite(
         bodies.push(body);
         tokens.push(token);
     }
-    write_sends(&mut tx, caller, channel, &invitation_ids, &targets, &hashes, &subjects, &bodies, &tokens, now).await?;
+    write_sends(&mut tx, config, caller, channel, &invitation_ids, &targets, &hashes, &subjects, &bodies, &tokens, now).await?;
     let how = if channel == Channel::Email { "by e-mail" } else { "by SMS" };
     let details: Vec<String> = targets.iter().map(|t| format!("{how} to {t}")).collect();
     let actions: Vec<&str> = targets.iter().map(|t| if pending.contains_key(t) { "resent invitation" } else { "invited" }).collect();
@@ -353,9 +365,12 @@ async fn invite(
 
 /// Links, outbox messages and each invitation's pointer to its latest message, in bulk.
 /// Each message's link token is its secret, removed from the stored body once sent.
+/// Every invitation message passes here, so here the portal must have a confirmed
+/// administrator and the messages must fit the day's caps.
 #[allow(clippy::too_many_arguments)] // parallel arrays of one bulk write
 pub(super) async fn write_sends(
     tx: &mut PgConnection,
+    config: &Config,
     caller: &PortalCaller,
     channel: Channel,
     invitation_ids: &[i64],
@@ -366,6 +381,8 @@ pub(super) async fn write_sends(
     tokens: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    require_confirmed_sender(&mut *tx, caller.portal_id).await?;
+    quota::spend(&mut *tx, config, channel, Some(caller.portal_id), recipients.len(), now).await?;
     sqlx::query!(
         "INSERT INTO invitation_links (token_hash, invitation_id, portal_id, created_at)
          SELECT h, i, $3, $4 FROM unnest($1::bytea[], $2::bigint[]) AS x(h, i)",

@@ -113,6 +113,7 @@ pub async fn request(
         first.as_str(),
         portal.name
     );
+    crate::mail::quota::spend(&mut tx, config, crate::domain::Channel::Email, Some(portal.id), 1, now).await?;
     enqueue_email(&mut *tx, email.as_str(), &format!("Confirm your registration at {}", portal.name), &body, &[&token]).await?;
     tx.commit().await?;
     Ok(email.to_string())
@@ -239,6 +240,8 @@ pub async fn confirm(
         workgroup_ids: &[],
     };
     admit(&mut tx, admission, now).await?;
+    // The confirmation link came to the address the account logs in with.
+    crate::auth::email_confirmation::mark_proven(&mut tx, account_id, now).await?;
     let name = format!("{} {}", request.first_name, request.last_name);
     if result == Outcome::AwaitsApproval {
         let queue = config.link(&format!("/p/{}/employees?filter=pending", portal.slug));
