@@ -27,6 +27,8 @@ use crate::workgroups::ui::{WorkgroupPage, WorkgroupsPage};
 use settings::SettingsPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::page_policy::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -31,9 +31,7 @@ use crate::server::state::AppState;
 /// Reads the environment and serves until Ctrl-C.
 pub async fn serve() -> Result<(), String> {
     dotenvy::dotenv().ok();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
-        .init();
+    init_logging()?;
     let addr: SocketAddr = std::env::var("LEPTOS_SITE_ADDR")
         .unwrap_or_else(|_| "127.0.0.1:3000".into())
         .parse()
@@ -42,7 +40,8 @@ pub async fn serve() -> Result<(), String> {
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let pool = connect_and_migrate(&config.database_url).await?;
     let started = start(listener, config, pool, true)?;
-    println!("Serving at {}  (stop with Ctrl-C)", started.state.config.site_origin);
+    // Through the log, so that with LOG_FORMAT=json every line of output is JSON.
+    tracing::info!(origin = %started.state.config.site_origin, "serving (stop with Ctrl-C)");
     started.server.await.map_err(|e| e.to_string())?
 }
 
@@ -64,6 +63,18 @@ pub async fn operator_command(args: &[String]) -> Result<(), String> {
         println!("{portal} is already on the {} plan.", new.name());
     } else {
         println!("{portal}: plan changed from {} to {}.", old.name(), new.name());
+    }
+    Ok(())
+}
+
+/// Log lines on standard output: readable text, or with `LOG_FORMAT=json` one JSON object
+/// per line (for a log collector), security events included (target `security`).
+fn init_logging() -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    match std::env::var("LOG_FORMAT").unwrap_or_default().trim() {
+        "" | "text" => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        "json" => tracing_subscriber::fmt().json().flatten_event(true).with_current_span(false).with_env_filter(filter).init(),
+        other => return Err(format!("LOG_FORMAT must be text or json, not {other:?}")),
     }
     Ok(())
 }
@@ -174,13 +185,19 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     if state.config.secure_cookies {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
+    // Pages carry their own policy with the render's nonce (`server::page_policy`);
+    // everything else (JSON, assets, streams) may run and embed nothing.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    }
     response
 }
 
 /// Server functions, portal pages (people's data), and the pages whose address or body
 /// carries a secret. Only the static assets and the public front pages may be cached.
 fn is_never_stored(path: &str) -> bool {
-    const SECRET_PAGES: [&str; 6] = ["/reset-password", "/invite", "/register/confirm", "/dev/outbox", "/login", "/portals"];
+    const SECRET_PAGES: [&str; 7] =
+        ["/reset-password", "/invite", "/register/confirm", "/confirm-email", "/dev/outbox", "/login", "/portals"];
     const PRIVATE_TREES: [&str; 4] = ["/api/", "/p/", "/network/", "/join/"];
     PRIVATE_TREES.iter().any(|tree| path.starts_with(tree)) || SECRET_PAGES.contains(&path)
 }

@@ -1,5 +1,6 @@
 //! Platform: the audit log. Administrators' actions are written in the transaction of
-//! the change they record, and listed newest first on the Settings page.
+//! the change they record, and listed newest first on the Settings page, with the
+//! security events of the portal's members (log-ins, failures, lock-outs, resets).
 //! May depend on: `components`, `error`.
 
 #[cfg(feature = "ssr")]
@@ -9,7 +10,7 @@ pub mod ui;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-pub use server::{list, record};
+pub use server::{list, record, security_event};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {

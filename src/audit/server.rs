@@ -14,16 +14,45 @@ pub async fn record(
     detail: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let actor_id: Option<i64> = actor_id.into();
     sqlx::query!(
         "INSERT INTO audit_log (portal_id, actor_id, action, subject_id, detail, at) VALUES ($1, $2, $3, $4, $5, $6)",
         portal_id,
-        actor_id.into(),
+        actor_id,
         action,
         subject,
         detail,
         now
     )
     .execute(&mut *tx)
+    .await?;
+    tracing::info!(target: "security", event = action, portal = portal_id, actor = ?actor_id, subject = ?subject, detail, "admin action");
+    Ok(())
+}
+
+/// A security event of one account: log-ins, failed log-ins, lock-outs, resets, password
+/// and login changes. It goes to the log (target `security`, a JSON line with
+/// `LOG_FORMAT=json`) and, as an audit entry, to every portal the account is an active
+/// member of, so those portals' administrators see it on the Settings page. Events of
+/// logins that belong to no account go to the log only.
+pub async fn security_event(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: Option<i64>,
+    event: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    tracing::info!(target: "security", event, account = ?account_id, detail, "security event");
+    let Some(account_id) = account_id else { return Ok(()) };
+    sqlx::query!(
+        "INSERT INTO audit_log (portal_id, actor_id, action, subject_id, detail, at)
+         SELECT portal_id, $1, $2, $1, $3, $4 FROM memberships WHERE account_id = $1 AND status = 'active'",
+        account_id,
+        event,
+        detail,
+        now
+    )
+    .execute(db)
     .await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Log in, log out, sessions and password reset. One answer for every failed log-in
 //! ("Incorrect login or password"), the same work for unknown and known logins, and
 //! single-use, hashed, expiring reset links.
-//! Access layer. May depend on: the platform (`server`, `crypto`, `mail`, `throttle`) and
+//! Access layer. May depend on: the platform (`server`, `crypto`, `mail`, `throttle`, `audit`) and
 //! the base.
 
 pub mod api;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::session;
+use crate::audit;
 use crate::auth::password_policy::check_new_password;
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::{hash_secret, new_secret};
@@ -66,7 +67,13 @@ pub async fn log_in(
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    let attempt = take_password_attempt(pool, &login, client, now).await?;
+    let attempt = match take_password_attempt(pool, &login, client, now).await {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            record_lock_out(pool, &login, client, now).await?;
+            return Err(refused);
+        }
+    };
     let account =
         sqlx::query!("SELECT id, password_hash, must_change_password FROM accounts WHERE login = $1", login).fetch_optional(pool).await?;
     let (account_id, stored_hash, must_change_password) = match account {
@@ -84,6 +91,11 @@ pub async fn log_in(
     };
     let Some(account_id) = account_id.filter(|_| verified) else {
         // The attempt taken above stays recorded: it was a failure.
+        let detail = match account_id {
+            Some(_) => format!("wrong password, from {client}"),
+            None => format!("unknown login {login:?}, from {client}"),
+        };
+        audit::security_event(pool, account_id, "failed log-in", &detail, now).await?;
         return Err(AppError::BadCredentials);
     };
     password_accepted(pool, &login, attempt).await?;
@@ -111,7 +123,30 @@ pub async fn log_in(
         _ => "/portals".to_string(),
     };
     let token = session::create(pool, account_id, remember, now).await?;
+    audit::security_event(pool, Some(account_id), "logged in", &format!("from {client}"), now).await?;
     Ok(LoggedIn { token, destination })
+}
+
+/// A refused guess: logged every time, and entered in the account's portals' audit logs
+/// once per throttle window (an attack must not flood them).
+async fn record_lock_out(pool: &PgPool, login: &str, client: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    const EVENT: &str = "log-in locked after repeated failures";
+    let account = sqlx::query_scalar!(
+        r#"SELECT a.id FROM accounts a WHERE a.login = $1
+           AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.subject_id = a.id AND l.action = $2 AND l.at > $3)"#,
+        login,
+        EVENT,
+        now - FAILURES_PER_LOGIN.window
+    )
+    .fetch_optional(pool)
+    .await?;
+    match account {
+        Some(id) => audit::security_event(pool, Some(id), EVENT, &format!("latest attempt from {client}"), now).await,
+        None => {
+            tracing::warn!(target: "security", event = EVENT, login, client, "log-in refused by the throttle");
+            Ok(())
+        }
+    }
 }
 
 /// Reset requests one client address may make per hour, whatever the logins.
@@ -169,6 +204,7 @@ pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &
          If it was not you, ignore this email; your password stays as it is."
     );
     enqueue_email(&mut *tx, &login, "Reset your password", &body, &[&token]).await?;
+    audit::security_event(&mut *tx, Some(account.id), "password reset requested", "", now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -230,6 +266,7 @@ pub async fn reset_password(
     let body = "The password of your Bitrix24 account was just changed with a reset link, \
                 and every open session was logged out.\n\nIf it was not you, reset your password again at once.";
     enqueue_email(&mut *tx, &login, "Your password was changed", body, &[]).await?;
+    audit::security_event(&mut *tx, Some(account_id), "password reset with a link", "every session logged out", now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -62,6 +62,7 @@ pub async fn change_password(
         .await?;
     void_unused_tokens(&mut tx, me.account_id, now).await?;
     session::end_all_for_account(&mut *tx, me.account_id, Some(&me.token_hash)).await?;
+    crate::audit::security_event(&mut *tx, Some(me.account_id), "password changed", "other sessions logged out", now).await?;
     let body = "The password of your Bitrix24 account was changed from your network profile, \
                 and your other sessions were logged out.\n\nIf it was not you, reset your password at once.";
     if Email::parse(&me.login).is_ok() {
@@ -147,6 +148,7 @@ pub async fn request_login_change(
         );
         enqueue_email(&mut *tx, &me.login, "Your login is about to change", &body, &[]).await?;
     }
+    crate::audit::security_event(&mut *tx, Some(me.account_id), "login change requested", &format!("to {new_login}"), now).await?;
     tx.commit().await?;
     Ok(new_login)
 }
@@ -185,6 +187,8 @@ pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>
         );
         enqueue_email(&mut *tx, &old_login, "Your login was changed", &body, &[]).await?;
     }
+    let detail = format!("from {old_login} to {}", change.new_login);
+    crate::audit::security_event(&mut *tx, Some(change.account_id), "login changed", &detail, now).await?;
     tx.commit().await?;
     Ok(change.new_login)
 }

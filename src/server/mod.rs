@@ -5,6 +5,7 @@
 pub mod config;
 pub mod migrations;
 pub mod origin;
+pub mod page_policy;
 pub mod state;
 
 pub use state::{AppState, app_state};
@@ -16,6 +17,9 @@ use crate::error::AppError;
 /// [`call`], `access::in_portal` and `auth::guard::signed_in`, so statuses stay the same
 /// across functions.
 pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        log_refusal(error);
+    }
     if let Err(error) = &result
         && let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
         && let Ok(status) = axum::http::StatusCode::from_u16(error.status_code())
@@ -26,6 +30,31 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+/// Refused requests (not logged in, not allowed, cross-site, throttled, closed) are
+/// security events: one log line each, with the function's path and the client's peer.
+fn log_refusal(error: &AppError) {
+    let refused = matches!(
+        error,
+        AppError::Unauthorized
+            | AppError::Forbidden
+            | AppError::CrossSite
+            | AppError::TooManyAttempts { .. }
+            | AppError::AccessClosed
+            | AppError::PasswordChangeRequired
+    );
+    if !refused {
+        return;
+    }
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>();
+    let path = parts.as_ref().map(|p| p.uri.path().to_string()).unwrap_or_default();
+    let peer = parts
+        .as_ref()
+        .and_then(|p| p.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>())
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default();
+    tracing::warn!(target: "security", event = "request refused", code = error.code(), status = error.status_code(), path, peer);
 }
 
 /// What any server function works with: the app, and the time the request is handled at.

@@ -28,6 +28,15 @@ pub fn config(origin: &str) -> Config {
     Config::local("", origin)
 }
 
+/// The URL of the test's own database (for processes started by the test).
+pub fn database_url_of(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let database = pool.connect_options().get_database().expect("a database name").to_string();
+    let (head, query) = base.split_once('?').map(|(h, q)| (h.to_string(), format!("?{q}"))).unwrap_or((base.clone(), String::new()));
+    let server = head.rsplit_once('/').map(|(server, _)| server.to_string()).unwrap_or(head);
+    format!("{server}/{database}{query}")
+}
+
 /// Creates a portal and its admin account; returns the account id.
 pub async fn portal_with_admin(pool: &PgPool, passwords: &Passwords, slug: &str, email: &str, now: DateTime<Utc>) -> i64 {
     let form = SignUpForm {

@@ -31,15 +31,11 @@ fn person(first: &str) -> NewPerson {
     NewPerson { first_name: first.into(), last_name: "Invitee".into(), password: "blue-lantern-77".into() }
 }
 
-/// Runs the operator command of the release binary against the test's database.
+/// Runs an operator command of the server binary against the test's database.
 fn operator(pool: &PgPool, args: &[&str]) -> std::process::Output {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let database = pool.connect_options().get_database().expect("a database name").to_string();
-    let (head, query) = base.split_once('?').map(|(h, q)| (h.to_string(), format!("?{q}"))).unwrap_or((base.clone(), String::new()));
-    let server = head.rsplit_once('/').map(|(server, _)| server.to_string()).unwrap_or(head);
     std::process::Command::new(env!("CARGO_BIN_EXE_intranet"))
         .args(args)
-        .env("DATABASE_URL", format!("{server}/{database}{query}"))
+        .env("DATABASE_URL", database_url_of(pool))
         .output()
         .expect("the intranet binary runs")
 }
@@ -395,8 +391,10 @@ async fn register_adds_an_employee_with_or_without_confirmation(pool: PgPool) {
     // and no portal function answers until a new password is chosen.
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert_eq!(location, "/network/profile");
-    let (status, error) = error_of(app.post(&ivy, "structure", &[("slug", "acme")]).await).await;
-    assert_eq!((status, error.code()), (403, "password_change_required"));
+    for function in ["structure", "portal_home"] {
+        let (status, error) = error_of(app.post(&ivy, function, &[("slug", "acme")]).await).await;
+        assert_eq!((status, error.code()), (403, "password_change_required"), "{function}");
+    }
     let same = app.post(&ivy, "change_password", &[("current_password", &password), ("new_password", &password)]).await;
     assert_eq!(same.status(), 422, "the mailed password cannot be kept");
     let changed = app.post(&ivy, "change_password", &[("current_password", &password), ("new_password", "ivy-own-pass-42")]).await;

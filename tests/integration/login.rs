@@ -304,6 +304,39 @@ async fn https_deployments_get_strict_headers_and_a_host_only_cookie(pool: PgPoo
     assert!(cookie.starts_with("sid="), "{cookie}");
 }
 
+/// Every page carries a Content-Security-Policy whose script nonce is new per response and
+/// is the one on the page's own scripts; scripts without it (injected markup) cannot run.
+#[sqlx::test]
+async fn pages_allow_only_their_own_nonced_scripts(pool: PgPool) {
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app(pool.clone()).await;
+    let nonce_of = |policy: &str| policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or_default().to_string();
+    let mut nonces = Vec::new();
+    for path in ["/login", "/login", "/", "/p/acme"] {
+        let page = app.client().get(format!("{}{path}", app.base)).send().await.unwrap();
+        let policy = page.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let script_src = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap_or_default().to_string();
+        assert!(!script_src.contains("'unsafe-inline'") && !script_src.contains("'unsafe-eval'"), "{path}: {policy}");
+        assert!(policy.contains("object-src 'none'") && policy.contains("base-uri 'none'") && policy.contains("frame-ancestors 'none'"));
+        let nonce = nonce_of(&policy);
+        assert!(nonce.len() >= 16, "{path}: {policy}");
+        let html = page.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts >= 1, "{path}");
+        assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{path}: every script has this response's nonce");
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 4, "a new nonce per response");
+    // Answers that are not pages may run and embed nothing.
+    let json = app.post(&app.client(), "current_account", &[]).await;
+    assert_eq!(
+        json.headers().get("content-security-policy").and_then(|v| v.to_str().ok()),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
+}
+
 /// A reset request with these `X-Forwarded-For` lines, one header each; answers the status.
 async fn reset_request_forwarded_for(app: &TestApp, lines: &[&str]) -> u16 {
     let mut request = reqwest::Client::new().post(format!("{}/api/forgot_password", app.base)).header("Origin", &app.base);

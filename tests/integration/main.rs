@@ -14,6 +14,7 @@ mod people;
 mod profile;
 mod registration;
 mod reset;
+mod security;
 mod signup;
 mod sms;
 mod smtp;
