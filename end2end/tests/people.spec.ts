@@ -87,8 +87,8 @@ test('admin builds the company structure, moves a person and sees the org chart'
   await page.getByRole('button', { name: 'Create group' }).click();
   await page.getByRole('link', { name: 'Hiking' }).click();
   await ready(page);
-  await page.getByLabel('Email or full name').fill('Bo Berg');
-  await page.getByRole('button', { name: 'Add member' }).click();
+  await page.getByLabel('Find an employee').fill('Berg');
+  await page.getByRole('button', { name: 'Add Bo Berg' }).click();
   await expect(page.getByRole('button', { name: 'Remove Bo Berg' })).toBeVisible();
   await screen(page, '22-workgroup');
   await page.getByRole('link', { name: 'Bo Berg' }).click();

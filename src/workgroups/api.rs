@@ -2,6 +2,7 @@ use leptos::prelude::*;
 
 use super::{WorkgroupDetail, WorkgroupSummary};
 use crate::error::AppError;
+use crate::structure::MemberBrief;
 
 #[cfg(feature = "ssr")]
 use {
@@ -28,11 +29,25 @@ pub async fn load_workgroup(slug: String, workgroup_id: i64) -> Result<Workgroup
     in_portal(slug, |PortalCall { state, caller, .. }| async move { service::detail(&state.pool, &caller, workgroup_id).await }).await
 }
 
-/// `person` is an email (login or contact email) or a full name.
+/// People who could be added to the group, by name, contact e-mail or position.
+#[server(endpoint = "workgroup_candidates")]
+pub async fn workgroup_candidates(
+    slug: String,
+    workgroup_id: i64,
+    #[server(default)] search: String,
+) -> Result<Vec<MemberBrief>, AppError> {
+    in_portal(
+        slug,
+        |PortalCall { state, caller, .. }| async move { service::candidates(&state.pool, &caller, workgroup_id, &search).await },
+    )
+    .await
+}
+
+/// Adds a person picked from the candidates.
 #[server(endpoint = "add_workgroup_member")]
-pub async fn add_workgroup_member(slug: String, workgroup_id: i64, person: String) -> Result<(), AppError> {
+pub async fn add_workgroup_member(slug: String, workgroup_id: i64, account_id: i64) -> Result<(), AppError> {
     in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
-        service::add_member(&state.pool, &caller, workgroup_id, &person, now).await
+        service::add_member(&state.pool, &caller, workgroup_id, account_id, now).await
     })
     .await
 }

@@ -3,7 +3,7 @@ use sqlx::PgPool;
 
 use super::{WorkgroupDetail, WorkgroupSummary};
 use crate::access::PortalCaller;
-use crate::domain::{DisplayText, Email};
+use crate::domain::DisplayText;
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::live::server::notify;
@@ -115,49 +115,51 @@ pub async fn detail(pool: &PgPool, caller: &PortalCaller, id: i64) -> Result<Wor
     })
 }
 
-/// Finds the one active employee meant by an email or a full name. Administrators may
-/// give a login; others only a contact email, so the form cannot tell them whether some
-/// address is a colleague's (private) login. A name shared by several people asks for
-/// the email instead.
-async fn find_person(pool: &PgPool, portal_id: i64, who: &str, by_login: bool) -> Result<i64, AppError> {
-    let who = who.trim();
-    if who.is_empty() {
-        return Err(AppError::invalid("person", "Enter the person's email or full name."));
-    }
-    let matches = if let Ok(email) = Email::parse(who) {
-        sqlx::query_scalar!(
-            "SELECT m.account_id FROM memberships m JOIN accounts a ON a.id = m.account_id
-             WHERE m.portal_id = $1 AND m.status = 'active' AND (($3 AND a.login = $2) OR lower(m.contact_email) = $2) LIMIT 2",
-            portal_id,
-            email.as_str(),
-            by_login
-        )
-        .fetch_all(pool)
-        .await?
-    } else {
-        sqlx::query_scalar!(
-            "SELECT m.account_id FROM memberships m JOIN accounts a ON a.id = m.account_id
-             WHERE m.portal_id = $1 AND m.status = 'active' AND lower(a.first_name || ' ' || a.last_name) = lower($2) LIMIT 2",
-            portal_id,
-            who
-        )
-        .fetch_all(pool)
-        .await?
-    };
-    match matches.as_slice() {
-        [only] => Ok(*only),
-        [] => Err(AppError::invalid("person", "No active employee of this portal has this email or name.")),
-        _ => Err(AppError::invalid("person", "Several employees have this name. Enter the email instead.")),
-    }
-}
-
-pub async fn add_member(pool: &PgPool, caller: &PortalCaller, id: i64, who: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+/// Candidates for a group, picked from a list: active employees of the portal who are
+/// not members yet, found by name, contact e-mail or position (never by login: logins
+/// are private, and may be phone numbers). At most [`CANDIDATES`].
+pub async fn candidates(pool: &PgPool, caller: &PortalCaller, id: i64, search: &str) -> Result<Vec<MemberBrief>, AppError> {
     let group = group(pool, caller, id).await?;
     if !can_manage(caller, &group) {
         return Err(AppError::Forbidden);
     }
-    let account_id = find_person(pool, caller.portal_id, who, caller.is_admin).await?;
+    let pattern = format!("%{}%", search.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    Ok(sqlx::query_as!(
+        MemberBrief,
+        r#"SELECT m.account_id, a.first_name || ' ' || a.last_name AS "name!", m.position
+           FROM memberships m JOIN accounts a ON a.id = m.account_id
+           WHERE m.portal_id = $1 AND m.status = 'active' AND m.search_public LIKE $3
+             AND NOT EXISTS (SELECT 1 FROM workgroup_members w WHERE w.workgroup_id = $2 AND w.account_id = m.account_id)
+           ORDER BY m.sort_name, m.account_id LIMIT $4"#,
+        caller.portal_id,
+        id,
+        pattern,
+        CANDIDATES
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Candidates listed at once in the "Add a member" picker.
+pub const CANDIDATES: i64 = 20;
+
+/// Adds the person picked from [`candidates`]: an active employee of the portal.
+pub async fn add_member(pool: &PgPool, caller: &PortalCaller, id: i64, account_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let group = group(pool, caller, id).await?;
+    if !can_manage(caller, &group) {
+        return Err(AppError::Forbidden);
+    }
     let mut tx = pool.begin().await?;
+    let active = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE portal_id = $1 AND account_id = $2 AND status = 'active') AS "active!""#,
+        caller.portal_id,
+        account_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !active {
+        return Err(AppError::invalid("account_id", "Pick an active employee of this portal."));
+    }
     let added = sqlx::query!(
         "INSERT INTO workgroup_members (workgroup_id, portal_id, account_id, added_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING",
@@ -169,7 +171,7 @@ pub async fn add_member(pool: &PgPool, caller: &PortalCaller, id: i64, who: &str
     .execute(&mut *tx)
     .await?;
     if added.rows_affected() == 0 {
-        return Err(AppError::invalid("person", "This person is already a member."));
+        return Err(AppError::invalid("account_id", "This person is already a member."));
     }
     notify(&mut *tx, caller.portal_id, Topic::Workgroups).await?;
     tx.commit().await?;

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::api::{AddWorkgroupMember, CreateWorkgroup, RemoveWorkgroupMember, list_workgroups, load_workgroup};
+use super::api::{AddWorkgroupMember, CreateWorkgroup, RemoveWorkgroupMember, list_workgroups, load_workgroup, workgroup_candidates};
 use super::{WorkgroupDetail, WorkgroupSummary};
 use crate::components::initials;
 use crate::components::use_slug;
@@ -149,21 +149,71 @@ fn GroupDetail(group: WorkgroupDetail, slug: String, remove: ServerAction<Remove
     }
 }
 
+/// "Add a member": the manager picks a person from the employees matching what they
+/// type (name, contact e-mail or position), never by typing a login.
 #[component]
 fn AddMember(group_id: i64, slug: String, add: ServerAction<AddWorkgroupMember>) -> impl IntoView {
     let add_value = add.value();
-    let form = NodeRef::<leptos::html::Form>::new();
-    reset_on_success(form, add_value);
+    let pick_error = field_error(add_value, "account_id");
+    let search = RwSignal::new(String::new());
+    let live = use_live();
+    let candidates_slug = slug.clone();
+    let candidates = Resource::new(
+        move || (candidates_slug.clone(), search.get(), add.version().get(), live.version(Topic::Workgroups), live.version(Topic::People)),
+        move |(slug, search, ..)| workgroup_candidates(slug, group_id, search),
+    );
     view! {
         <section class="panel" aria-labelledby="add-member">
             <h2 id="add-member">"Add a member"</h2>
-            <ActionForm action=add node_ref=form attr:class="row-form">
-                <FormError value=add_value />
-                <input type="hidden" name="slug" value=slug />
-                <input type="hidden" name="workgroup_id" value=group_id />
-                <Field label="Email or full name" name="person" id="group-person" error=field_error(add_value, "person") />
-                <button type="submit">"Add member"</button>
-            </ActionForm>
+            <FormError value=add_value />
+            <div class="field">
+                <label for="group-person-search">"Find an employee"</label>
+                <input
+                    id="group-person-search"
+                    type="search"
+                    autocomplete="off"
+                    placeholder="Name, e-mail or position"
+                    maxlength="100"
+                    prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev))
+                />
+                <p class="field-error" role="alert">{move || pick_error.get()}</p>
+            </div>
+            <Transition fallback=|| ()>
+                {
+                    let slug = slug.clone();
+                    move || {
+                        let slug = slug.clone();
+                        Suspend::new(async move {
+                            match candidates.await {
+                                Ok(people) if people.is_empty() => view! { <p class="muted">"No one else matches."</p> }.into_any(),
+                                Ok(people) => view! {
+                                    <ul class="members" aria-label="Employees to add">
+                                        {people.into_iter().map(|p| {
+                                            let label = format!("Add {}", p.name);
+                                            let slug = slug.clone();
+                                            view! {
+                                                <li>
+                                                    <span class="avatar small" aria-hidden="true">{initials(&p.name)}</span>
+                                                    <span>{p.name.clone()}</span>
+                                                    <span class="muted">" " {p.position}</span>
+                                                    <ActionForm action=add attr:class="inline">
+                                                        <input type="hidden" name="slug" value=slug />
+                                                        <input type="hidden" name="workgroup_id" value=group_id />
+                                                        <input type="hidden" name="account_id" value=p.account_id />
+                                                        <button type="submit" class="link-button" aria-label=label>"Add"</button>
+                                                    </ActionForm>
+                                                </li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any(),
+                                Err(error) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),
+                            }
+                        })
+                    }
+                }
+            </Transition>
         </section>
     }
 }

@@ -73,15 +73,16 @@ async fn workgroups_are_managed_by_their_creator_and_admins(pool: PgPool) {
 
     let group = workgroups::create(&pool, &bo_c, "Hiking", "Weekend walks", now).await.unwrap();
     assert!(matches!(workgroups::create(&pool, &cy_c, "hiking", "", now).await, Err(AppError::Invalid { field, .. }) if field == "name"));
-    workgroups::add_member(&pool, &bo_c, group, "Cy Cole", now).await.unwrap();
-    assert!(matches!(workgroups::add_member(&pool, &bo_c, group, "cy@acme.test", now).await, Err(AppError::Invalid { .. })));
+    workgroups::add_member(&pool, &bo_c, group, cy, now).await.unwrap();
+    assert!(matches!(workgroups::add_member(&pool, &bo_c, group, cy, now).await, Err(AppError::Invalid { .. })), "already a member");
     // Dismissed people and strangers cannot be added.
-    assert!(matches!(workgroups::add_member(&pool, &bo_c, group, "ed@acme.test", now).await, Err(AppError::Invalid { .. })));
-    assert!(matches!(workgroups::add_member(&pool, &bo_c, group, "nobody@else.test", now).await, Err(AppError::Invalid { .. })));
+    let ed: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'ed@acme.test'").fetch_one(&pool).await.unwrap();
+    assert!(matches!(workgroups::add_member(&pool, &bo_c, group, ed, now).await, Err(AppError::Invalid { .. })));
+    assert!(matches!(workgroups::add_member(&pool, &bo_c, group, 999_999, now).await, Err(AppError::Invalid { .. })));
     // Cy is a member, not the creator: may leave, may not manage.
-    assert_eq!(workgroups::add_member(&pool, &cy_c, group, "ann@acme.test", now).await, Err(AppError::Forbidden));
+    assert_eq!(workgroups::add_member(&pool, &cy_c, group, ann, now).await, Err(AppError::Forbidden));
     assert_eq!(workgroups::remove_member(&pool, &cy_c, group, bo).await, Err(AppError::Forbidden));
-    workgroups::add_member(&pool, &ann_c, group, "ann@acme.test", now).await.unwrap();
+    workgroups::add_member(&pool, &ann_c, group, ann, now).await.unwrap();
 
     let detail = workgroups::detail(&pool, &ann_c, group).await.unwrap();
     assert_eq!(detail.members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["Bo Berg", "Cy Cole", "Ann Lee"]);

@@ -1,96 +1,167 @@
-//! Every portal server function over HTTP: anonymous callers are asked to log in, other
-//! portals' members (admins included) learn nothing, employees cannot do admins' work.
+//! The authorization matrix, complete by construction: every server function the
+//! binary registers, and the two live endpoints, has a row saying who may call it, and
+//! the test fails when a function has no row (or a row names a function that is gone).
+//! Each row is then tried over HTTP by everyone who must be refused: anonymous callers,
+//! members of another portal (admins included), people dismissed from or awaiting
+//! approval in the portal, people who must first change a mailed password, employees on
+//! administrators' functions, and employees on another employee's owner-only data.
+
+use std::collections::BTreeSet;
 
 use chrono::Utc;
 use sqlx::PgPool;
 
 use crate::app::*;
 
-/// (endpoint, form) for every portal function; `{d}`, `{p}` and `{g}` stand for a
-/// department, a person and a workgroup of portal "acme".
-const CALLS: &[(&str, &[(&str, &str)])] = &[
-    ("employees", &[("filter", "employees"), ("search", "")]),
-    ("person", &[("account_id", "{p}")]),
-    ("person_action", &[("account_id", "{p}"), ("action", "dismiss")]),
-    ("audit_log", &[]),
-    ("structure", &[]),
-    ("department_members", &[("department_id", "{d}")]),
-    ("add_department", &[("name", "Intruders"), ("parent_id", "{d}")]),
-    ("rename_department", &[("department_id", "{d}"), ("name", "Hacked")]),
-    ("move_department", &[("department_id", "{d}"), ("parent_id", "{d}")]),
-    ("delete_department", &[("department_id", "{d}"), ("move_people", "on")]),
-    ("set_department_head", &[("department_id", "{d}"), ("head_id", "")]),
-    ("move_person", &[("account_id", "{p}"), ("department_id", "{d}")]),
-    ("workgroups", &[]),
-    ("create_workgroup", &[("name", "Intruders"), ("description", "")]),
-    ("workgroup", &[("workgroup_id", "{g}")]),
-    ("add_workgroup_member", &[("workgroup_id", "{g}"), ("person", "ann@acme.test")]),
-    ("remove_workgroup_member", &[("workgroup_id", "{g}"), ("account_id", "{p}")]),
-    ("stream", &[]),
-    ("publish_post", &[("text", "hello")]),
-    ("chat", &[]),
-    ("send_message", &[("text", "hello")]),
-    ("profile_editor", &[("account_id", "{p}")]),
-    ("profile_save", &[("account_id", "{p}"), ("position", "Hacked"), ("phone", ""), ("contact_email", "")]),
-    ("mailbox", &[]),
+/// Who may call a function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Anyone: log-in, sign-up, the pages of links from e-mails (the link is the key).
+    Public,
+    /// Anyone logged in, in no particular portal (the network profile).
+    SignedIn,
+    /// Active members of the portal named by `slug`.
+    Member,
+    /// Active administrators of that portal.
+    Admin,
+}
+
+use Access::*;
+
+/// (endpoint, who may call it, form). In forms, `{d}`, `{p}`, `{q}`, `{g}` and `{i}` stand
+/// for a department, an employee (Bo), another employee (Cy), a workgroup and an
+/// invitation of portal "acme"; a `slug` of "acme" is added to member and admin calls.
+const MATRIX: &[(&str, Access, &[(&str, &str)])] = &[
+    // Log-in, sign-up, reset and the pages of e-mailed links.
+    ("login", Public, &[("login", "nobody@nowhere.test"), ("password", "x")]),
+    ("logout", Public, &[]),
+    ("current_account", Public, &[]),
+    ("sign_up", Public, &[("company_name", ""), ("slug", "")]),
+    ("forgot_password", Public, &[("login", "nobody@nowhere.test")]),
+    ("link_status", Public, &[("token", "x"), ("purpose", "password_reset")]),
+    ("reset_password", Public, &[("token", "x"), ("password", "new-password-42")]),
+    ("confirm_login", Public, &[("token", "x")]),
+    ("confirm_email", Public, &[("token", "x")]),
+    ("invitation", Public, &[("token", "x")]),
+    ("accept_invitation", Public, &[("token", "x"), ("first_name", "A"), ("last_name", "B"), ("password", "new-password-42")]),
+    ("ask_for_new_invitation", Public, &[("token", "x")]),
+    ("registration_page", Public, &[("code", "x")]),
+    ("register_by_link", Public, &[("code", "x"), ("email", "x@y.test"), ("first_name", "A"), ("last_name", "B"), ("password", "p")]),
+    ("registration_confirmation", Public, &[("token", "x")]),
+    ("confirm_registration", Public, &[("token", "x"), ("password", "p")]),
+    // Served only with DEV_OUTBOX=1 and only to loopback clients (see login.rs).
+    ("dev_outbox", Public, &[]),
+    // The network profile.
+    ("my_portals", SignedIn, &[]),
+    ("network_profile", SignedIn, &[]),
+    ("change_password", SignedIn, &[("current_password", "x"), ("new_password", "new-password-42")]),
+    ("change_login", SignedIn, &[("current_password", "x"), ("new_login", "new@new.test")]),
+    ("resend_email_confirmation", SignedIn, &[]),
+    ("join_portal", SignedIn, &[("token", "x")]),
+    // Portal pages every member uses.
+    ("portal_home", Member, &[]),
+    ("employees", Member, &[("filter", "employees"), ("search", "")]),
+    ("person", Member, &[("account_id", "{p}")]),
+    ("structure", Member, &[]),
+    ("department_members", Member, &[("department_id", "{d}")]),
+    ("workgroups", Member, &[]),
+    ("create_workgroup", Member, &[("name", "Intruders"), ("description", "")]),
+    ("workgroup", Member, &[("workgroup_id", "{g}")]),
+    ("workgroup_candidates", Member, &[("workgroup_id", "{g}"), ("search", "")]),
+    ("add_workgroup_member", Member, &[("workgroup_id", "{g}"), ("account_id", "{q}")]),
+    ("remove_workgroup_member", Member, &[("workgroup_id", "{g}"), ("account_id", "{p}")]),
+    ("stream", Member, &[]),
+    ("publish_post", Member, &[("text", "hello")]),
+    ("chat", Member, &[]),
+    ("send_message", Member, &[("text", "hello")]),
+    ("profile_editor", Member, &[("account_id", "{p}")]),
+    ("profile_save", Member, &[("account_id", "{p}"), ("position", "Hacked"), ("phone", ""), ("contact_email", "")]),
+    ("mailbox", Member, &[]),
     (
         "mailbox_connect",
-        &[("address", "x"), ("imap_host", "127.0.0.1"), ("imap_port", "1"), ("security", "tls"), ("username", "u"), ("password", "p")],
+        Member,
+        &[
+            ("address", "x@y.test"),
+            ("imap_host", "127.0.0.1"),
+            ("imap_port", "1"),
+            ("security", "tls"),
+            ("username", "u"),
+            ("password", "p"),
+        ],
     ),
-    ("mailbox_disconnect", &[]),
-    ("mailbox_inbox", &[]),
-    ("invite_dialog", &[]),
-    ("invite_by_email", &[("addresses", "new@new.test")]),
-    ("invite_by_sms", &[("numbers", "+14155550100")]),
-    ("register_user", &[("email", "new@new.test"), ("first_name", "N"), ("last_name", "N")]),
-    ("registration_settings", &[]),
+    ("mailbox_disconnect", Member, &[]),
+    ("mailbox_inbox", Member, &[]),
+    // Administrators' work.
+    ("person_action", Admin, &[("account_id", "{p}"), ("action", "dismiss")]),
+    ("audit_log", Admin, &[]),
+    ("add_department", Admin, &[("name", "Intruders"), ("parent_id", "{d}")]),
+    ("rename_department", Admin, &[("department_id", "{d}"), ("name", "Hacked")]),
+    ("move_department", Admin, &[("department_id", "{d}"), ("parent_id", "{d}")]),
+    ("delete_department", Admin, &[("department_id", "{d}"), ("move_people", "on")]),
+    ("set_department_head", Admin, &[("department_id", "{d}"), ("head_id", "")]),
+    ("move_person", Admin, &[("account_id", "{p}"), ("department_id", "{d}")]),
+    ("invite_dialog", Admin, &[]),
+    ("invite_by_email", Admin, &[("addresses", "new@new.test")]),
+    ("invite_by_sms", Admin, &[("numbers", "+14155550100")]),
+    // Members see the invitations they sent themselves (see the check below).
+    ("invitations", Member, &[]),
+    ("resend_invitation", Admin, &[("invitation_id", "{i}")]),
+    ("cancel_invitation", Admin, &[("invitation_id", "{i}")]),
+    ("register_user", Admin, &[("email", "new@new.test"), ("first_name", "N"), ("last_name", "N")]),
+    ("registration_settings", Admin, &[]),
     (
         "save_registration_settings",
+        Admin,
         &[("enabled", "on"), ("registration_type", "public"), ("trusted_domains", "evil.test"), ("greeting", "Hacked")],
     ),
-    ("regenerate_registration_link", &[]),
-    ("set_everyone_can_invite", &[("allowed", "on")]),
-    ("check_registration_address", &[("email", "new@new.test")]),
-    ("quick_registration", &[]),
-    ("decide_registration", &[("account_id", "{p}"), ("decision", "deny")]),
+    ("regenerate_registration_link", Admin, &[]),
+    ("set_everyone_can_invite", Admin, &[("allowed", "on")]),
+    ("check_registration_address", Admin, &[("email", "new@new.test")]),
+    // Until "Allow everyone to invite" is on (see registration.rs).
+    ("quick_registration", Admin, &[]),
+    ("decide_registration", Admin, &[("account_id", "{p}"), ("decision", "deny")]),
 ];
 
-const ADMIN_ONLY: &[&str] = &[
-    "person_action",
-    "audit_log",
-    "add_department",
-    "rename_department",
-    "move_department",
-    "delete_department",
-    "set_department_head",
-    "move_person",
-    "invite_dialog",
-    "invite_by_email",
-    "invite_by_sms",
-    "register_user",
-    "registration_settings",
-    "save_registration_settings",
-    "regenerate_registration_link",
-    "set_everyone_can_invite",
-    "check_registration_address",
-    // Until "Allow everyone to invite" is on (see registration.rs).
-    "quick_registration",
-    "decide_registration",
+/// Member functions on one person's own data: another employee is refused (`{q}` is Cy,
+/// the caller is Bo).
+const OWNER_ONLY: &[(&str, &[(&str, &str)])] = &[
+    ("profile_editor", &[("account_id", "{q}")]),
+    ("profile_save", &[("account_id", "{q}"), ("position", "Hacked"), ("phone", ""), ("contact_email", "")]),
 ];
+
+/// Every server function the binary serves, from the server-function registry.
+fn registered_functions() -> BTreeSet<String> {
+    leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.trim_start_matches("/api/").to_string()).collect()
+}
+
+#[test]
+fn every_registered_server_function_has_a_row() {
+    let registered = registered_functions();
+    let rows: BTreeSet<String> = MATRIX.iter().map(|(name, ..)| name.to_string()).collect();
+    assert_eq!(rows.len(), MATRIX.len(), "a function has two rows");
+    let missing: Vec<&String> = registered.difference(&rows).collect();
+    assert!(missing.is_empty(), "server functions without a row in the authorization matrix: {missing:?}");
+    let stale: Vec<&String> = rows.difference(&registered).collect();
+    assert!(stale.is_empty(), "rows for functions that no longer exist: {stale:?}");
+}
 
 struct Ids {
     department: String,
     person: String,
+    other_person: String,
     workgroup: String,
+    invitation: String,
 }
 
-fn form<'a>(slug: &'a str, args: &[(&'a str, &'a str)], ids: &'a Ids) -> Vec<(&'a str, &'a str)> {
-    let mut form = vec![("slug", slug)];
+fn form<'a>(slug: Option<&'a str>, args: &[(&'a str, &'a str)], ids: &'a Ids) -> Vec<(&'a str, &'a str)> {
+    let mut form: Vec<(&str, &str)> = slug.map(|s| vec![("slug", s)]).unwrap_or_default();
     for (name, value) in args {
         let value = match *value {
             "{d}" => ids.department.as_str(),
             "{p}" => ids.person.as_str(),
+            "{q}" => ids.other_person.as_str(),
             "{g}" => ids.workgroup.as_str(),
+            "{i}" => ids.invitation.as_str(),
             other => other,
         };
         form.push((name, value));
@@ -104,7 +175,8 @@ async fn fingerprint(pool: &PgPool) -> String {
         "SELECT concat_ws('|',
             (SELECT string_agg(name || ':' || coalesce(parent_id, 0) || ':' || coalesce(head_account_id, 0), ',' ORDER BY id) FROM departments WHERE portal_id = 1),
             (SELECT string_agg(account_id || ':' || status || ':' || role || ':' || department_id || ':' || position || ':' || coalesce(contact_email, ''), ',' ORDER BY account_id) FROM memberships WHERE portal_id = 1),
-            (SELECT count(*) FROM mailboxes), (SELECT plan::text FROM portals WHERE id = 1), (SELECT count(*) FROM invitations WHERE portal_id = 1),
+            (SELECT count(*) FROM mailboxes), (SELECT plan::text FROM portals WHERE id = 1),
+            (SELECT string_agg(id || ':' || status || ':' || sent_at, ',' ORDER BY id) FROM invitations WHERE portal_id = 1),
             (SELECT count(*) FROM workgroups WHERE portal_id = 1), (SELECT count(*) FROM workgroup_members WHERE portal_id = 1),
             (SELECT count(*) FROM stream_posts WHERE portal_id = 1), (SELECT count(*) FROM chat_messages WHERE portal_id = 1),
             (SELECT concat_ws(':', quick_registration, registration_moderated, trusted_domains::text, registration_greeting,
@@ -115,45 +187,110 @@ async fn fingerprint(pool: &PgPool) -> String {
     .unwrap()
 }
 
+async fn status_and_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    let code = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["code"].as_str().map(String::from)).unwrap_or_default();
+    (status, code)
+}
+
 #[sqlx::test]
-async fn portal_functions_check_membership_and_role_first(pool: PgPool) {
+async fn every_caller_who_must_be_refused_is_refused(pool: PgPool) {
     let passwords = passwords();
     let now = Utc::now();
     let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
     portal_with_admin(&pool, &passwords, "other", "zed@other.test", now).await;
     let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let cy = add_member(&pool, "acme", "cy@acme.test", ("Cy", "Cole"), "active", "employee").await;
+    // Dismissed from acme, or awaiting its approval, but active elsewhere (so they can log in).
+    add_member(&pool, "acme", "dee@acme.test", ("Dee", "Dale"), "dismissed", "employee").await;
+    add_member(&pool, "other", "dee@acme.test", ("Dee", "Dale"), "active", "employee").await;
+    add_member(&pool, "acme", "eve@acme.test", ("Eve", "Eden"), "pending_approval", "employee").await;
+    add_member(&pool, "other", "eve@acme.test", ("Eve", "Eden"), "active", "employee").await;
+    // Registered with a mailed password, not yet changed.
+    let fay = add_member(&pool, "acme", "fay@acme.test", ("Fay", "Fern"), "active", "employee").await;
+    sqlx::query("UPDATE accounts SET must_change_password = true WHERE id = $1").bind(fay).execute(&pool).await.unwrap();
+
     let admin = caller(&pool, ann, "acme").await;
     let top: i64 =
         sqlx::query_scalar("SELECT id FROM departments WHERE portal_id = 1 AND parent_id IS NULL").fetch_one(&pool).await.unwrap();
     let sales = intranet::structure::service::add(&pool, &admin, "Sales", top, now).await.unwrap();
     let group = intranet::workgroups::service::create(&pool, &admin, "Hiking", "", now).await.unwrap();
-    intranet::workgroups::service::add_member(&pool, &admin, group, "bo@acme.test", now).await.unwrap();
-    let ids = Ids { department: sales.to_string(), person: bo.to_string(), workgroup: group.to_string() };
+    intranet::workgroups::service::add_member(&pool, &admin, group, bo, now).await.unwrap();
+    let invite = intranet::invitations::service::EmailInvite { addresses: "new@new.test".into(), ..Default::default() };
+    intranet::invitations::service::invite_by_email(&pool, &config("http://127.0.0.1:9"), &admin, &invite, now).await.unwrap();
+    let invitation: i64 = sqlx::query_scalar("SELECT id FROM invitations").fetch_one(&pool).await.unwrap();
+    let ids = Ids {
+        department: sales.to_string(),
+        person: bo.to_string(),
+        other_person: cy.to_string(),
+        workgroup: group.to_string(),
+        invitation: invitation.to_string(),
+    };
 
     let app = spawn_app(pool.clone()).await;
     let anonymous = app.client();
     let outsider = app.logged_in("zed@other.test").await;
     let employee = app.logged_in("bo@acme.test").await;
+    let dismissed = app.logged_in("dee@acme.test").await;
+    let awaiting = app.logged_in("eve@acme.test").await;
+    let must_change = app.logged_in("fay@acme.test").await;
     let before = fingerprint(&pool).await;
 
-    for (endpoint, args) in CALLS {
-        let status = app.post(&anonymous, endpoint, &form("acme", args, &ids)).await.status().as_u16();
-        assert_eq!(status, 401, "anonymous {endpoint}");
-        // Another portal's admin, naming portal acme: as if it did not exist.
-        let status = app.post(&outsider, endpoint, &form("acme", args, &ids)).await.status().as_u16();
-        assert_eq!(status, 404, "outsider {endpoint} on acme");
-        // ...and naming their own portal with acme's ids: nothing of acme is reached.
-        let status = app.post(&outsider, endpoint, &form("other", args, &ids)).await.status().as_u16();
-        assert!(matches!(status, 200 | 404 | 422), "outsider {endpoint} with acme ids: {status}");
-        if ADMIN_ONLY.contains(endpoint) {
-            let status = app.post(&employee, endpoint, &form("acme", args, &ids)).await.status().as_u16();
-            assert_eq!(status, 403, "employee {endpoint}");
+    for (endpoint, access, args) in MATRIX {
+        let portal_call = matches!(access, Member | Admin);
+        let acme = form(portal_call.then_some("acme"), args, &ids);
+        let (status, code) = status_and_code(app.post(&anonymous, endpoint, &acme).await).await;
+        match access {
+            // Public functions never ask to log in, and never fail on the server.
+            Public => assert!(code != "unauthorized" && status < 500, "anonymous {endpoint}: {status} {code}"),
+            _ => assert_eq!((status, code.as_str()), (401, "unauthorized"), "anonymous {endpoint}"),
         }
+        if !portal_call {
+            continue;
+        }
+        // Another portal's admin, the dismissed and the waiting, naming portal acme: as if
+        // it did not exist.
+        for (who, client) in [("outsider", &outsider), ("dismissed", &dismissed), ("awaiting approval", &awaiting)] {
+            let (status, code) = status_and_code(app.post(client, endpoint, &acme).await).await;
+            assert_eq!((status, code.as_str()), (404, "not_found"), "{who} {endpoint} on acme");
+        }
+        // ...and the outsider naming their own portal with acme's ids reaches nothing of acme.
+        let status = app.post(&outsider, endpoint, &form(Some("other"), args, &ids)).await.status().as_u16();
+        assert!(matches!(status, 200 | 403 | 404 | 409 | 422), "outsider {endpoint} with acme ids: {status}");
+        let (status, code) = status_and_code(app.post(&must_change, endpoint, &acme).await).await;
+        assert_eq!((status, code.as_str()), (403, "password_change_required"), "mailed password {endpoint}");
+        if *access == Admin {
+            let (status, code) = status_and_code(app.post(&employee, endpoint, &acme).await).await;
+            assert_eq!((status, code.as_str()), (403, "forbidden"), "employee {endpoint}");
+        }
+    }
+    for (endpoint, args) in OWNER_ONLY {
+        let (status, code) = status_and_code(app.post(&employee, endpoint, &form(Some("acme"), args, &ids)).await).await;
+        assert_eq!((status, code.as_str()), (403, "forbidden"), "employee {endpoint} on another employee");
     }
     assert_eq!(fingerprint(&pool).await, before, "nothing of acme changed");
     // What the outsider could read of their own portal holds nothing of acme.
     let body = app.post(&outsider, "employees", &[("slug", "other"), ("filter", "employees"), ("search", "")]).await.text().await.unwrap();
-    assert!(!body.contains("acme.test"), "{body}");
+    for acme_only in ["ann@acme.test", "bo@acme.test", "cy@acme.test", "fay@acme.test"] {
+        assert!(!body.contains(acme_only), "{body}");
+    }
     let employee_dismissed = app.post(&employee, "employees", &[("slug", "acme"), ("filter", "dismissed"), ("search", "")]).await;
     assert_eq!(employee_dismissed.status(), 403);
+    let others_invitations: Vec<intranet::invitations::InvitationRow> =
+        json_of(app.post(&employee, "invitations", &[("slug", "acme")]).await).await;
+    assert!(others_invitations.is_empty(), "an employee sees no one else's invitations");
+
+    // The two live endpoints. The portal stream: members only, like portal functions.
+    let live = |client: &reqwest::Client, path: &str| client.get(format!("{}{path}", app.base)).send();
+    assert_eq!(live(&anonymous, "/p/acme/live").await.unwrap().status(), 401);
+    for (who, client) in [("outsider", &outsider), ("dismissed", &dismissed), ("awaiting approval", &awaiting)] {
+        assert_eq!(live(client, "/p/acme/live").await.unwrap().status(), 404, "{who}");
+    }
+    assert_eq!(live(&must_change, "/p/acme/live").await.unwrap().status(), 403);
+    assert_eq!(live(&employee, "/p/acme/live").await.unwrap().status(), 200);
+    // The registration stream is public (the code is the key); a wrong code learns nothing.
+    let code: String = sqlx::query_scalar("SELECT registration_code FROM portals WHERE id = 1").fetch_one(&pool).await.unwrap();
+    assert_eq!(live(&anonymous, "/join/not-a-code/live").await.unwrap().status(), 404);
+    assert_eq!(live(&anonymous, &format!("/join/{code}/live")).await.unwrap().status(), 200);
 }

@@ -94,7 +94,8 @@ async fn a_dismissed_persons_open_stream_is_told_and_closed(pool: PgPool) {
     })
     .await
     .unwrap_or_else(|_| panic!("the stream stayed open"));
-    assert_eq!(end.ok().flatten(), None, "the stream ended");
+    // Ended by the server, cleanly: a read error (a dropped connection) is not an ending.
+    assert!(matches!(end, Ok(None)), "the stream ended cleanly: {end:?}");
 }
 
 /// A stream ends soon after its session does, even when no event says so: it re-checks

@@ -242,17 +242,38 @@ async fn only_administrators_find_people_by_login(pool: PgPool) {
 
     let now = Utc::now();
     let group = intranet::workgroups::service::create(&pool, &employee, "Hiking", "", now).await.unwrap();
-    // Dee's login is not her contact e-mail: her colleague cannot add her by it.
+    // Members are picked from a list found by name, contact e-mail or position, never by
+    // login: Dee's login is not her contact e-mail, and Cy's is a phone number.
     let dee = add_member(&pool, "acme", "dee@acme.test", ("Dee", "Dunn"), "active", "employee").await;
     sqlx::query("UPDATE memberships SET contact_email = 'dee.dunn@acme.test' WHERE account_id = $1")
         .bind(dee)
         .execute(&pool)
         .await
         .unwrap();
-    let by_login = intranet::workgroups::service::add_member(&pool, &employee, group, "dee@acme.test", now).await;
-    assert!(matches!(by_login, Err(AppError::Invalid { .. })), "{by_login:?}");
-    intranet::workgroups::service::add_member(&pool, &employee, group, "dee.dunn@acme.test", now).await.unwrap();
-    intranet::workgroups::service::add_member(&pool, &admin, group, "+14155550100", now)
-        .await
-        .expect_err("a phone number is neither an email nor a name");
+    let candidates = |search: &'static str| {
+        let (pool, employee) = (pool.clone(), employee.clone());
+        async move {
+            intranet::workgroups::service::candidates(&pool, &employee, group, search)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(candidates("dee@acme").await.is_empty(), "not by login");
+    assert!(candidates("4155550100").await.is_empty(), "not by a phone login");
+    assert_eq!(candidates("dee.dunn").await, ["Dee Dunn"]);
+    // Everyone active but the members (Bo made the group), by last name.
+    assert_eq!(candidates("").await, ["Cy Cole", "Dee Dunn", "Ann Lee"]);
+    intranet::workgroups::service::add_member(&pool, &employee, group, dee, now).await.unwrap();
+    assert_eq!(candidates("").await, ["Cy Cole", "Ann Lee"]);
+    let again = intranet::workgroups::service::add_member(&pool, &employee, group, dee, now).await;
+    assert!(again.as_ref().is_err_and(|e| e.for_field("account_id").is_some()), "{again:?}");
+    // Someone of another portal, or no one, cannot be picked.
+    let zed = portal_with_admin(&pool, &passwords, "other", "zed@other.test", now).await;
+    for outsider in [zed, 999_999] {
+        let refused = intranet::workgroups::service::add_member(&pool, &employee, group, outsider, now).await;
+        assert!(refused.as_ref().is_err_and(|e| e.for_field("account_id").is_some()), "{refused:?}");
+    }
 }
