@@ -164,6 +164,9 @@ pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &
     if login.is_empty() {
         return Err(AppError::invalid("login", "Enter your login."));
     }
+    if login.chars().count() > crate::domain::LOGIN_MAX_CHARS {
+        return Err(AppError::invalid("login", "This is not a login: enter your e-mail address or phone number."));
+    }
     let Some(account) = sqlx::query!("SELECT id FROM accounts WHERE login = $1", login).fetch_optional(pool).await? else {
         return Ok(());
     };

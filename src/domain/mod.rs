@@ -140,6 +140,20 @@ impl DisplayText {
 
 /// Password rules (NIST 800-63B): length only, no composition rules. The list of common
 /// passwords is checked on the server (`auth::passwords`), which holds it.
+/// Longest search text a list accepts.
+pub const SEARCH_MAX_CHARS: usize = 100;
+
+/// A search box's text, within [`SEARCH_MAX_CHARS`].
+pub fn check_search(text: &str) -> Result<(), String> {
+    if text.chars().count() > SEARCH_MAX_CHARS {
+        return Err(format!("Search for at most {SEARCH_MAX_CHARS} characters."));
+    }
+    Ok(())
+}
+
+/// Longest login: the longest e-mail address (a phone number is far shorter).
+pub const LOGIN_MAX_CHARS: usize = 254;
+
 pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 128;
 

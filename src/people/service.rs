@@ -60,6 +60,7 @@ pub async fn list_employees(
     if filter.admins_only() {
         caller.require_admin()?;
     }
+    crate::domain::check_search(search).map_err(|m| AppError::invalid("search", m))?;
     let pattern = search_pattern(search);
     let anchor_id = match cursor {
         Cursor::First => None,

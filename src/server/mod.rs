@@ -3,6 +3,7 @@
 //! May depend on: `crypto`, `live`, `error`.
 
 pub mod config;
+pub mod input;
 pub mod migrations;
 pub mod origin;
 pub mod page_policy;

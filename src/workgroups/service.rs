@@ -123,6 +123,7 @@ pub async fn candidates(pool: &PgPool, caller: &PortalCaller, id: i64, search: &
     if !can_manage(caller, &group) {
         return Err(AppError::Forbidden);
     }
+    crate::domain::check_search(search).map_err(|m| AppError::invalid("search", m))?;
     let pattern = format!("%{}%", search.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     Ok(sqlx::query_as!(
         MemberBrief,

@@ -15,7 +15,7 @@ use crate::app::*;
 
 /// Who may call a function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub enum Access {
     /// Anyone: log-in, sign-up, the pages of links from e-mails (the link is the key).
     Public,
     /// Anyone logged in, in no particular portal (the network profile).
@@ -31,7 +31,7 @@ use Access::*;
 /// (endpoint, who may call it, form). In forms, `{d}`, `{p}`, `{q}`, `{g}` and `{i}` stand
 /// for a department, an employee (Bo), another employee (Cy), a workgroup and an
 /// invitation of portal "acme"; a `slug` of "acme" is added to member and admin calls.
-const MATRIX: &[(&str, Access, &[(&str, &str)])] = &[
+pub const MATRIX: &[(&str, Access, &[(&str, &str)])] = &[
     // Log-in, sign-up, reset and the pages of e-mailed links.
     ("login", Public, &[("login", "nobody@nowhere.test"), ("password", "x")]),
     ("logout", Public, &[]),

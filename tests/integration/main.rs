@@ -5,6 +5,7 @@
 mod abuse;
 mod activity;
 mod app;
+mod fuzz;
 mod invitations;
 mod isolation;
 mod live;

@@ -1,0 +1,82 @@
+//! One check in front of every server function: form fields must be text the database
+//! can store. A NUL byte (or another control character) in any field is answered with a
+//! message beside that field, instead of reaching a query and failing there; arguments
+//! that do not decode are the request's fault (400), not the server's.
+
+use axum::{
+    body::{Body, to_bytes},
+    extract::Request,
+    http::{Method, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use crate::error::AppError;
+
+/// Larger request bodies are refused before they are read (the largest real form, a
+/// bulk invitation, is far smaller).
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+pub async fn refuse_unstorable_input(request: Request, next: Next) -> Response {
+    let is_form = request.method() == Method::POST
+        && request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        let error = AppError::invalid("form", "This form is too large to send.");
+        return json_error(StatusCode::PAYLOAD_TOO_LARGE, &error);
+    };
+    if let Some((field, _)) = form_urlencoded::parse(&bytes).find(|(_, value)| !storable(value)) {
+        let error = AppError::invalid(&field, "This contains characters that are not allowed (control characters).");
+        return json_error(StatusCode::UNPROCESSABLE_ENTITY, &error);
+    }
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    undecodable_is_bad_request(response).await
+}
+
+/// Arguments that do not decode (a field missing, a number that is not one) never reach
+/// the function: the server-function layer answers 500 with a `transport` error. Our
+/// functions never answer `transport` themselves (it is the browser's "could not reach
+/// the server"), so such an answer is the request's fault: 400.
+async fn undecodable_is_bad_request(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    if bytes.starts_with(br#"{"code":"transport""#) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Text without NUL and other control characters; tabs and line breaks are fine.
+pub fn storable(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+fn json_error(status: StatusCode, error: &AppError) -> Response {
+    use leptos::server_fn::error::FromServerFnError;
+    let body = String::from_utf8_lossy(&error.ser()).into_owned();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_not_storable() {
+        assert!(storable("Ann Lee\n\tSales"));
+        assert!(storable("💥 ünïcode"));
+        assert!(!storable("a\u{0}b"));
+        assert!(!storable("\u{1b}[31m"));
+    }
+}
