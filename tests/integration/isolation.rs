@@ -31,7 +31,9 @@ use Access::*;
 /// (endpoint, who may call it, form). In forms, `{d}`, `{p}`, `{q}`, `{g}` and `{i}` stand
 /// for a department, an employee (Bo), another employee (Cy), a workgroup and an
 /// invitation of portal "acme"; a `slug` of "acme" is added to member and admin calls.
-pub const MATRIX: &[(&str, Access, &[(&str, &str)])] = &[
+pub type Row = (&'static str, Access, &'static [(&'static str, &'static str)]);
+
+pub const MATRIX: &[Row] = &[
     // Log-in, sign-up, reset and the pages of e-mailed links.
     ("login", Public, &[("login", "nobody@nowhere.test"), ("password", "x")]),
     ("logout", Public, &[]),
