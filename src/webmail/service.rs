@@ -251,10 +251,19 @@ mod tests {
     }
 
     #[test]
-    fn problems_land_beside_the_right_field() {
+    fn a_refused_password_is_named_and_every_connection_failure_reads_the_same() {
         let (_, login) = validate(&form()).unwrap_or_else(|e| panic!("{e:?}"));
         assert!(problem_to_error(&ImapProblem::LoginRefused, &login).for_field("password").is_some());
-        assert!(problem_to_error(&ImapProblem::TimedOut, &login).for_field("imap_host").is_some());
-        assert!(problem_to_error(&ImapProblem::Secure("x".into()), &login).for_field("security").is_some());
+        let generic = problem_to_error(&ImapProblem::TimedOut, &login);
+        assert!(generic.for_field("imap_host").is_some());
+        for problem in [
+            ImapProblem::Unreachable("refused".into()),
+            ImapProblem::Secure("x".into()),
+            ImapProblem::NoGreeting,
+            ImapProblem::Protocol("y".into()),
+            ImapProblem::Forbidden("z".into()),
+        ] {
+            assert_eq!(problem_to_error(&problem, &login), generic, "{problem:?}");
+        }
     }
 }
