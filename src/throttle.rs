@@ -33,17 +33,53 @@ pub struct Taken {
 /// otherwise records one event per key. One round trip: `throttle_take` (migration 0008)
 /// locks the keys, counts and records in the database.
 pub async fn take(pool: &PgPool, keys: &[(Limit, &str)], now: DateTime<Utc>) -> Result<Taken, AppError> {
-    let buckets: Vec<String> = keys.iter().map(|(limit, _)| limit.bucket.to_string()).collect();
-    let names: Vec<String> = keys.iter().map(|(_, key)| key.to_string()).collect();
-    let maxes: Vec<i64> = keys.iter().map(|(limit, _)| limit.max).collect();
-    let windows: Vec<i64> = keys.iter().map(|(limit, _)| limit.window.num_seconds()).collect();
-    let answer =
-        sqlx::query!("SELECT event_ids, retry_after FROM throttle_take($1, $2, $3, $4, $5)", &buckets, &names, &maxes, &windows, now)
-            .fetch_one(pool)
-            .await?;
-    match (answer.event_ids, answer.retry_after) {
+    let keys = Keys::of(keys);
+    let answer = sqlx::query!(
+        "SELECT event_ids, retry_after FROM throttle_take($1, $2, $3, $4, $5)",
+        &keys.buckets,
+        &keys.names,
+        &keys.maxes,
+        &keys.windows,
+        now
+    )
+    .fetch_one(pool)
+    .await?;
+    taken(answer.event_ids, answer.retry_after)
+}
+
+/// `throttle_take`'s arguments, for a hot path that folds the take into a query of its
+/// own (the log-in reads the account in the same round trip).
+pub struct Keys {
+    pub buckets: Vec<String>,
+    pub names: Vec<String>,
+    pub maxes: Vec<i64>,
+    pub windows: Vec<i64>,
+}
+
+impl Keys {
+    pub fn of(keys: &[(Limit, &str)]) -> Keys {
+        Keys {
+            buckets: keys.iter().map(|(limit, _)| limit.bucket.to_string()).collect(),
+            names: keys.iter().map(|(_, key)| key.to_string()).collect(),
+            maxes: keys.iter().map(|(limit, _)| limit.max).collect(),
+            windows: keys.iter().map(|(limit, _)| limit.window.num_seconds()).collect(),
+        }
+    }
+}
+
+/// Reads `throttle_take`'s answer: the events taken, or the refusal with its wait.
+pub fn taken(event_ids: Option<Vec<i64>>, retry_after: Option<i32>) -> Result<Taken, AppError> {
+    match (event_ids, retry_after) {
         (_, Some(wait)) => Err(AppError::TooManyAttempts { retry_after: u32::try_from(wait.max(1)).unwrap_or(1) }),
         (ids, None) => Ok(Taken { ids: ids.unwrap_or_default() }),
+    }
+}
+
+impl Taken {
+    /// The recorded events, for a hot path that forgives them inside a query of its own
+    /// (see [`forgive`] for what forgiving deletes).
+    pub fn into_ids(self) -> Vec<i64> {
+        self.ids
     }
 }
 

@@ -10,7 +10,7 @@ pub fn AuditLog(entries: Vec<AuditEntry>) -> impl IntoView {
         <section aria-labelledby="audit-heading">
             <h2 id="audit-heading">"Audit log"</h2>
             {if empty {
-                view! { <p class="muted">"No administrator actions yet."</p> }.into_any()
+                view! { <p class="muted">"No entries yet."</p> }.into_any()
             } else {
                 view! {
                     <table class="people">

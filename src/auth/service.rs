@@ -67,18 +67,29 @@ pub async fn log_in(
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
-    let attempt = match take_password_attempt(pool, &login, client, now).await {
+    // One round trip: the guess is counted (before the password is checked, so parallel
+    // guesses cannot pass the limit) and the account is read.
+    let keys = throttle::Keys::of(&[(FAILURES_PER_LOGIN, &login), (FAILURES_PER_CLIENT, client)]);
+    let row = sqlx::query!(
+        r#"SELECT t.event_ids, t.retry_after, a.id AS "account_id?", a.password_hash AS "password_hash?",
+                  a.must_change_password AS "must_change_password?"
+           FROM throttle_take($1, $2, $3, $4, $5) t LEFT JOIN accounts a ON a.login = $6"#,
+        &keys.buckets,
+        &keys.names,
+        &keys.maxes,
+        &keys.windows,
+        now,
+        login
+    )
+    .fetch_one(pool)
+    .await?;
+    let (account_id, stored_hash, must_change_password) = (row.account_id, row.password_hash, row.must_change_password.unwrap_or(false));
+    let attempt = match throttle::taken(row.event_ids, row.retry_after) {
         Ok(attempt) => attempt,
         Err(refused) => {
-            record_lock_out(pool, &login, client, now).await?;
+            record_lock_out(pool, account_id, &login, client, now).await?;
             return Err(refused);
         }
-    };
-    let account =
-        sqlx::query!("SELECT id, password_hash, must_change_password FROM accounts WHERE login = $1", login).fetch_optional(pool).await?;
-    let (account_id, stored_hash, must_change_password) = match account {
-        Some(row) => (Some(row.id), Some(row.password_hash), row.must_change_password),
-        None => (None, None, false),
     };
     // An unknown login is verified against a dummy hash: same work, same answer.
     let verified = match passwords.verify(password, stored_hash).await {
@@ -98,11 +109,15 @@ pub async fn log_in(
         audit::security_event(pool, account_id, "failed log-in", &detail, now).await?;
         return Err(AppError::BadCredentials);
     };
-    password_accepted(pool, &login, attempt).await?;
-
+    // One round trip: the attempt is given back with the login's failures
+    // ([`password_accepted`]), and the account's portals are read.
     let portals = sqlx::query!(
-        r#"SELECT p.slug, m.status AS "status: MembershipStatus" FROM memberships m JOIN portals p ON p.id = m.portal_id
-         WHERE m.account_id = $1 ORDER BY p.name"#,
+        r#"WITH forgiven AS (DELETE FROM throttle_events WHERE id = ANY($1) OR (bucket = $2 AND key = $3))
+           SELECT p.slug, m.status AS "status: MembershipStatus" FROM memberships m JOIN portals p ON p.id = m.portal_id
+           WHERE m.account_id = $4 ORDER BY p.name"#,
+        &attempt.into_ids(),
+        FAILURES_PER_LOGIN.bucket,
+        login,
         account_id
     )
     .fetch_all(pool)
@@ -122,31 +137,28 @@ pub async fn log_in(
         [] => "/network/profile".to_string(),
         _ => "/portals".to_string(),
     };
-    let token = session::create(pool, account_id, remember, now).await?;
-    audit::security_event(pool, Some(account_id), "logged in", &format!("from {client}"), now).await?;
+    let token = session::create_logged_in(pool, account_id, remember, &format!("from {client}"), now).await?;
     Ok(LoggedIn { token, destination })
 }
 
 /// A refused guess: logged every time, and entered in the account's portals' audit logs
 /// once per throttle window (an attack must not flood them).
-async fn record_lock_out(pool: &PgPool, login: &str, client: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+async fn record_lock_out(pool: &PgPool, account: Option<i64>, login: &str, client: &str, now: DateTime<Utc>) -> Result<(), AppError> {
     const EVENT: &str = "log-in locked after repeated failures";
-    let account = sqlx::query_scalar!(
-        r#"SELECT a.id FROM accounts a WHERE a.login = $1
-           AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.subject_id = a.id AND l.action = $2 AND l.at > $3)"#,
-        login,
+    tracing::warn!(target: "security", event = EVENT, login, client, "log-in refused by the throttle");
+    let Some(account_id) = account else { return Ok(()) };
+    let entered = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM audit_log WHERE subject_id = $1 AND action = $2 AND at > $3) AS "entered!""#,
+        account_id,
         EVENT,
         now - FAILURES_PER_LOGIN.window
     )
-    .fetch_optional(pool)
+    .fetch_one(pool)
     .await?;
-    match account {
-        Some(id) => audit::security_event(pool, Some(id), EVENT, &format!("latest attempt from {client}"), now).await,
-        None => {
-            tracing::warn!(target: "security", event = EVENT, login, client, "log-in refused by the throttle");
-            Ok(())
-        }
+    if entered {
+        return Ok(());
     }
+    audit::security_event(pool, Some(account_id), EVENT, &format!("latest attempt from {client}"), now).await
 }
 
 /// Reset requests one client address may make per hour, whatever the logins.

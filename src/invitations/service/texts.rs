@@ -12,9 +12,40 @@ pub fn invitation_email(inviter: &str, portal: &str, message: &str, link: &str, 
     (subject, body)
 }
 
-/// The fixed SMS text (SMS cannot be customised: every character costs).
+/// The fixed SMS text (SMS cannot be customised: every character costs). The names in it
+/// are chosen by whoever signed up, so they are cut to [`SMS_NAME_CHARS`] and lose
+/// anything that could turn the message into someone else's: links, addresses and
+/// numbers (a "call this number" or "open this link" of a fake sender).
 pub fn sms_text(inviter: &str, portal: &str, link: &str) -> String {
-    format!("{inviter} invites you to {portal} on Bitrix24: {link}")
+    format!("{} invites you to {} on Bitrix24: {link}", sms_name(inviter), sms_name(portal))
+}
+
+/// Longest inviter or portal name in an SMS.
+pub const SMS_NAME_CHARS: usize = 40;
+
+fn sms_name(name: &str) -> String {
+    let kept: Vec<&str> = name
+        .split_whitespace()
+        .filter(|word| !word.contains(['/', '@', ':']) && !word.contains("www.") && !word.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    let joined = kept.join(" ");
+    let cut: String = joined.chars().take(SMS_NAME_CHARS).collect();
+    if cut.trim().is_empty() { "A colleague".into() } else { cut.trim().to_string() }
+}
+
+#[cfg(test)]
+mod sms_tests {
+    use super::*;
+
+    #[test]
+    fn names_in_an_sms_carry_no_links_numbers_or_length() {
+        assert_eq!(sms_text("Ann Lee", "Acme Ltd", "<link>"), "Ann Lee invites you to Acme Ltd on Bitrix24: <link>");
+        let hostile = sms_text("Bank: call +1 555 0100", "Your account is locked visit http://evil.test now", "<link>");
+        assert!(!hostile.contains("evil") && !hostile.contains("555") && !hostile.contains("http"), "{hostile}");
+        let long = sms_text(&"Verylongname ".repeat(10), "Acme", "<link>");
+        assert!(long.len() < 100, "{long}");
+        assert_eq!(sms_text("12345", "Acme", "<link>"), "A colleague invites you to Acme on Bitrix24: <link>");
+    }
 }
 
 /// To the inviter, when the person joined.
