@@ -33,21 +33,6 @@ fn sms_name(name: &str) -> String {
     if cut.trim().is_empty() { "A colleague".into() } else { cut.trim().to_string() }
 }
 
-#[cfg(test)]
-mod sms_tests {
-    use super::*;
-
-    #[test]
-    fn names_in_an_sms_carry_no_links_numbers_or_length() {
-        assert_eq!(sms_text("Ann Lee", "Acme Ltd", "<link>"), "Ann Lee invites you to Acme Ltd on Bitrix24: <link>");
-        let hostile = sms_text("Bank: call +1 555 0100", "Your account is locked visit http://evil.test now", "<link>");
-        assert!(!hostile.contains("evil") && !hostile.contains("555") && !hostile.contains("http"), "{hostile}");
-        let long = sms_text(&"Verylongname ".repeat(10), "Acme", "<link>");
-        assert!(long.len() < 100, "{long}");
-        assert_eq!(sms_text("12345", "Acme", "<link>"), "A colleague invites you to Acme on Bitrix24: <link>");
-    }
-}
-
 /// To the inviter, when the person joined.
 pub fn accepted(name: &str, target: &str, portal: &str, profile_link: &str) -> (String, String) {
     (
@@ -87,4 +72,19 @@ pub fn registered_set_password(first_name: &str, portal: &str, login: &str, link
              Set your password: {link}\n\nThe link is valid for {days} days.\n"
         ),
     )
+}
+
+#[cfg(test)]
+mod sms_tests {
+    use super::*;
+
+    #[test]
+    fn names_in_an_sms_carry_no_links_numbers_or_length() {
+        assert_eq!(sms_text("Ann Lee", "Acme Ltd", "<link>"), "Ann Lee invites you to Acme Ltd on Bitrix24: <link>");
+        let hostile = sms_text("Bank: call +1 555 0100", "Your account is locked visit http://evil.test now", "<link>");
+        assert!(!hostile.contains("evil") && !hostile.contains("555") && !hostile.contains("http"), "{hostile}");
+        let long = sms_text(&"Verylongname ".repeat(10), "Acme", "<link>");
+        assert!(long.len() < 100, "{long}");
+        assert_eq!(sms_text("12345", "Acme", "<link>"), "A colleague invites you to Acme on Bitrix24: <link>");
+    }
 }
