@@ -144,7 +144,7 @@ fn EmployeeList(
         <Form method="GET" action="" attr:class="search" attr:role="search">
             <input type="hidden" name="filter" value=filter.key() />
             <label for="employee-search" class="visually-hidden">"Search"</label>
-            <input id="employee-search" type="search" name="q" value=search_value placeholder="Search by name, email or position" />
+            <input id="employee-search" type="search" name="q" value=search_value maxlength=crate::domain::SEARCH_MAX_CHARS placeholder="Search by name, email or position" />
             <button type="submit">"Search"</button>
         </Form>
         {if empty {

@@ -173,7 +173,7 @@ fn AddMember(group_id: i64, slug: String, add: ServerAction<AddWorkgroupMember>)
                     type="search"
                     autocomplete="off"
                     placeholder="Name, e-mail or position"
-                    maxlength="100"
+                    maxlength=crate::domain::SEARCH_MAX_CHARS
                     prop:value=move || search.get()
                     on:input=move |ev| search.set(event_target_value(&ev))
                 />
