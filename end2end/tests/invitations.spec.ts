@@ -26,8 +26,8 @@ test('an admin invites by e-mail into a department and workgroup; the invitee jo
   await ready(page);
   await page.getByRole('button', { name: 'Invite users' }).click();
   const dialog = page.getByRole('dialog', { name: 'Invite users' });
-  await expect(dialog.getByLabel('Invitation text')).not.toBeEditable();
-  await expect(dialog.getByText('can be changed on the Standard, Professional, CRM+ and Project+ plans')).toBeVisible();
+  await expect(dialog.getByLabel('Message text')).not.toBeEditable();
+  await expect(dialog.getByText('Message text can be edited only by Bitrix24 CRM+, Project+, Standard and Professional plan subscribers.')).toBeVisible();
   await dialog.getByLabel('E-mail addresses').fill(`${dee}\nnot-an-address\n${email}`);
   const sales = await dialog.getByRole('tabpanel').getByLabel('Department').locator('option', { hasText: 'Sales' }).getAttribute('value');
   await dialog.getByRole('tabpanel').getByLabel('Department').selectOption(sales ?? '');
@@ -152,6 +152,9 @@ test('an admin registers people with and without confirmation', async ({ page })
   const link = await linkFromOutbox(page, 'Set your password for Acme Ltd', jon);
   await open(page, `/p/${slug}`);
   await logOut(page);
+  // The log-in page speaks the seed's words.
+  await expect(page.getByRole('heading', { name: 'Your Bitrix24' })).toBeVisible();
+  await expect(page.getByText("Authorize to enter your company's Bitrix24.")).toBeVisible();
   await open(page, link);
   await page.getByLabel('New password').fill('green-meadow-19');
   await page.getByRole('button', { name: /password/i }).click();
@@ -234,9 +237,9 @@ test('on a plan that allows it, the invitation text is the admin\'s own', async 
   await ready(page);
   await page.getByRole('button', { name: 'Invite users' }).click();
   const panel = page.getByRole('dialog', { name: 'Invite users' }).getByRole('tabpanel');
-  await expect(panel.getByLabel('Invitation text')).toBeEditable();
+  await expect(panel.getByLabel('Message text')).toBeEditable();
   await panel.getByLabel('E-mail addresses').fill(kay);
-  await panel.getByLabel('Invitation text').fill('Come and plan the summer trip with us.');
+  await panel.getByLabel('Message text').fill('Come and plan the summer trip with us.');
   await panel.getByRole('button', { name: 'Invite' }).click();
   await expect(panel.getByRole('status')).toContainText('Invitations sent: 1.');
   await open(page, '/dev/outbox');

@@ -41,8 +41,8 @@ test("an admin sees the employee's login in the editor but cannot change it", as
   await expect(page.getByRole('textbox', { name: /login/i })).toHaveCount(0);
   await expect(page.getByLabel('First name')).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'Change login' })).toHaveCount(0);
-  await expect(page.getByLabel('E-mail for mailbox')).toHaveValue('No mailbox connected');
-  await expect(page.getByLabel('E-mail for mailbox')).not.toBeEditable();
+  await expect(page.getByLabel('E-Mail for mailbox')).toHaveValue('No mailbox connected');
+  await expect(page.getByLabel('E-Mail for mailbox')).not.toBeEditable();
   await screen(page, 'profile-editor-admin');
 
   // The contact email may not be someone else's login.
@@ -106,12 +106,12 @@ test('the owner edits the contact email, connects a mailbox and disconnects it',
   await expect(page.locator('.facts')).toContainText(mailbox);
   await screen(page, 'webmail-connected');
 
-  // The profile shows the mailbox address in "E-mail for mailbox", apart from the login.
+  // The profile shows the mailbox address in "E-Mail for mailbox", apart from the login.
   await page.getByRole('link', { name: 'Ann Lee' }).click();
   await expect(page.locator('.facts')).toContainText(mailbox);
   await page.getByRole('link', { name: 'Edit profile' }).click();
   await ready(page);
-  await expect(page.getByLabel('E-mail for mailbox')).toHaveValue(mailbox);
+  await expect(page.getByLabel('E-Mail for mailbox')).toHaveValue(mailbox);
   await expect(page.getByRole('region', { name: 'Login' })).toContainText(`Your login: ${email}`);
   await expect(page.getByLabel('Contact email')).toHaveValue(`ann.contact-${email}`);
 
@@ -120,7 +120,7 @@ test('the owner edits the contact email, connects a mailbox and disconnects it',
   await page.getByRole('button', { name: 'Disconnect' }).click();
   await expect(page.getByText('No mailbox connected.')).toBeVisible();
   await open(page, `/p/${slug}/people/${await myId(page)}/edit`);
-  await expect(page.getByLabel('E-mail for mailbox')).toHaveValue('No mailbox connected');
+  await expect(page.getByLabel('E-Mail for mailbox')).toHaveValue('No mailbox connected');
 });
 
 /** The logged-in person's account id, from the top bar's link to their profile. */

@@ -14,6 +14,9 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <PlainPage>
             <h1>"Log In"</h1>
+            // The seed's own words above the form.
+            <h2 class="subtitle">"Your Bitrix24"</h2>
+            <p class="muted">"Authorize to enter your company's Bitrix24."</p>
             <Show when=reset_done>
                 <p class="notice" role="status">"Your password was changed. Log in with the new one."</p>
             </Show>

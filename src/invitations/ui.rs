@@ -236,7 +236,7 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
             <textarea id="invite-message" rows="3" readonly aria-describedby="invite-message-note">{dialog.default_message.clone()}</textarea>
             <p class="muted" id="invite-message-note">
                 {format!(
-                    "The invitation text can be changed on the Standard, Professional, CRM+ and Project+ plans. This portal is on the {} plan.",
+                    "Message text can be edited only by Bitrix24 CRM+, Project+, Standard and Professional plan subscribers. This portal is on the {} plan.",
                     dialog.plan.name()
                 )}
             </p>
@@ -278,7 +278,7 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
                 </fieldset>
             })}
             <div class="field">
-                <label for="invite-message">"Invitation text"</label>
+                <label for="invite-message">"Message text"</label>
                 {message_field}
                 <p class="field-error" id="invite-message-error">{move || message_error.get()}</p>
             </div>

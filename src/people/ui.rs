@@ -331,7 +331,7 @@ fn PersonDetails(
             <dt>"Contact email"</dt>
             <dd>{person.contact_email.clone().unwrap_or_else(|| "—".into())}</dd>
             {sees_mailbox.then(|| view! {
-                <dt>"E-mail for mailbox"</dt>
+                <dt>"E-Mail for mailbox"</dt>
                 <dd>{mailbox_email}</dd>
             })}
             <dt>"Phone"</dt>

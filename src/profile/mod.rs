@@ -1,7 +1,7 @@
 //! The portal profile editor and its three email fields. Only one of them is the login,
 //! and nobody changes it here: the login belongs to the network account and is changed
 //! by its owner in the Network profile. "Contact email" is portal data, editable by the
-//! owner and by admins; "E-mail for mailbox" comes from the mailbox connected in Webmail.
+//! owner and by admins; "E-Mail for mailbox" comes from the mailbox connected in Webmail.
 //! Feature. May depend on: `structure` (departments), `membership` (the contact email
 //! rule), `access`, the platform and the base.
 

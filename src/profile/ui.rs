@@ -121,7 +121,7 @@ fn EditorForm(editor: ProfileEditor, slug: String, save: ServerAction<SaveProfil
             />
             <p class="muted">"Shown as contact information on the profile. It is not a login."</p>
             <div class="field">
-                <label for="field-mailbox-email">"E-mail for mailbox"</label>
+                <label for="field-mailbox-email">"E-Mail for mailbox"</label>
                 <input id="field-mailbox-email" type="text" value=mailbox_email readonly />
                 <p class="muted">
                     "The address of the mailbox connected in Webmail. It is not a login. "

@@ -1,6 +1,6 @@
 //! Webmail: an employee connects their IMAP mailbox to the portal. The server proves the
 //! settings with a real IMAP login before saving them, seals the password with the
-//! server's key, and the mailbox's address becomes the profile's "E-mail for mailbox".
+//! server's key, and the mailbox's address becomes the profile's "E-Mail for mailbox".
 //! Only the owner manages (or even sees the settings of) their mailbox.
 //! Feature. May depend on: `access`, the platform and the base; no other feature.
 

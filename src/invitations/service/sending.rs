@@ -138,7 +138,7 @@ fn checked_message(raw: Option<&str>, facts: &PortalFacts) -> Result<String, App
         return Err(AppError::invalid(
             "message",
             format!(
-                "The invitation text can be changed on the Standard, Professional, CRM+ and Project+ plans; this portal is on {}.",
+                "Message text can be edited only by Bitrix24 CRM+, Project+, Standard and Professional plan subscribers; this portal is on {}.",
                 facts.plan.name()
             ),
         ));
