@@ -3,8 +3,9 @@
 //! Two migrations, 0002 and 0005, were edited after they had landed. A database that ran
 //! their first text has sqlx's record of that text's checksum and would refuse to start;
 //! [`run`] first brings such a database to what the edited text makes, and records the
-//! edited checksum, in one transaction. `migrations/landed.sha384` and the test below
-//! keep any landed migration from changing again.
+//! edited checksum, in one transaction. The recorded checksums (`migrations/landed.sha384`
+//! for 0001 to 0009, then one `<name>.sql.sha384` per migration) and the test below keep
+//! any landed migration from changing again.
 
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
@@ -106,14 +107,26 @@ mod tests {
 
     use sha2::{Digest, Sha384};
 
-    /// Forward-only migrations: each migration file must be listed in
-    /// `migrations/landed.sha384`, and a listed file must never change.
+    /// Forward-only migrations: each migration's checksum is recorded when it is added,
+    /// and a recorded file must never change. The checksums of 0001 to 0009 are in
+    /// `migrations/landed.sha384`, which itself never changes again; every later
+    /// migration brings its own `<name>.sql.sha384` beside it, in the same commit (a new
+    /// file, so recording it edits nothing that has landed).
     #[test]
     fn landed_migrations_never_change() {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let listed: HashMap<String, String> = std::fs::read_to_string(folder.join("landed.sha384"))
-            .unwrap_or_default()
-            .lines()
+        let mut checksum_files = vec![folder.join("landed.sha384")];
+        checksum_files.extend(
+            std::fs::read_dir(&folder)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.to_string_lossy().ends_with(".sql.sha384")),
+        );
+        let listed: HashMap<String, String> = checksum_files
+            .iter()
+            .flat_map(|path| std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect::<Vec<_>>())
             .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
             .filter_map(|line| line.split_once("  ").map(|(sum, name)| (name.trim().to_string(), sum.trim().to_string())))
             .collect();
@@ -127,13 +140,15 @@ mod tests {
             let text = std::fs::read(entry.path()).unwrap_or_default();
             let sum: String = Sha384::digest(&text).iter().map(|b| format!("{b:02x}")).collect();
             match listed.get(&name) {
-                None => panic!("{name} is not in migrations/landed.sha384: add `{sum}  {name}` in the commit that adds it"),
+                None => panic!(
+                    "{name} has no recorded checksum: add migrations/{name}.sha384 holding `{sum}  {name}` in the commit that adds it"
+                ),
                 Some(landed) => {
                     assert_eq!(landed, &sum, "{name} changed after it landed: put the change in a new migration and restore the file")
                 }
             }
         }
-        assert_eq!(files, listed.len(), "migrations/landed.sha384 lists a file that does not exist");
+        assert_eq!(files, listed.len(), "a checksum is recorded for a migration that does not exist");
         assert!(files >= 5);
     }
 
