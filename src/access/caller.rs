@@ -52,9 +52,7 @@ pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result
 /// and its active membership of the portal (404 if none, so outsiders learn nothing).
 pub async fn current_caller(state: &AppState, slug: &str) -> Result<PortalCaller, AppError> {
     let me = guard::require_account(state).await?;
-    if me.must_change_password {
-        return Err(AppError::PasswordChangeRequired);
-    }
+    me.require_portal_access()?;
     portal_caller(&state.pool, me.account_id, slug).await
 }
 

@@ -57,8 +57,8 @@ async fn member_portal(pool: &PgPool, token: &str, slug: &str, touch: bool) -> R
         StatusCode::INTERNAL_SERVER_ERROR
     })?;
     let account = account.ok_or(StatusCode::UNAUTHORIZED)?;
-    if account.must_change_password {
-        return Err(StatusCode::FORBIDDEN);
+    if let Err(error) = account.require_portal_access() {
+        return Err(StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::FORBIDDEN));
     }
     match require_active_member(pool, account.account_id, slug).await {
         Ok(member) => Ok(member.portal_id),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::session::SessionAccount;
-use crate::crypto::tokens::{hash_secret, new_secret};
+use crate::crypto::tokens::new_secret;
 use crate::domain::{Channel, Email};
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
@@ -50,20 +50,12 @@ pub async fn send_link(tx: &mut PgConnection, config: &Config, account_id: i64, 
 /// address it was sent to, so a login changed since then is not confirmed by it.
 pub async fn confirm(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
-    let link = sqlx::query!(
-        r#"UPDATE account_tokens SET used_at = $2
-           WHERE token_hash = $1 AND purpose = 'email_confirm' AND used_at IS NULL AND expires_at > $2
-           RETURNING account_id, new_login AS "address!""#,
-        hash_secret(token),
-        now,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::LinkExpired)?;
+    let link = super::service::use_link(&mut tx, token, "email_confirm", now).await?;
+    let address = link.address.ok_or(AppError::LinkExpired)?;
     let confirmed = sqlx::query_scalar!(
         "UPDATE accounts SET email_confirmed_at = coalesce(email_confirmed_at, $3) WHERE id = $1 AND login = $2 RETURNING login",
         link.account_id,
-        link.address,
+        address,
         now
     )
     .fetch_optional(&mut *tx)

@@ -224,6 +224,30 @@ pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &
     Ok(())
 }
 
+/// A single-use link, used: its account, and the address it was sent for (login changes
+/// and address confirmations).
+pub struct UsedLink {
+    pub account_id: i64,
+    pub address: Option<String>,
+}
+
+/// Uses a live link of this purpose, or answers `LinkExpired`. Marking the token used in
+/// the same statement that checks it makes it single-use even when two requests race.
+pub async fn use_link(tx: &mut PgConnection, token: &str, purpose: &str, now: DateTime<Utc>) -> Result<UsedLink, AppError> {
+    let used = sqlx::query!(
+        "UPDATE account_tokens SET used_at = $3
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+         RETURNING account_id, new_login",
+        hash_secret(token),
+        purpose,
+        now,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::LinkExpired)?;
+    Ok(UsedLink { account_id: used.account_id, address: used.new_login })
+}
+
 /// Whether a link token of this purpose can still be used (for showing the right page).
 pub async fn link_is_usable(pool: &PgPool, token: &str, purpose: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
     let usable = sqlx::query_scalar!(
@@ -253,18 +277,7 @@ pub async fn reset_password(
     }
     let new_hash = passwords.hash(new_password).await?;
     let mut tx = pool.begin().await?;
-    // Marking the token used in the same statement that checks it makes it single-use
-    // even when two requests race.
-    let account_id = sqlx::query_scalar!(
-        "UPDATE account_tokens SET used_at = $2
-         WHERE token_hash = $1 AND purpose = 'password_reset' AND used_at IS NULL AND expires_at > $2
-         RETURNING account_id",
-        hash_secret(token),
-        now,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::LinkExpired)?;
+    let account_id = use_link(&mut tx, token, "password_reset", now).await?.account_id;
     let login = sqlx::query_scalar!(
         "UPDATE accounts SET password_hash = $2, must_change_password = false WHERE id = $1 RETURNING login",
         account_id,

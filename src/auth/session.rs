@@ -43,6 +43,12 @@ pub struct SessionAccount {
 }
 
 impl SessionAccount {
+    /// Portals wait until a mailed first password is changed: every way into a portal
+    /// (its functions, its home, its live stream) asks this.
+    pub fn require_portal_access(&self) -> Result<(), crate::error::AppError> {
+        if self.must_change_password { Err(crate::error::AppError::PasswordChangeRequired) } else { Ok(()) }
+    }
+
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }

@@ -5,7 +5,7 @@ use crate::auth::password_policy::check_new_password;
 use crate::auth::service::{password_accepted, password_not_checked, take_password_attempt, void_unused_tokens};
 use crate::auth::session::{self, SessionAccount};
 use crate::crypto::passwords::Passwords;
-use crate::crypto::tokens::{hash_secret, new_secret};
+use crate::crypto::tokens::new_secret;
 use crate::domain::{Channel, Email};
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
@@ -156,20 +156,11 @@ pub async fn request_login_change(
 /// Opens a login change link: the login becomes the confirmed address.
 pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
-    let change = sqlx::query!(
-        r#"UPDATE account_tokens SET used_at = $2
-           WHERE token_hash = $1 AND purpose = 'login_change' AND used_at IS NULL AND expires_at > $2
-           RETURNING account_id, new_login AS "new_login!""#,
-        hash_secret(token),
-        now,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::LinkExpired)?;
-    let old_login =
-        sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1 FOR UPDATE", change.account_id).fetch_one(&mut *tx).await?;
+    let used = crate::auth::service::use_link(&mut tx, token, "login_change", now).await?;
+    let (account_id, new_login) = (used.account_id, used.address.ok_or(AppError::LinkExpired)?);
+    let old_login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1 FOR UPDATE", account_id).fetch_one(&mut *tx).await?;
     // The link came to the new address: that proves it.
-    sqlx::query!("UPDATE accounts SET login = $2, email_confirmed_at = $3 WHERE id = $1", change.account_id, change.new_login, now)
+    sqlx::query!("UPDATE accounts SET login = $2, email_confirmed_at = $3 WHERE id = $1", account_id, new_login, now)
         .execute(&mut *tx)
         .await
         .map_err(|error| match &error {
@@ -183,12 +174,12 @@ pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>
         let body = format!(
             "The login of your Bitrix24 account was changed from {old_login} to {new}.\n\n\
              If it was not you, reset the password of the account at once (log in with {new}).",
-            new = change.new_login
+            new = new_login
         );
         enqueue_email(&mut *tx, &old_login, "Your login was changed", &body, &[]).await?;
     }
-    let detail = format!("from {old_login} to {}", change.new_login);
-    crate::audit::security_event(&mut *tx, Some(change.account_id), "login changed", &detail, now).await?;
+    let detail = format!("from {old_login} to {}", new_login);
+    crate::audit::security_event(&mut *tx, Some(account_id), "login changed", &detail, now).await?;
     tx.commit().await?;
-    Ok(change.new_login)
+    Ok(new_login)
 }

@@ -43,9 +43,7 @@ pub async fn sign_up(
 #[server(endpoint = "portal_home")]
 pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
     signed_in(|SignedIn { state, me, .. }| async move {
-        if me.must_change_password {
-            return Err(AppError::PasswordChangeRequired);
-        }
+        me.require_portal_access()?;
         let member = crate::access::require_active_member(&state.pool, me.account_id, &slug).await?;
         let portal =
             sqlx::query!(r#"SELECT slug, name, plan AS "plan: Plan", everyone_can_invite FROM portals WHERE id = $1"#, member.portal_id)

@@ -54,6 +54,8 @@ pub async fn register(
     let first = DisplayText::parse(&form.first_name, "a first name", 50).map_err(|m| AppError::invalid("first_name", m))?;
     let last = DisplayText::parse(&form.last_name, "a last name", 50).map_err(|m| AppError::invalid("last_name", m))?;
     let position = crate::profile::parse_position(&form.position).map_err(|m| AppError::invalid("position", m))?;
+    // Before any hashing or writing: an unconfirmed portal registers no one.
+    crate::access::invite::require_confirmed_sender(&mut *pool.acquire().await?, caller.portal_id).await?;
     let password = form.without_confirmation.then(random_password);
     let hash = match &password {
         Some(password) => passwords.hash(password).await?,
@@ -108,7 +110,6 @@ pub async fn register(
             (subject, body, token)
         }
     };
-    crate::access::invite::require_confirmed_sender(&mut tx, caller.portal_id).await?;
     crate::mail::quota::spend(&mut tx, config, crate::domain::Channel::Email, Some(caller.portal_id), 1, now).await?;
     enqueue_email(&mut *tx, email.as_str(), &subject, &body, &[&secret]).await?;
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "registered", Some(account_id), email.as_str(), now).await?;
