@@ -144,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/join/{code}/live", axum::routing::get(registration_events))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::log_in_first))
         .layer(middleware::from_fn(crate::server::input::refuse_unstorable_input))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(middleware::from_fn_with_state(state.clone(), hide_dev_outbox))

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 
 use crate::auth::guard;
 use crate::domain::Role;
+use crate::domain::time::Zone;
 use crate::error::AppError;
 use crate::server::{AppState, Call, call};
 
@@ -35,6 +36,8 @@ pub struct PortalCaller {
     pub account_id: i64,
     pub portal_id: i64,
     pub is_admin: bool,
+    /// The caller's time zone: times on their pages are shown in it.
+    pub zone: Zone,
 }
 
 impl PortalCaller {
@@ -44,8 +47,17 @@ impl PortalCaller {
 }
 
 pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result<PortalCaller, AppError> {
-    let member = require_active_member(pool, account_id, slug).await?;
-    Ok(PortalCaller { account_id, portal_id: member.portal_id, is_admin: member.role == Role::Admin })
+    let row = sqlx::query!(
+        r#"SELECT m.portal_id, m.role AS "role: Role", a.time_zone
+           FROM memberships m JOIN portals p ON p.id = m.portal_id JOIN accounts a ON a.id = m.account_id
+           WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'"#,
+        slug,
+        account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    Ok(PortalCaller { account_id, portal_id: row.portal_id, is_admin: row.role == Role::Admin, zone: Zone::from_stored(&row.time_zone) })
 }
 
 /// The first step of every portal server function: the logged-in account (401 if none)

@@ -11,7 +11,7 @@ use {
 
 #[server(endpoint = "stream")]
 pub async fn load_stream(slug: String, before: Option<i64>) -> Result<FeedPage, AppError> {
-    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::stream(&state.pool, &caller, before).await }).await
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::stream(&state.pool, &caller, before, now).await }).await
 }
 
 #[server(endpoint = "publish_post")]
@@ -21,7 +21,7 @@ pub async fn publish_post(slug: String, text: String) -> Result<(), AppError> {
 
 #[server(endpoint = "chat")]
 pub async fn load_chat(slug: String, before: Option<i64>) -> Result<FeedPage, AppError> {
-    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::chat(&state.pool, &caller, before).await }).await
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::chat(&state.pool, &caller, before, now).await }).await
 }
 
 #[server(endpoint = "send_message")]

@@ -23,7 +23,7 @@ pub struct FeedItem {
     pub author_name: String,
     pub is_notice: bool,
     pub body: String,
-    pub at: String,
+    pub at: crate::domain::time::Moment,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@ use sqlx::PgPool;
 
 use super::{FeedItem, FeedPage, MAX_MESSAGE_CHARS, MAX_POST_CHARS, check_text};
 use crate::access::PortalCaller;
+use crate::domain::time::{Zone, moment};
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::live::server::notify;
@@ -18,19 +19,19 @@ struct ItemRow {
     created_at: DateTime<Utc>,
 }
 
-fn item(row: ItemRow) -> FeedItem {
+fn item(row: ItemRow, zone: Zone, now: DateTime<Utc>) -> FeedItem {
     FeedItem {
         id: row.id,
         is_notice: row.author_id.is_none(),
         author_id: row.author_id,
         author_name: row.author_name.unwrap_or_else(|| "Bitrix24".into()),
         body: row.body,
-        at: row.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        at: moment(row.created_at, zone, now),
     }
 }
 
 /// The stream, newest first.
-pub async fn stream(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<FeedPage, AppError> {
+pub async fn stream(pool: &PgPool, caller: &PortalCaller, before: Option<i64>, now: DateTime<Utc>) -> Result<FeedPage, AppError> {
     let rows = sqlx::query_as!(
         ItemRow,
         r#"SELECT p.id, p.author_id, a.first_name || ' ' || a.last_name AS "author_name?", p.body, p.created_at
@@ -43,11 +44,11 @@ pub async fn stream(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -
     )
     .fetch_all(pool)
     .await?;
-    Ok(page(rows, STREAM_PAGE, false))
+    Ok(page(rows, STREAM_PAGE, false, caller.zone, now))
 }
 
 /// The chat, oldest first: the newest messages (or those before `before`).
-pub async fn chat(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<FeedPage, AppError> {
+pub async fn chat(pool: &PgPool, caller: &PortalCaller, before: Option<i64>, now: DateTime<Utc>) -> Result<FeedPage, AppError> {
     let rows = sqlx::query_as!(
         ItemRow,
         r#"SELECT c.id, c.author_id, a.first_name || ' ' || a.last_name AS "author_name?", c.body, c.created_at
@@ -60,19 +61,19 @@ pub async fn chat(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> 
     )
     .fetch_all(pool)
     .await?;
-    Ok(page(rows, CHAT_PAGE, true))
+    Ok(page(rows, CHAT_PAGE, true, caller.zone, now))
 }
 
 /// A page from up to `size + 1` rows fetched newest first (the extra row only says that
 /// older ones exist); `oldest_first` turns it around for reading top to bottom.
-fn page(mut rows: Vec<ItemRow>, size: i64, oldest_first: bool) -> FeedPage {
+fn page(mut rows: Vec<ItemRow>, size: i64, oldest_first: bool, zone: Zone, now: DateTime<Utc>) -> FeedPage {
     let more = rows.len() as i64 > size;
     rows.truncate(size as usize);
     let older = if more { rows.last().map(|r| r.id) } else { None };
     if oldest_first {
         rows.reverse();
     }
-    FeedPage { items: rows.into_iter().map(item).collect(), older }
+    FeedPage { items: rows.into_iter().map(|row| item(row, zone, now)).collect(), older }
 }
 
 pub async fn post(pool: &PgPool, caller: &PortalCaller, text: &str, now: DateTime<Utc>) -> Result<(), AppError> {

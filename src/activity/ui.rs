@@ -3,8 +3,8 @@ use leptos_meta::Title;
 
 use super::FeedItem;
 use super::api::{PublishPost, SendMessage, load_chat, load_stream};
-use crate::components::initials;
 use crate::components::{FormError, PortalProblem, TextArea, field_error, reset_on_success};
+use crate::components::{LocalTime, initials};
 use crate::components::{use_current_portal, use_slug};
 use crate::domain::Role;
 use crate::invitations::ui::InviteUsersIfAllowed;
@@ -75,7 +75,7 @@ fn FeedEntry(item: FeedItem) -> impl IntoView {
             <header>
                 <span class="avatar small" aria-hidden="true">{initials(&item.author_name)}</span>
                 <strong>{item.author_name}</strong>
-                <time class="muted">{item.at}</time>
+                <span class="muted"><LocalTime moment=item.at /></span>
             </header>
             <p class="post-body">{item.body}</p>
         </article>
@@ -118,7 +118,7 @@ pub fn ChatPage() -> impl IntoView {
                                 view! {
                                     <article class=if item.is_notice { "chat-line notice-post" } else { "chat-line" } aria-label=label>
                                         <strong>{item.author_name}</strong>
-                                        <time class="muted">{item.at}</time>
+                                        <span class="muted"><LocalTime moment=item.at /></span>
                                         <p class="post-body">{item.body}</p>
                                     </article>
                                 }

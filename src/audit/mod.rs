@@ -15,7 +15,7 @@ pub use server::{list, record, security_event};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
-    pub at: String,
+    pub at: crate::domain::time::Moment,
     pub actor: String,
     pub action: String,
     pub subject: String,

@@ -59,7 +59,13 @@ pub async fn security_event(
 
 /// The portal's newest audit entries (older ones with `before`). Callers check that the
 /// reader is an administrator.
-pub async fn list(pool: &PgPool, portal_id: i64, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+pub async fn list(
+    pool: &PgPool,
+    portal_id: i64,
+    before: Option<i64>,
+    zone: crate::domain::time::Zone,
+    now: DateTime<Utc>,
+) -> Result<Vec<AuditEntry>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT l.id, l.at, l.action, l.detail,
                   coalesce(actor.first_name || ' ' || actor.last_name, 'System') AS "actor!",
@@ -79,7 +85,7 @@ pub async fn list(pool: &PgPool, portal_id: i64, before: Option<i64>) -> Result<
         .into_iter()
         .map(|r| AuditEntry {
             id: r.id,
-            at: r.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            at: crate::domain::time::moment(r.at, zone, now),
             actor: r.actor,
             action: r.action,
             subject: r.subject,

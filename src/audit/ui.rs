@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::AuditEntry;
+use crate::components::LocalTime;
 
 /// The audit log table (Settings page).
 #[component]
@@ -13,7 +14,7 @@ pub fn AuditLog(entries: Vec<AuditEntry>) -> impl IntoView {
                 view! { <p class="muted">"No entries yet."</p> }.into_any()
             } else {
                 view! {
-                    <table class="people">
+                    <div class="table-box"><table class="people">
                         <thead>
                             <tr>
                                 <th scope="col">"When"</th>
@@ -26,7 +27,7 @@ pub fn AuditLog(entries: Vec<AuditEntry>) -> impl IntoView {
                         <tbody>
                             {entries.into_iter().map(|e| view! {
                                 <tr>
-                                    <td>{e.at}</td>
+                                    <td><LocalTime moment=e.at /></td>
                                     <td>{e.actor}</td>
                                     <td>{e.action}</td>
                                     <td>{e.subject}</td>
@@ -34,7 +35,7 @@ pub fn AuditLog(entries: Vec<AuditEntry>) -> impl IntoView {
                                 </tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }.into_any()
             }}
         </section>

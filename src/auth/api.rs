@@ -9,6 +9,7 @@ use crate::error::AppError;
 use {
     super::{guard, service, session},
     crate::auth::guard::{SignedIn, signed_in},
+    crate::domain::time::Zone,
     crate::server::{Call, call},
 };
 
@@ -18,11 +19,16 @@ pub async fn log_in(
     password: String,
     remember: Option<String>,
     #[server(default)] next: Option<String>,
+    // The browser's zone, filled in by the page once it runs: times are shown in it.
+    #[server(default)] time_zone: Option<String>,
 ) -> Result<(), AppError> {
     call(|Call { state, now }| async move {
         let remember = remember.is_some();
         let outcome =
             service::log_in(&state.pool, &state.passwords, &login, &password, remember, &guard::client_address(&state.config), now).await?;
+        if let Some(zone) = time_zone.as_deref().and_then(Zone::parse).filter(|zone| zone.name() != outcome.time_zone) {
+            service::remember_time_zone(&state.pool, outcome.account_id, zone).await?;
+        }
         // A fresh session id on every log-in; the one the browser had (if any) ends.
         if let Some(old) = guard::session_token(state.config.secure_cookies) {
             session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
@@ -32,6 +38,18 @@ pub async fn log_in(
         let destination = next.filter(|n| super::is_local_path(n)).unwrap_or(outcome.destination);
         leptos_axum::redirect(&destination);
         Ok(())
+    })
+    .await
+}
+
+/// The browser's time zone (an IANA name such as "Europe/Berlin"), kept with the account.
+/// Answers the name kept.
+#[server(endpoint = "remember_time_zone")]
+pub async fn remember_time_zone(time_zone: String) -> Result<String, AppError> {
+    signed_in(|SignedIn { state, me, .. }| async move {
+        let zone = Zone::parse(&time_zone).ok_or_else(|| AppError::invalid("time_zone", "This is not a time zone."))?;
+        service::remember_time_zone(&state.pool, me.account_id, zone).await?;
+        Ok(zone.name().to_string())
     })
     .await
 }

@@ -31,9 +31,54 @@ pub fn token_from_headers(headers: &axum::http::HeaderMap, secure: bool) -> Opti
         .map(str::to_string)
 }
 
+/// The session a page request was already checked against, by [`log_in_first`]: the
+/// resources of that page reuse it rather than looking it up again.
+#[derive(Clone)]
+struct CheckedSession(SessionAccount);
+
 pub async fn current_session(state: &AppState) -> Result<Option<SessionAccount>, AppError> {
+    if let Some(CheckedSession(me)) = request_parts().and_then(|parts| parts.extensions.get::<CheckedSession>().cloned()) {
+        return Ok(Some(me));
+    }
     let Some(token) = session_token(state.config.secure_cookies) else { return Ok(None) };
     Ok(session::find(&state.pool, &token, Utc::now()).await?)
+}
+
+/// A portal page opened without a live session goes to the log-in page, which brings
+/// the person back afterwards (`next`). Server functions keep answering 401 as before;
+/// this is for people arriving at a bookmarked or shared portal address.
+pub async fn log_in_first(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    let is_portal_page = request.method() == axum::http::Method::GET && path.starts_with("/p/") && !path.ends_with("/live");
+    if !is_portal_page {
+        return next.run(request).await;
+    }
+    let token = token_from_headers(request.headers(), state.config.secure_cookies);
+    let found = match token {
+        Some(token) => match session::find(&state.pool, &token, Utc::now()).await {
+            Ok(found) => found,
+            // The page itself will show the error; the gate does not guess.
+            Err(_) => return next.run(request).await,
+        },
+        None => None,
+    };
+    match found {
+        Some(me) => {
+            request.extensions_mut().insert(CheckedSession(me));
+            next.run(request).await
+        }
+        None => {
+            let back = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", back).finish();
+            let location = format!("/login?{query}");
+            axum::response::Redirect::to(&location).into_response()
+        }
+    }
 }
 
 pub async fn require_account(state: &AppState) -> Result<SessionAccount, AppError> {

@@ -10,6 +10,7 @@ use crate::auth::password_policy::check_new_password;
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::{hash_secret, new_secret};
 use crate::domain::phone::normalize_login_input;
+use crate::domain::time::Zone;
 use crate::domain::{Channel, Email, MembershipStatus};
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
@@ -47,8 +48,11 @@ pub async fn password_accepted(pool: &PgPool, login: &str, attempt: Taken) -> Re
 /// A successful log-in: the cookie secret and the page to go to.
 #[derive(Debug)]
 pub struct LoggedIn {
+    pub account_id: i64,
     pub token: String,
     pub destination: String,
+    /// The zone the account's times are shown in, as kept so far.
+    pub time_zone: String,
 }
 
 pub async fn log_in(
@@ -72,7 +76,7 @@ pub async fn log_in(
     let keys = throttle::Keys::of(&[(FAILURES_PER_LOGIN, &login), (FAILURES_PER_CLIENT, client)]);
     let row = sqlx::query!(
         r#"SELECT t.event_ids, t.retry_after, a.id AS "account_id?", a.password_hash AS "password_hash?",
-                  a.must_change_password AS "must_change_password?"
+                  a.must_change_password AS "must_change_password?", a.time_zone AS "time_zone?"
            FROM throttle_take($1, $2, $3, $4, $5) t LEFT JOIN accounts a ON a.login = $6"#,
         &keys.buckets,
         &keys.names,
@@ -138,7 +142,13 @@ pub async fn log_in(
         _ => "/portals".to_string(),
     };
     let token = session::create_logged_in(pool, account_id, remember, &format!("from {client}"), now).await?;
-    Ok(LoggedIn { token, destination })
+    Ok(LoggedIn { account_id, token, destination, time_zone: row.time_zone.unwrap_or_default() })
+}
+
+/// Keeps the zone the account's browser reported: its times are shown in it.
+pub async fn remember_time_zone(pool: &PgPool, account_id: i64, zone: Zone) -> Result<(), AppError> {
+    sqlx::query!("UPDATE accounts SET time_zone = $2 WHERE id = $1 AND time_zone <> $2", account_id, zone.name()).execute(pool).await?;
+    Ok(())
 }
 
 /// A refused guess: logged every time, and entered in the account's portals' audit logs

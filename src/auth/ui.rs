@@ -11,6 +11,15 @@ pub fn LoginPage() -> impl IntoView {
     let value = action.value();
     let query = use_query_map();
     let reset_done = move || query.read().get("reset").is_some_and(|v| v == "done");
+    // The browser's zone goes with the log-in, so the first portal page already shows
+    // times in it.
+    let time_zone = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(zone) = crate::components::browser_time_zone() {
+            time_zone.set(zone);
+        }
+    });
     view! {
         <PlainPage>
             <h1>"Log In"</h1>
@@ -23,6 +32,7 @@ pub fn LoginPage() -> impl IntoView {
             <ActionForm action=action>
                 <FormError value=value />
                 <input type="hidden" name="next" value=move || query.read().get("next").unwrap_or_default() />
+                <input type="hidden" name="time_zone" value=move || time_zone.get() />
                 <Field label="Login" name="login" autocomplete="username" error=field_error(value, "login") />
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(value, "password") />
                 <div class="check">

@@ -69,6 +69,20 @@ where
     }
 }
 
+/// A time as its reader reads it (relative while recent, in their own zone), with the
+/// full local date and time on hover.
+#[component]
+pub fn LocalTime(moment: crate::domain::time::Moment) -> impl IntoView {
+    view! { <time datetime=moment.iso title=moment.full>{moment.text}</time> }
+}
+
+/// The browser's time zone, an IANA name such as "Europe/Berlin".
+#[cfg(feature = "hydrate")]
+pub fn browser_time_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok()?.as_string()
+}
+
 /// The frame of pages outside a portal: log-in, sign-up, network profile.
 #[component]
 pub fn PlainPage(children: Children) -> impl IntoView {

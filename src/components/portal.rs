@@ -18,6 +18,8 @@ pub struct PortalHome {
     pub my_account_id: i64,
     /// Whether "Invite users" is offered to this person.
     pub can_invite: bool,
+    /// The zone this person's times are shown in (detected by their browser).
+    pub my_time_zone: String,
 }
 
 /// The portal's address from the page's route (`/p/:slug/...`).

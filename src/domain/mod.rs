@@ -8,6 +8,7 @@
 mod enums;
 #[cfg(feature = "ssr")]
 pub mod phone;
+pub mod time;
 
 pub use enums::{Channel, DeliveryStatus, InvitationStatus, MembershipStatus, Plan, Role};
 
@@ -151,6 +152,22 @@ pub fn check_search(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The `LIKE` pattern for a search text: lower-cased, wildcards in it taken literally.
+pub fn search_pattern(raw: &str) -> Option<String> {
+    let text = raw.trim().to_lowercase();
+    if text.is_empty() {
+        return None;
+    }
+    let escaped: String = text.chars().take(SEARCH_MAX_CHARS).fold(String::new(), |mut out, c| {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+        out
+    });
+    Some(format!("%{escaped}%"))
+}
+
 /// Longest login: the longest e-mail address (a phone number is far shorter).
 pub const LOGIN_MAX_CHARS: usize = 254;
 
@@ -171,6 +188,14 @@ pub fn check_password_length(password: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_patterns_escape_wildcards() {
+        assert_eq!(search_pattern("  Ann "), Some("%ann%".into()));
+        assert_eq!(search_pattern("50%_off\\"), Some("%50\\%\\_off\\\\%".into()));
+        assert_eq!(search_pattern("   "), None);
+        assert_eq!(search_pattern(&"x".repeat(500)).map(|p| p.len()), Some(SEARCH_MAX_CHARS + 2));
+    }
 
     #[test]
     fn deserializing_goes_through_parse() {

@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::{InvitationPage, InvitationRow, InviteDialog, InviteReport};
+#[cfg(feature = "ssr")]
+use super::InvitedShow;
+use super::{InvitationPage, InviteDialog, InviteReport, InvitedPage};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -38,14 +40,23 @@ pub async fn invite_by_email(
     .await
 }
 
+/// Employees > Invited: `show` is an [`InvitedShow`] key, `page` counts from 1.
 #[server(endpoint = "invitations")]
-pub async fn list_invitations(slug: String) -> Result<Vec<InvitationRow>, AppError> {
-    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::list(&state.pool, &state.config, &caller, now).await })
-        .await
+pub async fn list_invitations(
+    slug: String,
+    #[server(default)] show: String,
+    #[server(default)] search: String,
+    #[server(default)] page: i64,
+) -> Result<InvitedPage, AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::list(&state.pool, &state.config, &caller, InvitedShow::from_key(&show), &search, page, now).await
+    })
+    .await
 }
 
+/// Answers what to tell the person: sent again, or sent with the standard text.
 #[server(endpoint = "resend_invitation")]
-pub async fn resend_invitation(slug: String, invitation_id: i64) -> Result<(), AppError> {
+pub async fn resend_invitation(slug: String, invitation_id: i64) -> Result<String, AppError> {
     in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
         service::resend(&state.pool, &state.config, &caller, invitation_id, now).await
     })

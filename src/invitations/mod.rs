@@ -14,6 +14,7 @@ pub mod ui;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Email;
+use crate::domain::time::Moment;
 use crate::domain::{NamedId, Plan};
 
 /// Rows one request may invite.
@@ -88,11 +89,62 @@ pub struct InvitationRow {
     pub target: String,
     pub department: String,
     pub invited_by: String,
-    pub sent_at: String,
-    pub expires_at: String,
+    pub sent_at: Moment,
+    pub expires_at: Moment,
     /// queued, sent, failed: <reason>, accepted, cancelled, expired
     pub delivery: String,
     pub can_manage: bool,
+}
+
+/// Which invitations Employees > Invited shows. An accepted invitation leaves the
+/// default view (the person is under Employees now) but stays findable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum InvitedShow {
+    #[default]
+    Waiting,
+    Accepted,
+    Cancelled,
+    All,
+}
+
+impl InvitedShow {
+    pub const ALL: [InvitedShow; 4] = [InvitedShow::Waiting, InvitedShow::Accepted, InvitedShow::Cancelled, InvitedShow::All];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            InvitedShow::Waiting => "waiting",
+            InvitedShow::Accepted => "accepted",
+            InvitedShow::Cancelled => "cancelled",
+            InvitedShow::All => "all",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            InvitedShow::Waiting => "Waiting to join",
+            InvitedShow::Accepted => "Accepted",
+            InvitedShow::Cancelled => "Cancelled",
+            InvitedShow::All => "All invitations",
+        }
+    }
+
+    pub fn from_key(key: &str) -> InvitedShow {
+        InvitedShow::ALL.into_iter().find(|show| show.key() == key).unwrap_or_default()
+    }
+}
+
+/// Invitations shown per page of Employees > Invited.
+pub const INVITED_PAGE_SIZE: i64 = 50;
+
+/// One page of Employees > Invited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitedPage {
+    pub rows: Vec<InvitationRow>,
+    /// How many invitations match, over all pages.
+    pub total: i64,
+    /// From 1.
+    pub page: i64,
+    pub pages: i64,
 }
 
 /// What the invitation link's page shows.

@@ -1,14 +1,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{
     AcceptInvitation, AskForNewInvitation, CancelInvitation, InviteByEmail, InviteBySms, JoinPortal, RegisterUser, ResendInvitation,
     list_invitations, load_invitation, load_invite_dialog,
 };
-use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport};
+use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport, InvitedPage, InvitedShow};
 use crate::auth::api::ResendEmailConfirmation;
-use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, field_error};
+use crate::components::{Field, FormError, LocalTime, PlainPage, PortalProblem, TextArea, field_error};
 use crate::live::{Topic, use_live};
 use crate::registration::ui::QuickRegistrationTab;
 
@@ -311,34 +312,96 @@ fn InviteOutcome(report: InviteReport) -> impl IntoView {
 }
 
 /// Employees > Invited: invitations with their delivery status, "Resend" and "Cancel".
+/// It shows the invitations still waiting; accepted and cancelled ones are a choice of
+/// "Show" away. It pages, and finds an address or number.
 #[component]
 pub fn InvitedList(slug: String) -> impl IntoView {
     let live = use_live();
+    let query = use_query_map();
+    let show = Signal::derive(move || InvitedShow::from_key(&query.read().get("show").unwrap_or_default()));
+    let search = Signal::derive(move || query.read().get("q").unwrap_or_default());
+    let page_number = Signal::derive(move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
     let resend = ServerAction::<ResendInvitation>::new();
     let cancel = ServerAction::<CancelInvitation>::new();
     let list_slug = slug.clone();
-    let rows = Resource::new(
-        move || (list_slug.clone(), live.version(Topic::People), resend.version().get(), cancel.version().get()),
-        |(slug, ..)| list_invitations(slug),
+    let page = Resource::new(
+        move || {
+            (
+                list_slug.clone(),
+                show.get(),
+                search.get(),
+                page_number.get(),
+                live.version(Topic::People),
+                resend.version().get(),
+                cancel.version().get(),
+            )
+        },
+        |(slug, show, search, page, ..)| list_invitations(slug, show.key().to_string(), search, page),
     );
+    let resent = move || resend.value().with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
     view! {
+        <nav class="tabs sub-tabs" aria-label="Show">
+            {InvitedShow::ALL.into_iter().map(|option| {
+                let href = format!("/p/{slug}/employees?filter=invited&show={}", option.key());
+                view! { <a href=href aria-current=move || (show.get() == option).then_some("page")>{option.label()}</a> }
+            }).collect_view()}
+        </nav>
+        <Form method="GET" action="" attr:class="search" attr:role="search">
+            <input type="hidden" name="filter" value="invited" />
+            <input type="hidden" name="show" value=move || show.get().key() />
+            <label for="invited-search" class="visually-hidden">"Find an invitation"</label>
+            <input id="invited-search" type="search" name="q" value=move || search.get() maxlength=crate::domain::SEARCH_MAX_CHARS placeholder="Find an e-mail address or phone number" />
+            <button type="submit">"Search"</button>
+        </Form>
         <FormError value=resend.value() />
         <FormError value=cancel.value() />
+        {move || resent().map(|text| view! { <p class="notice" role="status">{text}</p> })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {
                 let slug = slug.clone();
                 move || {
                     let slug = slug.clone();
                     Suspend::new(async move {
-                        match rows.await {
-                            Ok(rows) if rows.is_empty() => view! { <p class="muted">"No invitations yet."</p> }.into_any(),
-                            Ok(rows) => view! { <InvitationTable rows slug resend cancel /> }.into_any(),
+                        match page.await {
+                            Ok(page) if page.rows.is_empty() => {
+                                let why = if search.get_untracked().is_empty() { "No invitations here." } else { "No invitation matches this search." };
+                                view! { <p class="muted">{why}</p> }.into_any()
+                            }
+                            Ok(page) => {
+                                let pager = invited_pager(&slug, show.get_untracked(), &search.get_untracked(), &page);
+                                view! {
+                                    <InvitationTable rows=page.rows slug resend cancel />
+                                    {pager}
+                                }.into_any()
+                            }
                             Err(error) => view! { <PortalProblem error /> }.into_any(),
                         }
                     })
                 }
             }
         </Transition>
+    }
+}
+
+/// "Page 2 of 7 (312 invitations)" with links to the neighbouring pages.
+fn invited_pager(slug: &str, show: InvitedShow, search: &str, page: &InvitedPage) -> impl IntoView + use<> {
+    let href = |number: i64| {
+        let mut href = format!("/p/{slug}/employees?filter=invited&show={}&page={number}", show.key());
+        if !search.is_empty() {
+            href.push_str("&q=");
+            href.push_str(&encode(search));
+        }
+        href
+    };
+    let previous = (page.page > 1).then(|| href(page.page - 1));
+    let next = (page.page < page.pages).then(|| href(page.page + 1));
+    let count = if page.total == 1 { "1 invitation".to_string() } else { format!("{} invitations", page.total) };
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="muted">{format!("Page {} of {} ({count})", page.page, page.pages.max(1))}</span>
+            {previous.map(|href| view! { <a href=href>"Previous page"</a> })}
+            {next.map(|href| view! { <a href=href>"Next page"</a> })}
+        </nav>
     }
 }
 
@@ -350,7 +413,7 @@ fn InvitationTable(
     cancel: ServerAction<CancelInvitation>,
 ) -> impl IntoView {
     view! {
-        <table class="people" aria-label="Invitations">
+        <div class="table-box"><table class="people" aria-label="Invitations">
             <thead>
                 <tr>
                     <th scope="col">"Invited"</th>
@@ -388,15 +451,15 @@ fn InvitationTable(
                             <td>{row.channel}</td>
                             <td>{row.department}</td>
                             <td>{row.invited_by}</td>
-                            <td>{row.sent_at}</td>
-                            <td>{row.expires_at}</td>
+                            <td><LocalTime moment=row.sent_at /></td>
+                            <td><LocalTime moment=row.expires_at /></td>
                             <td>{row.delivery}</td>
                             <td class="actions">{actions}</td>
                         </tr>
                     }
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
 }
 

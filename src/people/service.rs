@@ -4,6 +4,7 @@ use sqlx::PgPool;
 use super::{EmployeeFilter, EmployeePage, EmployeeRow, PersonProfile};
 use crate::access::{PortalCaller, lock_portal_as_admin};
 use crate::auth::session;
+use crate::domain::search_pattern;
 use crate::domain::{MembershipStatus, NamedId, Role};
 use crate::error::AppError;
 use crate::live::Topic;
@@ -11,7 +12,6 @@ use crate::live::server::notify;
 use crate::structure::service::department_choices;
 
 pub const PAGE_SIZE: i64 = 50;
-pub const MAX_SEARCH_CHARS: usize = 100;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Cursor {
@@ -30,22 +30,6 @@ struct ListedRow {
     department: String,
     contact_email: Option<String>,
     role: Role,
-}
-
-/// The `LIKE` pattern for a search text: lower-cased, wildcards in it taken literally.
-pub fn search_pattern(raw: &str) -> Option<String> {
-    let text = raw.trim().to_lowercase();
-    if text.is_empty() {
-        return None;
-    }
-    let escaped: String = text.chars().take(MAX_SEARCH_CHARS).fold(String::new(), |mut out, c| {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-        out
-    });
-    Some(format!("%{escaped}%"))
 }
 
 /// One page of a filter. Keyset pagination on (sort_name, account_id): every page costs
@@ -293,17 +277,4 @@ pub async fn act_on_person(
     notify(&mut *tx, caller.portal_id, Topic::Access).await?;
     tx.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_patterns_escape_wildcards() {
-        assert_eq!(search_pattern("  Ann "), Some("%ann%".into()));
-        assert_eq!(search_pattern("50%_off\\"), Some("%50\\%\\_off\\\\%".into()));
-        assert_eq!(search_pattern("   "), None);
-        assert_eq!(search_pattern(&"x".repeat(500)).map(|p| p.len()), Some(MAX_SEARCH_CHARS + 2));
-    }
 }

@@ -151,7 +151,7 @@ fn EmployeeList(
             view! { <p class="muted">{if search.is_empty() { "Nobody here yet." } else { "Nobody matches this search." }}</p> }.into_any()
         } else {
             view! {
-                <table class="people">
+                <div class="table-box"><table class="people">
                     <thead>
                         <tr>
                             <th scope="col">"Name"</th>
@@ -162,7 +162,7 @@ fn EmployeeList(
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
-                </table>
+                </table></div>
             }.into_any()
         }}
         <nav class="pager" aria-label="Pages">

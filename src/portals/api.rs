@@ -44,19 +44,20 @@ pub async fn sign_up(
 pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
     signed_in(|SignedIn { state, me, .. }| async move {
         me.require_portal_access()?;
-        let member = crate::access::require_active_member(&state.pool, me.account_id, &slug).await?;
+        let caller = crate::access::portal_caller(&state.pool, me.account_id, &slug).await?;
         let portal =
-            sqlx::query!(r#"SELECT slug, name, plan AS "plan: Plan", everyone_can_invite FROM portals WHERE id = $1"#, member.portal_id)
+            sqlx::query!(r#"SELECT slug, name, plan AS "plan: Plan", everyone_can_invite FROM portals WHERE id = $1"#, caller.portal_id)
                 .fetch_one(&state.pool)
                 .await?;
         Ok(PortalHome {
-            can_invite: crate::access::invite::may_invite(member.role == Role::Admin, portal.everyone_can_invite),
+            can_invite: crate::access::invite::may_invite(caller.is_admin, portal.everyone_can_invite),
             slug: portal.slug,
             name: portal.name,
             plan: portal.plan,
-            my_role: member.role,
+            my_role: if caller.is_admin { Role::Admin } else { Role::Employee },
             my_name: me.full_name(),
             my_account_id: me.account_id,
+            my_time_zone: caller.zone.name().to_string(),
         })
     })
     .await
@@ -65,5 +66,6 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
 /// The audit log's newest entries (older ones with `before`), for administrators.
 #[server(endpoint = "audit_log")]
 pub async fn load_audit_log(slug: String, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
-    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::audit_log(&state.pool, &caller, before).await }).await
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::audit_log(&state.pool, &caller, before, now).await })
+        .await
 }

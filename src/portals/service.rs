@@ -188,7 +188,7 @@ pub async fn set_plan_by_operator(pool: &PgPool, portal: &str, plan: &str, now: 
 }
 
 /// The audit log, for administrators only.
-pub async fn audit_log(pool: &PgPool, caller: &PortalCaller, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
+pub async fn audit_log(pool: &PgPool, caller: &PortalCaller, before: Option<i64>, now: DateTime<Utc>) -> Result<Vec<AuditEntry>, AppError> {
     caller.require_admin()?;
-    crate::audit::list(pool, caller.portal_id, before).await
+    crate::audit::list(pool, caller.portal_id, before, caller.zone, now).await
 }

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::use_location;
 
 use super::api::{SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
@@ -54,7 +55,8 @@ pub fn SignUpPage() -> impl IntoView {
 }
 
 /// The portal frame around every portal page: the left menu, the person's name and
-/// "Log out". It opens the portal's live event stream for the pages inside.
+/// "Log out". It opens the portal's live event stream for the pages inside. On a narrow
+/// screen the menu folds away behind a "Menu" button.
 #[component]
 pub fn PortalLayout() -> impl IntoView {
     let slug = use_slug();
@@ -66,10 +68,19 @@ pub fn PortalLayout() -> impl IntoView {
         |(slug, ..)| load_portal_home(slug),
     );
     provide_context(CurrentPortal(home));
+    send_to_log_in_when_signed_out(home);
+    keep_browser_time_zone(home);
     let log_out = ServerAction::<LogOut>::new();
+    let menu_open = RwSignal::new(false);
+    // A link followed from the folded-out menu closes it again.
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
         <div class="portal">
-            <aside class="sidebar">
+            <aside class="sidebar" id="portal-menu" class:open=move || menu_open.get()>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         home.await.ok().map(|home| {
@@ -93,6 +104,15 @@ pub fn PortalLayout() -> impl IntoView {
             </aside>
             <div class="portal-main">
                 <header class="topbar">
+                    <button
+                        type="button"
+                        class="menu-button"
+                        aria-controls="portal-menu"
+                        aria-expanded=move || menu_open.get().to_string()
+                        on:click=move |_| menu_open.update(|open| *open = !*open)
+                    >
+                        "Menu"
+                    </button>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             home.await.ok().map(|home| {
@@ -100,16 +120,16 @@ pub fn PortalLayout() -> impl IntoView {
                                 view! {
                                     <a href=profile class="me" title="My profile">
                                         <span class="avatar small" aria-hidden="true">{initials(&home.my_name)}</span>
-                                        {home.my_name.clone()}
+                                        <span class="me-name">{home.my_name.clone()}</span>
                                     </a>
                                     <a href="/network/profile">"Network profile"</a>
+                                    <ActionForm action=log_out attr:class="inline">
+                                        <button type="submit" class="link-button">"Log out"</button>
+                                    </ActionForm>
                                 }
                             })
                         })}
                     </Transition>
-                    <ActionForm action=log_out attr:class="inline">
-                        <button type="submit" class="link-button">"Log out"</button>
-                    </ActionForm>
                 </header>
                 <main>
                     <Outlet />
@@ -117,6 +137,47 @@ pub fn PortalLayout() -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// A session that ends while a portal page is open (time-out, "log out" elsewhere) sends
+/// the person to the log-in page, which brings them back here. A full page load is
+/// already redirected by the server (`auth::guard::log_in_first`).
+fn send_to_log_in_when_signed_out(home: Resource<Result<crate::components::PortalHome, crate::error::AppError>>) {
+    // Effects run only in the browser; the server has already redirected.
+    #[cfg(feature = "hydrate")]
+    {
+        let location = use_location();
+        let navigate = leptos_router::hooks::use_navigate();
+        Effect::new(move |_| {
+            if let Some(Err(crate::error::AppError::Unauthorized)) = home.get()
+                && let Ok(query) = web_sys::UrlSearchParams::new()
+            {
+                query.set("next", &format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked()));
+                navigate(&format!("/login?{}", String::from(query.to_string())), Default::default());
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = home;
+}
+
+/// Someone who logged in elsewhere (sign-up, an invitation) or travelled: the browser's
+/// zone is kept with the account and the page reloads once, with times in it.
+fn keep_browser_time_zone(home: Resource<Result<crate::components::PortalHome, crate::error::AppError>>) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let Some(Ok(home)) = home.get() else { return };
+        let Some(zone) = crate::components::browser_time_zone().filter(|zone| *zone != home.my_time_zone) else { return };
+        leptos::task::spawn_local(async move {
+            // Reload only when the server now keeps exactly this name, so an alias it
+            // spells differently cannot cause a reload loop.
+            if crate::auth::api::remember_time_zone(zone.clone()).await.is_ok_and(|kept| kept == zone) {
+                let _ = window().location().reload();
+            }
+        });
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = home;
 }
 
 /// The portal's plan, as the server's operator set it. Plans are not self-service: a

@@ -15,7 +15,7 @@ use {
 
 #[server(endpoint = "mailbox")]
 pub async fn load_mailbox(slug: String) -> Result<Option<Mailbox>, AppError> {
-    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::mailbox(&state.pool, &caller).await }).await
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::mailbox(&state.pool, &caller, now).await }).await
 }
 
 /// Checks the settings with a real IMAP log-in and saves them. Answers the INBOX count.

@@ -62,7 +62,7 @@ pub struct Mailbox {
     pub imap_port: u16,
     pub security: Security,
     pub username: String,
-    pub connected_at: String,
+    pub connected_at: crate::domain::time::Moment,
 }
 
 /// A server name as typed into "IMAP server": a DNS name or an IP address.

@@ -76,7 +76,7 @@ fn key_of(state: &AppState) -> Result<&MailboxKey, AppError> {
     })
 }
 
-pub async fn mailbox(pool: &PgPool, caller: &PortalCaller) -> Result<Option<Mailbox>, AppError> {
+pub async fn mailbox(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> Result<Option<Mailbox>, AppError> {
     let row = sqlx::query!(
         "SELECT address, imap_host, imap_port, security, username, connected_at FROM mailboxes
          WHERE portal_id = $1 AND account_id = $2",
@@ -91,7 +91,7 @@ pub async fn mailbox(pool: &PgPool, caller: &PortalCaller) -> Result<Option<Mail
         imap_port: u16::try_from(r.imap_port).unwrap_or_default(),
         security: Security::parse(&r.security).unwrap_or(Security::Tls),
         username: r.username,
-        connected_at: r.connected_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        connected_at: crate::domain::time::moment(r.connected_at, caller.zone, now),
     }))
 }
 
@@ -158,7 +158,7 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
     tx.commit().await?;
     // Saved: the account's failed checks are forgotten, this attempt's place included.
     throttle::forgive(pool, attempt, FAILED_CHECKS, &account).await?;
-    let saved = mailbox(pool, caller).await?.ok_or(AppError::Internal)?;
+    let saved = mailbox(pool, caller, now).await?.ok_or(AppError::Internal)?;
     Ok((saved, messages))
 }
 

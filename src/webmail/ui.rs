@@ -3,8 +3,8 @@ use leptos_meta::Title;
 
 use super::api::{ConnectMailbox, DisconnectMailbox, inbox_count, load_mailbox};
 use super::{Mailbox, Security};
-use crate::components::use_slug;
 use crate::components::{Field, FormError, PortalProblem, field_error};
+use crate::components::{LocalTime, use_slug};
 
 #[component]
 pub fn WebmailPage() -> impl IntoView {
@@ -99,7 +99,7 @@ fn ConnectedMailbox(mailbox: Mailbox, slug: String, disconnect: ServerAction<Dis
                 <dt>"User name"</dt>
                 <dd>{mailbox.username.clone()}</dd>
                 <dt>"Connected"</dt>
-                <dd>{mailbox.connected_at.clone()}</dd>
+                <dd><LocalTime moment=mailbox.connected_at.clone() /></dd>
             </dl>
             <Suspense fallback=|| view! { <p class="muted">"Checking the INBOX…"</p> }>
                 {move || Suspend::new(async move {

@@ -24,13 +24,13 @@ async fn posts_and_messages_are_checked_and_notices_reach_both(pool: PgPool) {
     announce_joined(&mut tx, me.portal_id, bo, now).await.unwrap();
     tx.commit().await.unwrap();
 
-    let feed = stream(&pool, &me, None).await.unwrap();
+    let feed = stream(&pool, &me, None, Utc::now()).await.unwrap();
     let items: Vec<(String, String, bool)> = feed.items.iter().map(|i| (i.author_name.clone(), i.body.clone(), i.is_notice)).collect();
     assert_eq!(
         items,
         [("Bitrix24".into(), "Bo Berg joined the portal".into(), true), ("Ann Lee".into(), "First <b>post</b>".into(), false)]
     );
-    let messages: Vec<String> = chat(&pool, &me, None).await.unwrap().items.into_iter().map(|i| i.body).collect();
+    let messages: Vec<String> = chat(&pool, &me, None, Utc::now()).await.unwrap().items.into_iter().map(|i| i.body).collect();
     assert_eq!(messages, ["Hello all", "Bo Berg joined the portal"]);
 }
 
@@ -54,9 +54,9 @@ async fn stream_pages_go_back_in_time(pool: PgPool) {
     for n in 0..25 {
         post(&pool, &me, &format!("post {n}"), Utc::now()).await.unwrap();
     }
-    let first = stream(&pool, &me, None).await.unwrap();
+    let first = stream(&pool, &me, None, Utc::now()).await.unwrap();
     assert_eq!(first.items.first().map(|i| i.body.as_str()), Some("post 24"));
-    let older = stream(&pool, &me, first.older).await.unwrap();
+    let older = stream(&pool, &me, first.older, Utc::now()).await.unwrap();
     assert_eq!(older.items.iter().map(|i| i.body.as_str()).collect::<Vec<_>>(), ["post 4", "post 3", "post 2", "post 1", "post 0"]);
     assert_eq!(older.older, None);
 }

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use intranet::error::AppError;
 use intranet::invitations::service::{self, EmailInvite, NewPerson};
-use intranet::invitations::{InvitationRow, InvitationState, InviteReport};
+use intranet::invitations::{InvitationState, InviteReport, InvitedPage, InvitedShow};
 use sqlx::PgPool;
 
 use crate::app::*;
@@ -65,7 +65,9 @@ async fn an_email_invitation_goes_out_and_is_accepted_end_to_end(pool: PgPool) {
     assert_eq!(refused[0].0, "not-an-address");
     assert_eq!(refused[1], ("bo@acme.test", "A user with this email already exists"));
 
-    let rows: Vec<InvitationRow> = json_of(app.post(&admin, "invitations", &[("slug", "acme")]).await).await;
+    let rows = json_of::<intranet::invitations::InvitedPage>(app.post(&admin, "invitations", &[("slug", "acme"), ("show", "all")]).await)
+        .await
+        .rows;
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r.department == "Sales" && r.invited_by == "Ann Lee" && r.delivery == "queued" && r.can_manage));
 
@@ -122,7 +124,9 @@ async fn an_email_invitation_goes_out_and_is_accepted_end_to_end(pool: PgPool) {
         )
         .await;
     assert_eq!(again.status(), 410);
-    let rows: Vec<InvitationRow> = json_of(app.post(&admin, "invitations", &[("slug", "acme")]).await).await;
+    let rows = json_of::<intranet::invitations::InvitedPage>(app.post(&admin, "invitations", &[("slug", "acme"), ("show", "all")]).await)
+        .await
+        .rows;
     assert_eq!(rows.iter().find(|r| r.target == "dee@new.test").map(|r| (r.delivery.as_str(), r.can_manage)), Some(("accepted", false)));
 }
 
@@ -211,7 +215,7 @@ async fn an_expired_link_says_so_and_can_ask_for_a_new_one(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!(asks, 1, "the inviter is told once a day at most");
-    let rows = service::list(&pool, &config, &admin, now).await.unwrap();
+    let rows = service::list(&pool, &config, &admin, InvitedShow::Waiting, "", 1, now).await.unwrap().rows;
     assert_eq!(rows[0].delivery, "expired");
 }
 
@@ -337,7 +341,10 @@ async fn only_admins_invite_and_other_portals_reach_nothing(pool: PgPool) {
     let status = app.post(&employee, "invite_by_email", &[("slug", "acme"), ("addresses", "x@new.test")]).await.status();
     assert_eq!(status, 403);
     assert_eq!(app.post(&employee, "invite_dialog", &[("slug", "acme")]).await.status(), 403);
-    let rows: Vec<InvitationRow> = json_of(app.post(&employee, "invitations", &[("slug", "acme")]).await).await;
+    let rows =
+        json_of::<intranet::invitations::InvitedPage>(app.post(&employee, "invitations", &[("slug", "acme"), ("show", "all")]).await)
+            .await
+            .rows;
     assert!(rows.is_empty(), "employees see only invitations they sent");
     assert_eq!(app.post(&employee, "cancel_invitation", &[("slug", "acme"), ("invitation_id", &id)]).await.status(), 403);
 
@@ -437,4 +444,77 @@ async fn register_adds_an_employee_with_or_without_confirmation(pool: PgPool) {
         .await
         .status();
     assert_eq!(status, 403);
+}
+
+#[sqlx::test]
+async fn the_invited_list_shows_who_is_still_waiting_pages_and_finds(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let (config, now) = (local(), Utc::now());
+    let addresses: Vec<String> = (0..60).map(|i| format!("person{i:02}@new.test")).collect();
+    let request = EmailInvite { addresses: addresses.join(", "), ..EmailInvite::default() };
+    service::invite_by_email(&pool, &config, &admin, &request, now).await.unwrap();
+    let token = token_from_outbox(&pool, "person07@new.test", "/invite").await;
+    service::accept_new(&pool, &passwords(), &config, &token, &person("Pat"), now).await.unwrap();
+    let cancelled: i64 =
+        sqlx::query_scalar("SELECT id FROM invitations WHERE target = 'person08@new.test'").fetch_one(&pool).await.unwrap();
+    service::cancel(&pool, &admin, cancelled, now).await.unwrap();
+
+    let list = |show: InvitedShow, search: &'static str, page: i64| {
+        let (pool, config, admin) = (pool.clone(), config.clone(), admin.clone());
+        async move { service::list(&pool, &config, &admin, show, search, page, now).await.unwrap() }
+    };
+    let first = list(InvitedShow::Waiting, "", 1).await;
+    assert_eq!((first.total, first.pages, first.rows.len()), (58, 2, 50), "accepted and cancelled ones have left the default view");
+    assert_eq!(first.rows[0].target, "person59@new.test", "newest first");
+    let second = list(InvitedShow::Waiting, "", 2).await;
+    assert_eq!(second.rows.len(), 8);
+    let targets = |page: InvitedPage| page.rows.into_iter().map(|r| (r.target, r.delivery)).collect::<Vec<_>>();
+    assert_eq!(targets(list(InvitedShow::Accepted, "", 1).await), [("person07@new.test".to_string(), "accepted".to_string())]);
+    assert_eq!(targets(list(InvitedShow::Cancelled, "", 1).await), [("person08@new.test".to_string(), "cancelled".to_string())]);
+    assert_eq!(list(InvitedShow::All, "", 1).await.total, 60);
+    let found = targets(list(InvitedShow::All, "PERSON0", 1).await);
+    assert_eq!(found.len(), 10, "search ignores case: {found:?}");
+    assert_eq!(list(InvitedShow::Waiting, "person07", 1).await.total, 0, "the accepted one is not waiting");
+    assert_eq!(list(InvitedShow::All, "50%", 1).await.total, 0, "wildcards are taken literally");
+    let too_long = service::list(&pool, &config, &admin, InvitedShow::All, &"x".repeat(101), 1, now).await;
+    assert!(matches!(too_long, Err(AppError::Invalid { .. })));
+    // The person is under Employees now.
+    let active: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.login = 'person07@new.test' AND m.status = 'active'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(active, 1);
+}
+
+#[sqlx::test]
+async fn resend_after_a_downgrade_sends_the_standard_text(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let (config, now) = (local(), Utc::now());
+    sqlx::query("UPDATE portals SET plan = 'standard'").execute(&pool).await.unwrap();
+    let custom = "Come and see our new wiki, Fay!";
+    let request = EmailInvite { addresses: "fay@new.test".into(), message: Some(custom.into()), ..EmailInvite::default() };
+    service::invite_by_email(&pool, &config, &admin, &request, now).await.unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM invitations WHERE target = 'fay@new.test'").fetch_one(&pool).await.unwrap();
+    assert_eq!(service::resend(&pool, &config, &admin, id, now).await.unwrap(), "Invitation sent again.");
+    let bodies = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, String>("SELECT body FROM outbox WHERE recipient = 'fay@new.test' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    assert!(bodies(pool.clone()).await.iter().all(|b| b.contains(custom)), "the paid plan still allows the own text");
+
+    sqlx::query("UPDATE portals SET plan = 'free'").execute(&pool).await.unwrap();
+    let said = service::resend(&pool, &config, &admin, id, now).await.unwrap();
+    assert_eq!(said, service::STANDARD_TEXT_INSTEAD);
+    let last = bodies(pool.clone()).await.pop().unwrap_or_default();
+    assert!(!last.contains(custom), "{last}");
+    assert!(last.contains(&intranet::invitations::default_message("acme Ltd")), "{last}");
+    let stored: String = sqlx::query_scalar("SELECT message FROM invitations WHERE id = $1").bind(id).fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, intranet::invitations::default_message("acme Ltd"), "the link's page shows the text that was sent");
+    assert_eq!(service::resend(&pool, &config, &admin, id, now).await.unwrap(), "Invitation sent again.", "said once");
 }

@@ -59,6 +59,7 @@ pub const MATRIX: &[Row] = &[
     ("change_password", SignedIn, &[("current_password", "x"), ("new_password", "new-password-42")]),
     ("change_login", SignedIn, &[("current_password", "x"), ("new_login", "new@new.test")]),
     ("resend_email_confirmation", SignedIn, &[]),
+    ("remember_time_zone", SignedIn, &[("time_zone", "Europe/Berlin")]),
     ("join_portal", SignedIn, &[("token", "x")]),
     // Portal pages every member uses.
     ("portal_home", Member, &[]),
@@ -279,8 +280,10 @@ async fn every_caller_who_must_be_refused_is_refused(pool: PgPool) {
     }
     let employee_dismissed = app.post(&employee, "employees", &[("slug", "acme"), ("filter", "dismissed"), ("search", "")]).await;
     assert_eq!(employee_dismissed.status(), 403);
-    let others_invitations: Vec<intranet::invitations::InvitationRow> =
-        json_of(app.post(&employee, "invitations", &[("slug", "acme")]).await).await;
+    let others_invitations =
+        json_of::<intranet::invitations::InvitedPage>(app.post(&employee, "invitations", &[("slug", "acme"), ("show", "all")]).await)
+            .await
+            .rows;
     assert!(others_invitations.is_empty(), "an employee sees no one else's invitations");
 
     // The two live endpoints. The portal stream: members only, like portal functions.

@@ -262,7 +262,7 @@ async fn the_dev_outbox_is_off_unless_asked_for(pool: PgPool) {
     assert_eq!(intranet::mail::worker::deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 0, "nothing to deliver them with");
     let statuses: Vec<String> = sqlx::query_scalar("SELECT status::text FROM outbox").fetch_all(&pool).await.unwrap();
     assert_eq!(statuses, ["queued", "queued"]);
-    let invited = intranet::invitations::service::list(&pool, &config, &admin, Utc::now()).await.unwrap();
+    let invited = intranet::invitations::service::list(&pool, &config, &admin, Default::default(), "", 1, Utc::now()).await.unwrap().rows;
     assert_eq!(invited[0].delivery, "waiting for a mail server");
     drop(intranet::startup::start(listener, config, pool, false).unwrap().server);
     let client = reqwest::Client::new();
@@ -376,4 +376,57 @@ async fn per_client_limits_follow_x_forwarded_for_only_from_trusted_proxies(pool
     assert_eq!(reset_request_forwarded_for(&direct, &["203.0.113.50"]).await, 200);
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM throttle_events WHERE key = '127.0.0.1'").fetch_one(&pool).await.unwrap();
     assert_eq!(after, before + 1, "counted for the peer, not for the address in the header");
+}
+
+#[sqlx::test]
+async fn times_are_shown_in_the_zone_the_browser_reported(pool: PgPool) {
+    let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app(pool.clone()).await;
+    let client = app.client();
+    let zone_of = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, String>("SELECT time_zone FROM accounts WHERE id = $1").bind(ann).fetch_one(&pool).await.unwrap()
+    };
+    assert_eq!(zone_of(pool.clone()).await, "UTC", "until a browser says otherwise");
+    let form = [("login", "ann@acme.test"), ("password", PASSWORD), ("time_zone", "Europe/Berlin")];
+    let logged_in = app.post(&client, "login", &form).await;
+    assert!(logged_in.status().is_success() || logged_in.status().is_redirection(), "{:?}", logged_in.text().await);
+    assert_eq!(zone_of(pool.clone()).await, "Europe/Berlin", "the log-in form carries the zone");
+
+    let bogus = app.post(&client, "remember_time_zone", &[("time_zone", "Mars/Olympus")]).await;
+    assert_eq!(error_of(bogus).await.0, 422);
+    assert_eq!(zone_of(pool.clone()).await, "Europe/Berlin");
+    let moved = app.post(&client, "remember_time_zone", &[("time_zone", "Asia/Tokyo")]).await;
+    assert_eq!(moved.text().await.unwrap_or_default(), "\"Asia/Tokyo\"");
+    let anonymous = app.post(&app.client(), "remember_time_zone", &[("time_zone", "Asia/Tokyo")]).await;
+    assert_eq!(anonymous.status().as_u16(), 401);
+
+    assert!(app.post(&client, "publish_post", &[("slug", "acme"), ("text", "Hello")]).await.status().is_success());
+    let feed: serde_json::Value = json_of(app.post(&client, "stream", &[("slug", "acme")]).await).await;
+    let at = &feed["items"][0]["at"];
+    assert_eq!(at["text"], "just now", "{feed}");
+    assert!(at["full"].as_str().unwrap_or_default().ends_with("(Asia/Tokyo)"), "{at}");
+}
+
+#[sqlx::test]
+async fn a_portal_page_without_a_session_goes_to_log_in_and_back(pool: PgPool) {
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app(pool.clone()).await;
+    let anonymous = app.client();
+    let page = anonymous.get(format!("{}/p/acme/employees?filter=invited", app.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    let location = page.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(location, "/login?next=%2Fp%2Facme%2Femployees%3Ffilter%3Dinvited");
+    // An ended session counts as none.
+    let stale = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = stale.get(format!("{}/p/acme", app.base)).header("Cookie", "sid=not-a-session").send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+
+    let ann = app.logged_in("ann@acme.test").await;
+    let form = [("login", "ann@acme.test"), ("password", PASSWORD), ("next", "/p/acme/employees?filter=invited")];
+    let back = app.post(&app.client(), "login", &form).await;
+    assert_eq!(back.headers().get("location").and_then(|v| v.to_str().ok()), Some("/p/acme/employees?filter=invited"));
+    let page = ann.get(format!("{}/p/acme/employees", app.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap_or_default();
+    assert!(html.contains("Log out"), "the frame shows Log out to someone logged in");
 }

@@ -116,7 +116,7 @@ async fn dismissal_ends_sessions_and_blocks_log_in_and_hiring_restores(pool: PgP
     let again = app.logged_in("bo@acme.test").await;
     assert_eq!(app.post(&again, "portal_home", &[("slug", "acme")]).await.status(), 200);
 
-    let log = audit_log(&pool, &admin, None).await.unwrap();
+    let log = audit_log(&pool, &admin, None, chrono::Utc::now()).await.unwrap();
     // (Bo's log-ins are there too, as security events.)
     let actions: Vec<(&str, &str, &str)> =
         log.iter().filter(|e| e.action != "logged in").map(|e| (e.actor.as_str(), e.action.as_str(), e.subject.as_str())).collect();
@@ -194,13 +194,13 @@ async fn the_audit_log_pages_back_and_is_for_admins_only(pool: PgPool) {
         act_on_person(&pool, &admin, bo, PersonAction::MakeAdmin, now).await.unwrap();
         act_on_person(&pool, &admin, bo, PersonAction::RemoveAdmin, now).await.unwrap();
     }
-    let first = audit_log(&pool, &admin, None).await.unwrap();
+    let first = audit_log(&pool, &admin, None, chrono::Utc::now()).await.unwrap();
     assert_eq!(first.len(), intranet::audit::AUDIT_PAGE as usize);
     assert_eq!(first[0].action, "removed administrator");
-    let rest = audit_log(&pool, &admin, first.last().map(|e| e.id)).await.unwrap();
+    let rest = audit_log(&pool, &admin, first.last().map(|e| e.id), chrono::Utc::now()).await.unwrap();
     assert_eq!(rest.len(), 50);
     assert!(rest.iter().all(|e| e.id < first[99].id));
-    assert_eq!(audit_log(&pool, &caller(&pool, bo, "acme").await, None).await.err(), Some(AppError::Forbidden));
+    assert_eq!(audit_log(&pool, &caller(&pool, bo, "acme").await, None, chrono::Utc::now()).await.err(), Some(AppError::Forbidden));
 }
 
 #[sqlx::test]

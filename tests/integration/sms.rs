@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use chrono::Utc;
-use intranet::invitations::{InvitationRow, InviteReport};
+use intranet::invitations::InviteReport;
 use intranet::mail::sms::SmsSettings;
 use intranet::mail::worker::deliver_due;
 use sqlx::PgPool;
@@ -94,7 +94,9 @@ async fn an_sms_invitation_reaches_the_gateway_and_the_person_logs_in_by_phone(p
     assert_eq!((field("To").as_str(), field("From").as_str()), ("+14155550100", "+15005550006"));
     let body = field("Body");
     assert!(body.starts_with("Ann Lee invites you to acme Ltd on Bitrix24: http"), "{body}");
-    let rows: Vec<InvitationRow> = json_of(app.post(&admin, "invitations", &[("slug", "acme")]).await).await;
+    let rows = json_of::<intranet::invitations::InvitedPage>(app.post(&admin, "invitations", &[("slug", "acme"), ("show", "all")]).await)
+        .await
+        .rows;
     assert_eq!((rows[0].channel.as_str(), rows[0].delivery.as_str()), ("SMS", "sent"));
 
     // The person opens the link, joins, and logs in with the number however typed.
@@ -138,7 +140,10 @@ async fn a_gateway_error_is_retried_and_shown(pool: PgPool) {
         sqlx::query_as("SELECT status::text, attempts, last_error FROM outbox WHERE channel = 'sms'").fetch_one(&pool).await.unwrap();
     assert_eq!((status.as_str(), attempts), ("queued", 1), "kept for a retry");
     assert!(error.as_deref().is_some_and(|e| e.contains("400") && e.contains("not a valid phone number")), "{error:?}");
-    let rows = intranet::invitations::service::list(&pool, &config("http://127.0.0.1:9"), &admin, Utc::now()).await.unwrap();
+    let rows = intranet::invitations::service::list(&pool, &config("http://127.0.0.1:9"), &admin, Default::default(), "", 1, Utc::now())
+        .await
+        .unwrap()
+        .rows;
     assert!(rows[0].delivery.starts_with("retrying: SMS gateway answered 400"), "{}", rows[0].delivery);
 
     // The gateway recovers: the retry goes through.

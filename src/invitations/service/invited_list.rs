@@ -9,38 +9,66 @@ use super::*;
 use crate::access::PortalCaller;
 use crate::access::invite::require_inviter;
 use crate::crypto::tokens::new_secret;
+use crate::domain::time::moment;
 use crate::domain::{Channel, DeliveryStatus, InvitationStatus};
 use crate::error::AppError;
-use crate::invitations::InvitationRow;
+use crate::invitations::{INVITED_PAGE_SIZE, InvitationRow, InvitedPage, InvitedShow};
+use crate::invitations::{default_message, plan_allows_custom_message};
 use crate::live::{Topic, server::notify};
 use crate::server::config::Config;
 
-/// Employees > Invited: the newest 200 invitations. Administrators see all of them;
-/// other people the ones they sent.
-pub async fn list(pool: &PgPool, config: &Config, caller: &PortalCaller, now: DateTime<Utc>) -> Result<Vec<InvitationRow>, AppError> {
+/// Employees > Invited, one page, newest first. Administrators see every invitation;
+/// other people the ones they sent. `search` finds an address or number.
+pub async fn list(
+    pool: &PgPool,
+    config: &Config,
+    caller: &PortalCaller,
+    show: InvitedShow,
+    search: &str,
+    page: i64,
+    now: DateTime<Utc>,
+) -> Result<InvitedPage, AppError> {
+    crate::domain::check_search(search).map_err(|m| AppError::invalid("search", m))?;
+    let pattern = crate::domain::search_pattern(search);
+    let status = match show {
+        InvitedShow::Waiting => Some(InvitationStatus::Pending),
+        InvitedShow::Accepted => Some(InvitationStatus::Accepted),
+        InvitedShow::Cancelled => Some(InvitationStatus::Cancelled),
+        InvitedShow::All => None,
+    };
+    let page = page.max(1);
     let rows = sqlx::query!(
         r#"SELECT i.id, i.channel AS "channel: Channel", i.target, i.status AS "status: InvitationStatus", i.sent_at, i.expires_at, i.invited_by,
                   coalesce(d.name, top.name) AS "department!",
                   coalesce(a.first_name || ' ' || a.last_name, '—') AS "inviter!",
-                  o.status AS "delivery?: DeliveryStatus", o.last_error
+                  o.status AS "delivery?: DeliveryStatus", o.last_error,
+                  count(*) OVER () AS "total!"
            FROM invitations i
            LEFT JOIN departments d ON d.id = i.department_id
            JOIN departments top ON top.portal_id = i.portal_id AND top.parent_id IS NULL
            LEFT JOIN accounts a ON a.id = i.invited_by
            LEFT JOIN outbox o ON o.id = i.outbox_id
-           WHERE i.portal_id = $1 AND i.status <> 'cancelled' AND ($2 OR i.invited_by = $3)
-           ORDER BY i.id DESC LIMIT 200"#,
+           WHERE i.portal_id = $1 AND ($2 OR i.invited_by = $3)
+             AND ($4::invitation_status IS NULL OR i.status = $4)
+             AND ($5::text IS NULL OR i.target LIKE $5)
+           ORDER BY i.id DESC LIMIT $6 OFFSET $7"#,
         caller.portal_id,
         caller.is_admin,
-        caller.account_id
+        caller.account_id,
+        status as Option<InvitationStatus>,
+        pattern,
+        INVITED_PAGE_SIZE,
+        (page - 1) * INVITED_PAGE_SIZE
     )
     .fetch_all(pool)
     .await?;
-    Ok(rows
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let rows = rows
         .into_iter()
         .map(|r| {
             let delivery = match (r.status, r.delivery) {
                 (InvitationStatus::Accepted, _) => "accepted".to_string(),
+                (InvitationStatus::Cancelled, _) => "cancelled".to_string(),
                 (_, _) if r.expires_at <= now => "expired".to_string(),
                 (_, Some(DeliveryStatus::Failed)) => format!("failed: {}", r.last_error.unwrap_or_default()),
                 (_, Some(DeliveryStatus::Queued)) if !config.delivers(r.channel) => match r.channel {
@@ -57,13 +85,14 @@ pub async fn list(pool: &PgPool, config: &Config, caller: &PortalCaller, now: Da
                 target: r.target,
                 department: r.department,
                 invited_by: r.inviter,
-                sent_at: r.sent_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                expires_at: r.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                sent_at: moment(r.sent_at, caller.zone, now),
+                expires_at: moment(r.expires_at, caller.zone, now),
                 can_manage: r.status == InvitationStatus::Pending && (caller.is_admin || r.invited_by == Some(caller.account_id)),
                 delivery,
             }
         })
-        .collect())
+        .collect();
+    Ok(InvitedPage { rows, total, page, pages: (total + INVITED_PAGE_SIZE - 1) / INVITED_PAGE_SIZE })
 }
 
 /// A pending invitation the caller may manage (its inviter or an admin), locked.
@@ -85,8 +114,15 @@ async fn managed_invitation(tx: &mut PgConnection, caller: &PortalCaller, id: i6
     Ok((row.target, row.invited_by))
 }
 
-/// Sends the invitation again with a new link; earlier links stay valid.
-pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+/// What "Resend" says when the stored text could not go out again.
+pub const STANDARD_TEXT_INSTEAD: &str =
+    "Invitation sent again with the standard text: this portal's plan no longer allows its own message text.";
+pub const RESENT: &str = "Invitation sent again.";
+
+/// Sends the invitation again with a new link; earlier links stay valid. A text of the
+/// inviter's own goes out again only while the portal's plan allows one; otherwise the
+/// standard text replaces it, and the answer says so.
+pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i64, now: DateTime<Utc>) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
     let facts = portal_facts(&mut tx, caller.portal_id, true).await?;
     require_inviter(&mut tx, caller).await?;
@@ -98,11 +134,19 @@ pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i
         )));
     }
     let expires = now + Duration::days(config.invitation_days);
+    let standard = default_message(&facts.name);
     let sent = sqlx::query!(
-        r#"UPDATE invitations SET sent_at = $2, expires_at = $3 WHERE id = $1 RETURNING message, channel AS "channel: Channel""#,
+        r#"UPDATE invitations i
+           SET sent_at = $2, expires_at = $3,
+               message = CASE WHEN i.channel = 'email' AND NOT $4 THEN $5 ELSE i.message END
+           FROM (SELECT message FROM invitations WHERE id = $1) AS before
+           WHERE i.id = $1
+           RETURNING i.message, i.channel AS "channel: Channel", (i.channel = 'email' AND NOT $4 AND before.message <> $5) AS "replaced!""#,
         id,
         now,
-        expires
+        expires,
+        plan_allows_custom_message(facts.plan),
+        standard
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -116,7 +160,7 @@ pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "resent invitation", None, &format!("to {target}"), now).await?;
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(if sent.replaced { STANDARD_TEXT_INSTEAD } else { RESENT }.to_string())
 }
 
 /// Kills every link of the invitation at once.

@@ -16,7 +16,7 @@ use crate::domain::{Email, Plan};
 use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
 pub use acceptance::{NewPerson, accept_existing, accept_new, ask_for_new, page};
-pub use invited_list::{cancel, list, resend};
+pub use invited_list::{RESENT, STANDARD_TEXT_INSTEAD, cancel, list, resend};
 pub use register::{Registration, SET_PASSWORD_DAYS, register};
 pub use sending::{EmailInvite, dialog, invite_by_email, invite_by_sms};
 pub use texts::sms_text;
