@@ -26,6 +26,11 @@ export default defineConfig({
       ],
     },
   },
+  // Every flow at desktop size; the main ones (tagged @phone) again on a phone-sized screen.
+  projects: [
+    { name: 'desktop', grepInvert: /@phone-only/, use: { viewport: { width: 1280, height: 800 } } },
+    { name: 'phone', grep: /@phone/, use: { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } },
+  ],
   webServer: {
     command: process.env.APP_BIN ?? '../target/release/intranet',
     url: `${baseURL}/login`,

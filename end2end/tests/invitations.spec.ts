@@ -99,7 +99,7 @@ test('the Invited list resends and cancels invitations', async ({ page }) => {
   await open(page, `/p/${slug}/employees?filter=invited`);
   const invitations = page.getByRole('table', { name: 'Invitations' });
   await invitations.getByRole('button', { name: `Resend invitation to ${fay}` }).click();
-  await expect(page.getByText('No invitations yet.')).toHaveCount(0);
+  await expect(page.getByText('No invitations here.')).toHaveCount(0);
   await invitations.getByRole('button', { name: `Cancel invitation to ${gus}` }).click();
   await expect(invitations.getByRole('row', { name: new RegExp(gus) })).toHaveCount(0);
   await expect(invitations.getByRole('row', { name: new RegExp(fay) })).toBeVisible();

@@ -413,7 +413,7 @@ fn InvitationTable(
     cancel: ServerAction<CancelInvitation>,
 ) -> impl IntoView {
     view! {
-        <div class="table-box"><table class="people" aria-label="Invitations">
+        <div class="table-box"><table class="people stacked" aria-label="Invitations">
             <thead>
                 <tr>
                     <th scope="col">"Invited"</th>
@@ -447,13 +447,13 @@ fn InvitationTable(
                     });
                     view! {
                         <tr>
-                            <td>{row.target.clone()}</td>
-                            <td>{row.channel}</td>
-                            <td>{row.department}</td>
-                            <td>{row.invited_by}</td>
-                            <td><LocalTime moment=row.sent_at /></td>
-                            <td><LocalTime moment=row.expires_at /></td>
-                            <td>{row.delivery}</td>
+                            <td class="lead">{row.target.clone()}</td>
+                            <td data-label="Channel">{row.channel}</td>
+                            <td data-label="Department">{row.department}</td>
+                            <td data-label="Invited by">{row.invited_by}</td>
+                            <td data-label="Sent"><LocalTime moment=row.sent_at /></td>
+                            <td data-label="Expires"><LocalTime moment=row.expires_at /></td>
+                            <td data-label="Status">{row.delivery}</td>
                             <td class="actions">{actions}</td>
                         </tr>
                     }

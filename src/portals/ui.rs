@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
-use leptos_router::hooks::use_location;
 
 use super::api::{SignUp, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
@@ -72,15 +71,40 @@ pub fn PortalLayout() -> impl IntoView {
     keep_browser_time_zone(home);
     let log_out = ServerAction::<LogOut>::new();
     let menu_open = RwSignal::new(false);
-    // A link followed from the folded-out menu closes it again.
-    let location = use_location();
-    Effect::new(move |_| {
-        location.pathname.track();
-        menu_open.set(false);
-    });
+    // The top bar comes first, so on a phone the folded-out menu opens below it; on a
+    // wide screen the grid puts the menu on the left.
     view! {
         <div class="portal">
-            <aside class="sidebar" id="portal-menu" class:open=move || menu_open.get()>
+            <header class="topbar">
+                <button
+                    type="button"
+                    class="menu-button"
+                    aria-controls="portal-menu"
+                    aria-expanded=move || menu_open.get().to_string()
+                    on:click=move |_| menu_open.update(|open| *open = !*open)
+                >
+                    "Menu"
+                </button>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        home.await.ok().map(|home| {
+                            let profile = format!("/p/{}/people/{}", home.slug, home.my_account_id);
+                            view! {
+                                <a href=profile class="me" title="My profile">
+                                    <span class="avatar small" aria-hidden="true">{initials(&home.my_name)}</span>
+                                    <span class="me-name">{home.my_name.clone()}</span>
+                                </a>
+                                <a href="/network/profile">"Network profile"</a>
+                                <ActionForm action=log_out attr:class="inline">
+                                    <button type="submit" class="link-button">"Log out"</button>
+                                </ActionForm>
+                            }
+                        })
+                    })}
+                </Transition>
+            </header>
+            // A link followed from the folded-out menu closes it.
+            <aside class="sidebar" id="portal-menu" class:open=move || menu_open.get() on:click=move |_| menu_open.set(false)>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         home.await.ok().map(|home| {
@@ -102,39 +126,9 @@ pub fn PortalLayout() -> impl IntoView {
                     })}
                 </Transition>
             </aside>
-            <div class="portal-main">
-                <header class="topbar">
-                    <button
-                        type="button"
-                        class="menu-button"
-                        aria-controls="portal-menu"
-                        aria-expanded=move || menu_open.get().to_string()
-                        on:click=move |_| menu_open.update(|open| *open = !*open)
-                    >
-                        "Menu"
-                    </button>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            home.await.ok().map(|home| {
-                                let profile = format!("/p/{}/people/{}", home.slug, home.my_account_id);
-                                view! {
-                                    <a href=profile class="me" title="My profile">
-                                        <span class="avatar small" aria-hidden="true">{initials(&home.my_name)}</span>
-                                        <span class="me-name">{home.my_name.clone()}</span>
-                                    </a>
-                                    <a href="/network/profile">"Network profile"</a>
-                                    <ActionForm action=log_out attr:class="inline">
-                                        <button type="submit" class="link-button">"Log out"</button>
-                                    </ActionForm>
-                                }
-                            })
-                        })}
-                    </Transition>
-                </header>
-                <main>
-                    <Outlet />
-                </main>
-            </div>
+            <main>
+                <Outlet />
+            </main>
         </div>
     }
 }
@@ -146,7 +140,7 @@ fn send_to_log_in_when_signed_out(home: Resource<Result<crate::components::Porta
     // Effects run only in the browser; the server has already redirected.
     #[cfg(feature = "hydrate")]
     {
-        let location = use_location();
+        let location = leptos_router::hooks::use_location();
         let navigate = leptos_router::hooks::use_navigate();
         Effect::new(move |_| {
             if let Some(Err(crate::error::AppError::Unauthorized)) = home.get()
