@@ -14,7 +14,7 @@ use leptos_router::{
 use crate::activity::ui::{ActivityStreamPage, ChatPage};
 use crate::auth::ui::{ConfirmEmailPage, ForgotPasswordPage, LoginPage, PortalChooserPage, ResetPasswordPage};
 use crate::components::PlainPage;
-use crate::invitations::ui::InvitationLinkPage;
+use crate::invitations::ui::{CompleteRegistrationPage, InvitationLinkPage};
 use crate::mail::ui::OutboxPage;
 use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
 use crate::people::ui::{EmployeesPage, PersonPage};
@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/network/confirm-login") view=ConfirmLoginPage />
                 <Route path=path!("/dev/outbox") view=OutboxPage />
                 <Route path=path!("/invite") view=InvitationLinkPage />
+                <Route path=path!("/complete-registration") view=CompleteRegistrationPage />
                 <Route path=path!("/join/:code") view=RegistrationLinkPage />
                 <Route path=path!("/register/confirm") view=ConfirmRegistrationPage />
                 <ParentRoute path=path!("/p/:slug") view=PortalLayout>

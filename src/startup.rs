@@ -198,8 +198,16 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
 /// Server functions, portal pages (people's data), and the pages whose address or body
 /// carries a secret. Only the static assets and the public front pages may be cached.
 fn is_never_stored(path: &str) -> bool {
-    const SECRET_PAGES: [&str; 7] =
-        ["/reset-password", "/invite", "/register/confirm", "/confirm-email", "/dev/outbox", "/login", "/portals"];
+    const SECRET_PAGES: [&str; 8] = [
+        "/reset-password",
+        "/invite",
+        "/register/confirm",
+        "/confirm-email",
+        "/complete-registration",
+        "/dev/outbox",
+        "/login",
+        "/portals",
+    ];
     const PRIVATE_TREES: [&str; 4] = ["/api/", "/p/", "/network/", "/join/"];
     PRIVATE_TREES.iter().any(|tree| path.starts_with(tree)) || SECRET_PAGES.contains(&path)
 }

@@ -31,7 +31,7 @@ test('an admin invites by e-mail into a department and workgroup; the invitee jo
   await dialog.getByLabel('E-mail addresses').fill(`${dee}\nnot-an-address\n${email}`);
   const sales = await dialog.getByRole('tabpanel').getByLabel('Department').locator('option', { hasText: 'Sales' }).getAttribute('value');
   await dialog.getByRole('tabpanel').getByLabel('Department').selectOption(sales ?? '');
-  await dialog.getByLabel('Hiking').check();
+  await dialog.getByRole('tabpanel').getByLabel('Hiking').check();
   await dialog.getByRole('button', { name: 'Invite' }).click();
   const outcome = dialog.getByRole('status');
   await expect(outcome).toContainText('Invitations sent: 1.');
@@ -138,11 +138,12 @@ test('an admin registers people with and without confirmation', async ({ page })
   await panel.getByLabel('E-mail', { exact: true }).fill(jon);
   await panel.getByLabel('First name').fill('Jon');
   await panel.getByLabel('Last name').fill('Reed');
+  await panel.getByLabel('Position').fill('Driver');
   await panel.getByLabel('Without confirmation').uncheck();
   await panel.getByRole('button', { name: 'Register' }).click();
   await expect(page.getByRole('table').getByRole('link', { name: 'Jon Reed' })).toBeVisible();
   await page.getByRole('link', { name: 'Invited' }).click();
-  await expect(page.getByText('No invitations yet.')).toBeVisible();
+  await expect(page.getByText('No invitations here.')).toBeVisible();
 
   const passwordMail = page;
   await open(passwordMail, '/dev/outbox');
@@ -156,12 +157,27 @@ test('an admin registers people with and without confirmation', async ({ page })
   await expect(page.getByRole('heading', { name: 'Your Bitrix24' })).toBeVisible();
   await expect(page.getByText("Authorize to enter your company's Bitrix24.")).toBeVisible();
   await open(page, link);
-  await page.getByLabel('New password').fill('green-meadow-19');
-  await page.getByRole('button', { name: /password/i }).click();
-  await expect(page).toHaveURL(/\/login/);
+  // "Complete your registration": what the admin entered, and a password of Jon's own.
+  await expect(page.getByRole('heading', { name: 'Complete your registration' })).toBeVisible();
+  await expect(page.locator('.facts')).toContainText('Jon Reed');
+  await expect(page.locator('.facts')).toContainText('Driver');
+  await expect(page.locator('.facts')).toContainText(jon);
+  await screen(page, `complete-registration-${page.viewportSize()?.width}`);
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Complete registration' }).click();
+  await expect(page.locator('#field-password-error')).not.toBeEmpty();
+  await page.getByLabel('Password').fill('green-meadow-19');
+  await page.getByRole('button', { name: 'Complete registration' }).click();
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+  await ready(page);
+  await logOut(page);
   await logIn(page, jon, 'green-meadow-19');
   await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
   await logOut(page);
+  await open(page, '/dev/outbox');
+  await expect(page.getByRole('article', { name: `Your password was changed to ${jon}` })).toHaveCount(0);
+  await open(page, link);
+  await expect(page.getByRole('alert')).toHaveText('This link has expired or has already been used.');
   // The mailed password opens the network profile, which asks for a password of one's own
   // before any portal opens.
   await logIn(page, ivy, ivyPassword);
@@ -187,11 +203,18 @@ test('an SMS invitation: the person registers from the link and logs in with the
   const typed = `+1 (415) 555-01${last}`;
   const e164 = `+141555501${last}`;
   await createPortal(page, slug, email, password);
+  await open(page, `/p/${slug}/structure`);
+  await page.getByLabel('New sub-department').fill('Field Sales');
+  await page.getByRole('button', { name: 'Add department' }).click();
+  await expect(page.getByRole('figure', { name: 'Org chart' }).getByRole('link', { name: /Field Sales/ })).toBeVisible();
+  await open(page, `/p/${slug}`);
   await page.getByRole('button', { name: 'Invite users' }).click();
   const dialog = page.getByRole('dialog', { name: 'Invite users' });
   await dialog.getByRole('tab', { name: 'Invite using SMS' }).click();
   const panel = dialog.getByRole('tabpanel');
   await expect(panel.getByLabel('SMS text')).not.toBeEditable();
+  const field = await panel.getByLabel('Department').locator('option', { hasText: 'Field Sales' }).getAttribute('value');
+  await panel.getByLabel('Department').selectOption(field ?? '');
   await expect(panel.getByLabel('SMS text')).toHaveValue('Ann Lee invites you to Acme Ltd on Bitrix24: <link>');
   await panel.getByLabel('Phone numbers').fill(`${typed}\n12345`);
   await panel.getByRole('button', { name: 'Send SMS invitations' }).click();
@@ -200,7 +223,9 @@ test('an SMS invitation: the person registers from the link and logs in with the
   await screen(page, 'invite-sms');
 
   await open(page, `/p/${slug}/employees?filter=invited`);
-  await expect(page.getByRole('table', { name: 'Invitations' }).getByRole('row', { name: new RegExp(`\\${e164}`) })).toContainText('SMS');
+  const row = page.getByRole('table', { name: 'Invitations' }).getByRole('row', { name: new RegExp(`\\${e164}`) });
+  await expect(row).toContainText('SMS');
+  await expect(row).toContainText('Field Sales');
 
   const link = await linkFromOutbox(page, 'SMS invitation to Acme Ltd', e164);
   await open(page, `/p/${slug}`);
@@ -216,6 +241,8 @@ test('an SMS invitation: the person registers from the link and logs in with the
   await logIn(page, `+1 415 555 01${last}`, 'blue-lantern-77');
   await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
   await expect(page.getByText('Sam Short joined the portal').first()).toBeVisible();
+  await open(page, `/p/${slug}/employees?q=Sam`);
+  await expect(page.getByRole('table').getByRole('row', { name: /Sam Short/ })).toContainText('Field Sales');
 });
 
 test('on a plan that allows it, the invitation text is the admin\'s own', async ({ page }) => {

@@ -6,12 +6,12 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::InvitedShow;
-use super::{InvitationPage, InviteDialog, InviteReport, InvitedPage};
+use super::{InvitationPage, InviteDialog, InviteReport, InvitedPage, RegistrationCompletion};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::service::{self, EmailInvite, NewPerson},
+    super::service::{self, InviteRequest, NewPerson},
     crate::access::{PortalCall, in_portal},
     crate::auth::guard::{SignedIn, signed_in},
     crate::auth::{guard, session},
@@ -34,7 +34,7 @@ pub async fn invite_by_email(
     #[server(default)] message: Option<String>,
 ) -> Result<InviteReport, AppError> {
     in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
-        let request = EmailInvite { addresses, department_id, workgroup_ids, message };
+        let request = InviteRequest { addresses, department_id, workgroup_ids, message };
         service::invite_by_email(&state.pool, &state.config, &caller, &request, now).await
     })
     .await
@@ -85,15 +85,27 @@ pub async fn accept_invitation(token: String, first_name: String, last_name: Str
     call(|Call { state, now }| async move {
         let person = NewPerson { first_name, last_name, password };
         let (account_id, slug) = service::accept_new(&state.pool, &state.passwords, &state.config, &token, &person, now).await?;
-        if let Some(old) = guard::session_token(state.config.secure_cookies) {
-            session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
-        }
-        let session_token = session::create(&state.pool, account_id, false, now).await?;
-        guard::set_cookie(&session::cookie(&session_token, false, state.config.secure_cookies));
-        leptos_axum::redirect(&format!("/p/{slug}"));
-        Ok(())
+        log_in_and_open(&state, account_id, &slug, now).await
     })
     .await
+}
+
+/// A person who just joined or set their first password: a fresh session (the one the
+/// browser had, if any, ends), and the portal opens.
+#[cfg(feature = "ssr")]
+async fn log_in_and_open(
+    state: &crate::server::AppState,
+    account_id: i64,
+    slug: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    if let Some(old) = guard::session_token(state.config.secure_cookies) {
+        session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
+    }
+    let session_token = session::create(&state.pool, account_id, false, now).await?;
+    guard::set_cookie(&session::cookie(&session_token, false, state.config.secure_cookies));
+    leptos_axum::redirect(&format!("/p/{slug}"));
+    Ok(())
 }
 
 /// Accepts as the logged-in account (the invited address's own).
@@ -137,11 +149,34 @@ pub async fn register_user(
     .await
 }
 
-/// "Invite using SMS": phone numbers, one per line (or comma separated).
+/// What "Complete your registration" shows. Anyone holding the link may read it.
+#[server(endpoint = "registration_completion")]
+pub async fn load_registration_completion(token: String) -> Result<RegistrationCompletion, AppError> {
+    call(|Call { state, now }| async move { service::completion(&state.pool, &token, now).await }).await
+}
+
+/// Sets the registered person's first password, logs them in and opens the portal.
+#[server(endpoint = "complete_registration")]
+pub async fn complete_registration(token: String, password: String) -> Result<(), AppError> {
+    call(|Call { state, now }| async move {
+        let (account_id, slug) = service::complete(&state.pool, &state.passwords, &token, &password, now).await?;
+        log_in_and_open(&state, account_id, &slug, now).await
+    })
+    .await
+}
+
+/// "Invite using SMS": phone numbers, one per line (or comma separated), into a
+/// department and workgroups like an e-mail invitation.
 #[server(endpoint = "invite_by_sms")]
-pub async fn invite_by_sms(slug: String, numbers: String) -> Result<InviteReport, AppError> {
+pub async fn invite_by_sms(
+    slug: String,
+    numbers: String,
+    #[server(default)] department_id: Option<i64>,
+    #[server(default)] workgroup_ids: Vec<i64>,
+) -> Result<InviteReport, AppError> {
     in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
-        service::invite_by_sms(&state.pool, &state.config, &caller, &numbers, now).await
+        let request = InviteRequest { addresses: numbers, department_id, workgroup_ids, message: None };
+        service::invite_by_sms(&state.pool, &state.config, &caller, &request, now).await
     })
     .await
 }

@@ -81,6 +81,16 @@ pub struct InviteReport {
     pub refused: Vec<(String, String)>,
 }
 
+/// "Complete your registration": what the administrator entered for the person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationCompletion {
+    pub portal_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub position: String,
+    pub login: String,
+}
+
 /// One row of Employees > Invited.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvitationRow {

@@ -4,8 +4,8 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{
-    AcceptInvitation, AskForNewInvitation, CancelInvitation, InviteByEmail, InviteBySms, JoinPortal, RegisterUser, ResendInvitation,
-    list_invitations, load_invitation, load_invite_dialog,
+    AcceptInvitation, AskForNewInvitation, CancelInvitation, CompleteRegistration, InviteByEmail, InviteBySms, JoinPortal, RegisterUser,
+    ResendInvitation, list_invitations, load_invitation, load_invite_dialog, load_registration_completion,
 };
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport, InvitedPage, InvitedShow};
 use crate::auth::api::ResendEmailConfirmation;
@@ -166,6 +166,7 @@ fn SmsInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
                 placeholder="+1 415 555 0100, one per line"
                 error=field_error(value, "numbers")
             />
+            <Placement dialog=dialog.clone() prefix="invite-sms" error=field_error(value, "department_id") />
             <div class="field">
                 <label for="invite-sms-text">"SMS text"</label>
                 <textarea id="invite-sms-text" rows="2" readonly aria-describedby="invite-sms-note">{dialog.sms_text.clone()}</textarea>
@@ -175,6 +176,37 @@ fn SmsInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
             <button type="submit" class="primary" disabled=move || pending.get()>"Send SMS invitations"</button>
         </ActionForm>
         {move || report().map(|report| view! { <InviteOutcome report /> })}
+    }
+}
+
+/// Where the invited people land: "Department" and "Workgroups", the same for every
+/// channel. `prefix` keeps the ids apart when two forms are on the page.
+#[component]
+fn Placement(dialog: InviteDialog, prefix: &'static str, #[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    let select_id = format!("{prefix}-department");
+    let error_id = format!("{prefix}-department-error");
+    view! {
+        <div class="field">
+            <label for=select_id.clone()>"Department"</label>
+            <select id=select_id name="department_id" aria-describedby=error_id.clone()>
+                {dialog.departments.iter().map(|d| view! { <option value=d.id>{d.name.clone()}</option> }).collect_view()}
+            </select>
+            <p class="field-error" id=error_id>{move || error.get()}</p>
+        </div>
+        {(!dialog.workgroups.is_empty()).then(|| view! {
+            <fieldset class="field">
+                <legend>"Workgroups"</legend>
+                {dialog.workgroups.iter().enumerate().map(|(i, g)| {
+                    let id = format!("{prefix}-group-{}", g.id);
+                    view! {
+                        <div class="check">
+                            <input type="checkbox" id=id.clone() name=format!("workgroup_ids[{i}]") value=g.id />
+                            <label for=id>{g.name.clone()}</label>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+        })}
     }
 }
 
@@ -257,27 +289,7 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
                 placeholder="name@company.com, one or more; commas, spaces or new lines between them"
                 error=field_error(value, "addresses")
             />
-            <div class="field">
-                <label for="invite-department">"Department"</label>
-                <select id="invite-department" name="department_id" aria-describedby="invite-department-error">
-                    {dialog.departments.iter().map(|d| view! { <option value=d.id>{d.name.clone()}</option> }).collect_view()}
-                </select>
-                <p class="field-error" id="invite-department-error">{move || department_error.get()}</p>
-            </div>
-            {(!dialog.workgroups.is_empty()).then(|| view! {
-                <fieldset class="field">
-                    <legend>"Workgroups"</legend>
-                    {dialog.workgroups.iter().enumerate().map(|(i, g)| {
-                        let id = format!("invite-group-{}", g.id);
-                        view! {
-                            <div class="check">
-                                <input type="checkbox" id=id.clone() name=format!("workgroup_ids[{i}]") value=g.id />
-                                <label for=id>{g.name.clone()}</label>
-                            </div>
-                        }
-                    }).collect_view()}
-                </fieldset>
-            })}
+            <Placement dialog=dialog.clone() prefix="invite" error=department_error />
             <div class="field">
                 <label for="invite-message">"Message text"</label>
                 {message_field}
@@ -460,6 +472,49 @@ fn InvitationTable(
                 }).collect_view()}
             </tbody>
         </table></div>
+    }
+}
+
+/// The page a Register e-mail's link opens: `/complete-registration?token=…`. It shows
+/// what the administrator entered and asks for the person's first password.
+#[component]
+pub fn CompleteRegistrationPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
+    let page = Resource::new(move || token.get(), load_registration_completion);
+    let complete = ServerAction::<CompleteRegistration>::new();
+    let value = complete.value();
+    view! {
+        <Title text="Complete your registration" />
+        <PlainPage>
+            <h1>"Complete your registration"</h1>
+            <Suspense fallback=|| view! { <p>"Checking the link…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(person) => view! {
+                            <p>{format!("You have been registered at {}'s Bitrix24. Choose a password to finish.", person.portal_name)}</p>
+                            <dl class="facts">
+                                <dt>"Name"</dt>
+                                <dd>{format!("{} {}", person.first_name, person.last_name)}</dd>
+                                {(!person.position.is_empty()).then(|| view! { <dt>"Position"</dt><dd>{person.position.clone()}</dd> })}
+                                <dt>"Login"</dt>
+                                <dd>{person.login.clone()}</dd>
+                            </dl>
+                            <ActionForm action=complete attr:novalidate=true>
+                                <FormError value />
+                                <input type="hidden" name="token" value=token.get_untracked() />
+                                <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
+                                <button type="submit" class="primary">"Complete registration"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(_) => view! {
+                            <p class="form-error" role="alert">"This link has expired or has already been used."</p>
+                            <p><a href="/login">"Log In"</a>" · "<a href="/forgot-password">"Forgot password?"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </PlainPage>
     }
 }
 

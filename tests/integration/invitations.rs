@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use intranet::error::AppError;
-use intranet::invitations::service::{self, EmailInvite, NewPerson};
-use intranet::invitations::{InvitationState, InviteReport, InvitedPage, InvitedShow};
+use intranet::invitations::service::{self, InviteRequest, NewPerson};
+use intranet::invitations::{InvitationState, InviteReport, InvitedPage, InvitedShow, RegistrationCompletion};
 use sqlx::PgPool;
 
 use crate::app::*;
@@ -135,7 +135,7 @@ async fn fifty_people_racing_for_one_invitation_make_one_account(pool: PgPool) {
     let Acme { ann, .. } = acme(&pool).await;
     let admin = caller(&pool, ann, "acme").await;
     let config = local();
-    let request = EmailInvite { addresses: "race@new.test".into(), ..EmailInvite::default() };
+    let request = InviteRequest { addresses: "race@new.test".into(), ..InviteRequest::default() };
     service::invite_by_email(&pool, &config, &admin, &request, Utc::now()).await.unwrap();
     let token = token_from_outbox(&pool, "race@new.test", "/invite").await;
     let passwords = passwords();
@@ -162,16 +162,21 @@ async fn resend_keeps_the_first_link_and_cancel_kills_every_link(pool: PgPool) {
     let config = local();
     let passwords = passwords();
     let now = Utc::now();
-    let request = EmailInvite { addresses: "fay@new.test, gus@new.test".into(), ..EmailInvite::default() };
+    let request = InviteRequest { addresses: "fay@new.test, gus@new.test".into(), ..InviteRequest::default() };
     service::invite_by_email(&pool, &config, &admin, &request, now).await.unwrap();
     let first = token_from_outbox(&pool, "fay@new.test", "/invite").await;
     let id: i64 = sqlx::query_scalar("SELECT id FROM invitations WHERE target = 'fay@new.test'").fetch_one(&pool).await.unwrap();
     service::resend(&pool, &config, &admin, id, now).await.unwrap();
     // Inviting the same address again resends too, never a second invitation.
-    let report =
-        service::invite_by_email(&pool, &config, &admin, &EmailInvite { addresses: "FAY@new.test".into(), ..EmailInvite::default() }, now)
-            .await
-            .unwrap();
+    let report = service::invite_by_email(
+        &pool,
+        &config,
+        &admin,
+        &InviteRequest { addresses: "FAY@new.test".into(), ..InviteRequest::default() },
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.resent, ["fay@new.test"]);
     let invitations: i64 =
         sqlx::query_scalar("SELECT count(*) FROM invitations WHERE target = 'fay@new.test'").fetch_one(&pool).await.unwrap();
@@ -199,9 +204,15 @@ async fn an_expired_link_says_so_and_can_ask_for_a_new_one(pool: PgPool) {
     let admin = caller(&pool, ann, "acme").await;
     let config = local();
     let long_ago = Utc::now() - Duration::days(31);
-    service::invite_by_email(&pool, &config, &admin, &EmailInvite { addresses: "old@new.test".into(), ..EmailInvite::default() }, long_ago)
-        .await
-        .unwrap();
+    service::invite_by_email(
+        &pool,
+        &config,
+        &admin,
+        &InviteRequest { addresses: "old@new.test".into(), ..InviteRequest::default() },
+        long_ago,
+    )
+    .await
+    .unwrap();
     let token = token_from_outbox(&pool, "old@new.test", "/invite").await;
     let now = Utc::now();
     assert_eq!(service::page(&pool, &token, None, now).await.unwrap().state, InvitationState::Expired);
@@ -228,7 +239,7 @@ async fn an_existing_account_logs_in_and_joins(pool: PgPool) {
         &pool,
         &local(),
         &admin,
-        &EmailInvite { addresses: "zed@other.test".into(), ..EmailInvite::default() },
+        &InviteRequest { addresses: "zed@other.test".into(), ..InviteRequest::default() },
         Utc::now(),
     )
     .await
@@ -256,7 +267,7 @@ async fn the_invitation_text_follows_the_plan_on_the_server(pool: PgPool) {
     let admin = caller(&pool, ann, "acme").await;
     let config = local();
     let custom =
-        EmailInvite { addresses: "hal@new.test".into(), message: Some("Come build rockets with us".into()), ..EmailInvite::default() };
+        InviteRequest { addresses: "hal@new.test".into(), message: Some("Come build rockets with us".into()), ..InviteRequest::default() };
     let error = service::invite_by_email(&pool, &config, &admin, &custom, Utc::now()).await.unwrap_err();
     assert!(error.for_field("message").is_some_and(|m| m.contains("Free")), "{error:?}");
     assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM invitations").fetch_one(&pool).await.unwrap(), 0);
@@ -287,10 +298,15 @@ async fn caps_and_a_big_request_with_bad_rows(pool: PgPool) {
     // 256 rows, 3 of them bad: 253 invitations, messages and audit entries.
     let mut rows: Vec<String> = (0..253).map(|i| format!("person{i}@big.test")).collect();
     rows.extend(["nope".to_string(), "ann@acme.test".to_string(), "a@b".to_string()]);
-    let report =
-        service::invite_by_email(&pool, &config, &admin, &EmailInvite { addresses: rows.join("\n"), ..EmailInvite::default() }, Utc::now())
-            .await
-            .unwrap();
+    let report = service::invite_by_email(
+        &pool,
+        &config,
+        &admin,
+        &InviteRequest { addresses: rows.join("\n"), ..InviteRequest::default() },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!((report.invited.len(), report.refused.len()), (253, 3));
     let counts: (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM invitations), (SELECT count(*) FROM outbox WHERE recipient LIKE '%@big.test'), (SELECT count(*) FROM audit_log WHERE action = 'invited')",
@@ -306,17 +322,22 @@ async fn caps_and_a_big_request_with_bad_rows(pool: PgPool) {
         &pool,
         &config,
         &admin,
-        &EmailInvite { addresses: too_many.join(","), ..EmailInvite::default() },
+        &InviteRequest { addresses: too_many.join(","), ..InviteRequest::default() },
         Utc::now(),
     )
     .await
     .unwrap_err();
     assert!(error.for_field("addresses").is_some_and(|m| m.contains("At most 256")), "{error:?}");
     let over: Vec<String> = (0..48).map(|i| format!("y{i}@big.test")).collect();
-    let error =
-        service::invite_by_email(&pool, &config, &admin, &EmailInvite { addresses: over.join(","), ..EmailInvite::default() }, Utc::now())
-            .await
-            .unwrap_err();
+    let error = service::invite_by_email(
+        &pool,
+        &config,
+        &admin,
+        &InviteRequest { addresses: over.join(","), ..InviteRequest::default() },
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
     assert!(error.for_field("addresses").is_some_and(|m| m.contains("47 are left today")), "{error:?}");
 }
 
@@ -330,7 +351,7 @@ async fn only_admins_invite_and_other_portals_reach_nothing(pool: PgPool) {
         &pool,
         &local(),
         &admin,
-        &EmailInvite { addresses: "kim@new.test".into(), ..EmailInvite::default() },
+        &InviteRequest { addresses: "kim@new.test".into(), ..InviteRequest::default() },
         Utc::now(),
     )
     .await
@@ -425,10 +446,27 @@ async fn register_adds_an_employee_with_or_without_confirmation(pool: PgPool) {
     assert_eq!(post(form("jon@new.test", false)).await.status(), 200);
     let refused = app.post(&app.client(), "login", &[("login", "jon@new.test"), ("password", "!unset")]).await;
     assert_eq!(refused.status(), 401);
-    let token = token_from_outbox(&pool, "jon@new.test", "/reset-password").await;
-    assert_eq!(app.post(&app.client(), "reset_password", &[("token", &token), ("password", "green-meadow-19")]).await.status(), 200);
+    let token = token_from_outbox(&pool, "jon@new.test", "/complete-registration").await;
+    // The reset page does not take this link, nor this page a reset link.
+    assert_eq!(app.post(&app.client(), "reset_password", &[("token", &token), ("password", "green-meadow-19")]).await.status(), 410);
+    let page: RegistrationCompletion = json_of(app.post(&app.client(), "registration_completion", &[("token", &token)]).await).await;
+    assert_eq!(
+        (page.first_name.as_str(), page.last_name.as_str(), page.position.as_str(), page.login.as_str(), page.portal_name.as_str()),
+        ("Ivy", "Stone", "Buyer", "jon@new.test", "acme Ltd")
+    );
+    let jon = app.client();
+    let (status, error) = error_of(app.post(&jon, "complete_registration", &[("token", &token), ("password", "short")]).await).await;
+    assert!(status == 422 && error.for_field("password").is_some(), "{error:?}");
+    let done = app.post(&jon, "complete_registration", &[("token", &token), ("password", "green-meadow-19")]).await;
+    assert_eq!(done.headers().get("location").and_then(|v| v.to_str().ok()), Some("/p/acme"), "logged in, into the portal");
+    assert_eq!(app.post(&jon, "structure", &[("slug", "acme")]).await.status(), 200);
+    let again = app.post(&app.client(), "complete_registration", &[("token", &token), ("password", "other-meadow-19")]).await;
+    assert_eq!(again.status(), 410, "the link works once");
     let response = app.post(&app.client(), "login", &[("login", "jon@new.test"), ("password", "green-meadow-19")]).await;
     assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
+    let subjects: Vec<String> =
+        sqlx::query_scalar("SELECT subject FROM outbox WHERE recipient = 'jon@new.test' ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(subjects, ["Set your password for acme Ltd"], "no 'your password was changed' after a first password");
 
     // Someone already in the portal, or with a network account, is refused beside the field.
     let (status, error) = error_of(post(form("ivy@new.test", true)).await).await;
@@ -452,7 +490,7 @@ async fn the_invited_list_shows_who_is_still_waiting_pages_and_finds(pool: PgPoo
     let admin = caller(&pool, ann, "acme").await;
     let (config, now) = (local(), Utc::now());
     let addresses: Vec<String> = (0..60).map(|i| format!("person{i:02}@new.test")).collect();
-    let request = EmailInvite { addresses: addresses.join(", "), ..EmailInvite::default() };
+    let request = InviteRequest { addresses: addresses.join(", "), ..InviteRequest::default() };
     service::invite_by_email(&pool, &config, &admin, &request, now).await.unwrap();
     let token = token_from_outbox(&pool, "person07@new.test", "/invite").await;
     service::accept_new(&pool, &passwords(), &config, &token, &person("Pat"), now).await.unwrap();
@@ -496,7 +534,7 @@ async fn resend_after_a_downgrade_sends_the_standard_text(pool: PgPool) {
     let (config, now) = (local(), Utc::now());
     sqlx::query("UPDATE portals SET plan = 'standard'").execute(&pool).await.unwrap();
     let custom = "Come and see our new wiki, Fay!";
-    let request = EmailInvite { addresses: "fay@new.test".into(), message: Some(custom.into()), ..EmailInvite::default() };
+    let request = InviteRequest { addresses: "fay@new.test".into(), message: Some(custom.into()), ..InviteRequest::default() };
     service::invite_by_email(&pool, &config, &admin, &request, now).await.unwrap();
     let id: i64 = sqlx::query_scalar("SELECT id FROM invitations WHERE target = 'fay@new.test'").fetch_one(&pool).await.unwrap();
     assert_eq!(service::resend(&pool, &config, &admin, id, now).await.unwrap(), "Invitation sent again.");

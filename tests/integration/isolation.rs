@@ -44,6 +44,8 @@ pub const MATRIX: &[Row] = &[
     ("reset_password", Public, &[("token", "x"), ("password", "new-password-42")]),
     ("confirm_login", Public, &[("token", "x")]),
     ("confirm_email", Public, &[("token", "x")]),
+    ("registration_completion", Public, &[("token", "x")]),
+    ("complete_registration", Public, &[("token", "x"), ("password", "green-meadow-19")]),
     ("invitation", Public, &[("token", "x")]),
     ("accept_invitation", Public, &[("token", "x"), ("first_name", "A"), ("last_name", "B"), ("password", "new-password-42")]),
     ("ask_for_new_invitation", Public, &[("token", "x")]),
@@ -220,7 +222,7 @@ async fn every_caller_who_must_be_refused_is_refused(pool: PgPool) {
     let sales = intranet::structure::service::add(&pool, &admin, "Sales", top, now).await.unwrap();
     let group = intranet::workgroups::service::create(&pool, &admin, "Hiking", "", now).await.unwrap();
     intranet::workgroups::service::add_member(&pool, &admin, group, bo, now).await.unwrap();
-    let invite = intranet::invitations::service::EmailInvite { addresses: "new@new.test".into(), ..Default::default() };
+    let invite = intranet::invitations::service::InviteRequest { addresses: "new@new.test".into(), ..Default::default() };
     intranet::invitations::service::invite_by_email(&pool, &config("http://127.0.0.1:9"), &admin, &invite, now).await.unwrap();
     let invitation: i64 = sqlx::query_scalar("SELECT id FROM invitations").fetch_one(&pool).await.unwrap();
     let ids = Ids {

@@ -256,7 +256,7 @@ async fn the_dev_outbox_is_off_unless_asked_for(pool: PgPool) {
     let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
     intranet::auth::service::request_password_reset(&pool, &config, "ann@acme.test", Utc::now()).await.unwrap();
     let admin = caller(&pool, ann, "acme").await;
-    let invite = intranet::invitations::service::EmailInvite { addresses: "bo@acme.test".into(), ..Default::default() };
+    let invite = intranet::invitations::service::InviteRequest { addresses: "bo@acme.test".into(), ..Default::default() };
     intranet::invitations::service::invite_by_email(&pool, &config, &admin, &invite, Utc::now()).await.unwrap();
     let deliverer = intranet::mail::worker::Deliverer::from_config(&config).unwrap();
     assert_eq!(intranet::mail::worker::deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 0, "nothing to deliver them with");

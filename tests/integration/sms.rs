@@ -72,11 +72,20 @@ fn settings(base: &str) -> SmsSettings {
 
 #[sqlx::test]
 async fn an_sms_invitation_reaches_the_gateway_and_the_person_logs_in_by_phone(pool: PgPool) {
-    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let owner = caller(&pool, ann, "acme").await;
+    let top: i64 = sqlx::query_scalar("SELECT id FROM departments WHERE parent_id IS NULL").fetch_one(&pool).await.unwrap();
+    let sales = intranet::structure::service::add(&pool, &owner, "Sales", top, Utc::now()).await.unwrap().to_string();
+    let hiking = intranet::workgroups::service::create(&pool, &owner, "Hiking", "", Utc::now()).await.unwrap().to_string();
     let app = spawn_app(pool.clone()).await;
     let admin = app.logged_in("ann@acme.test").await;
-    let report: InviteReport =
-        json_of(app.post(&admin, "invite_by_sms", &[("slug", "acme"), ("numbers", "+1 (415) 555-0100\n+1 415 555 0100\n12")]).await).await;
+    let form = [
+        ("slug", "acme"),
+        ("numbers", "+1 (415) 555-0100\n+1 415 555 0100\n12"),
+        ("department_id", sales.as_str()),
+        ("workgroup_ids[0]", hiking.as_str()),
+    ];
+    let report: InviteReport = json_of(app.post(&admin, "invite_by_sms", &form).await).await;
     assert_eq!(report.invited, ["+14155550100"]);
     assert_eq!(report.refused.len(), 1);
     assert_eq!(report.refused[0].0, "12");
@@ -120,6 +129,15 @@ async fn an_sms_invitation_reaches_the_gateway_and_the_person_logs_in_by_phone(p
     .await
     .unwrap();
     assert_eq!(contact, None, "a phone is not an email");
+    let (department, groups): (String, i64) = sqlx::query_as(
+        "SELECT d.name, (SELECT count(*) FROM workgroup_members g WHERE g.account_id = a.id)
+         FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
+         WHERE a.login = '+14155550100'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((department.as_str(), groups), ("Sales", 1), "the SMS invitation's department and workgroup apply");
 
     // The number is now a member's login.
     let report: InviteReport = json_of(app.post(&admin, "invite_by_sms", &[("slug", "acme"), ("numbers", "+14155550100")]).await).await;
@@ -130,9 +148,8 @@ async fn an_sms_invitation_reaches_the_gateway_and_the_person_logs_in_by_phone(p
 async fn a_gateway_error_is_retried_and_shown(pool: PgPool) {
     let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
     let admin = caller(&pool, ann, "acme").await;
-    intranet::invitations::service::invite_by_sms(&pool, &config("http://127.0.0.1:9"), &admin, "+44 20 7946 0958", Utc::now())
-        .await
-        .unwrap();
+    let request = intranet::invitations::service::InviteRequest { addresses: "+44 20 7946 0958".into(), ..Default::default() };
+    intranet::invitations::service::invite_by_sms(&pool, &config("http://127.0.0.1:9"), &admin, &request, Utc::now()).await.unwrap();
     let (gateway, base) = start_gateway(400).await;
     let deliverer = deliverer_to(None, Some(settings(&base)));
     deliver_due(&pool, &deliverer, Utc::now()).await.unwrap();

@@ -17,8 +17,8 @@ use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
 pub use acceptance::{NewPerson, accept_existing, accept_new, ask_for_new, page};
 pub use invited_list::{RESENT, STANDARD_TEXT_INSTEAD, cancel, list, resend};
-pub use register::{Registration, SET_PASSWORD_DAYS, register};
-pub use sending::{EmailInvite, dialog, invite_by_email, invite_by_sms};
+pub use register::{COMPLETE_REGISTRATION, Registration, SET_PASSWORD_DAYS, complete, completion, register};
+pub use sending::{InviteRequest, dialog, invite_by_email, invite_by_sms};
 pub use texts::sms_text;
 
 pub(super) struct PortalFacts {

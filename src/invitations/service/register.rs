@@ -11,6 +11,7 @@ use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::new_secret;
 use crate::domain::{DisplayText, Email};
 use crate::error::AppError;
+use crate::invitations::RegistrationCompletion;
 use crate::mail::outbox::enqueue_email;
 use crate::membership::{Admission, EMAIL_TAKEN, admit};
 use crate::server::config::Config;
@@ -38,6 +39,69 @@ pub const SET_PASSWORD_DAYS: i64 = 7;
 fn random_password() -> String {
     let (token, _) = new_secret();
     token.chars().take(16).collect()
+}
+
+/// The link's purpose: "Complete your registration".
+pub const COMPLETE_REGISTRATION: &str = "complete_registration";
+
+/// What "Complete your registration" shows: what the administrator entered.
+pub async fn completion(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<RegistrationCompletion, AppError> {
+    let row = sqlx::query!(
+        r#"SELECT a.login, a.first_name, a.last_name, m.position, p.name AS portal_name
+           FROM account_tokens t
+           JOIN accounts a ON a.id = t.account_id
+           JOIN memberships m ON m.account_id = a.id AND m.status = 'active'
+           JOIN portals p ON p.id = m.portal_id
+           WHERE t.token_hash = $1 AND t.purpose = 'complete_registration' AND t.used_at IS NULL AND t.expires_at > $2
+           ORDER BY m.portal_id DESC LIMIT 1"#,
+        crate::crypto::tokens::hash_secret(token),
+        now
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(AppError::LinkExpired)?;
+    Ok(RegistrationCompletion {
+        portal_name: row.portal_name,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        position: row.position,
+        login: row.login,
+    })
+}
+
+/// Sets the first password of a registered person from their link, once. Nothing is
+/// mailed afterwards: there was no password before, so nothing "was changed". Answers
+/// the account and the portal to open.
+pub async fn complete(
+    pool: &PgPool,
+    passwords: &Passwords,
+    token: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, String), AppError> {
+    crate::auth::password_policy::check_new_password(password).map_err(|message| AppError::invalid("password", message))?;
+    // The link first: a request without a live link costs no hash.
+    if !crate::auth::service::link_is_usable(pool, token, COMPLETE_REGISTRATION, now).await? {
+        return Err(AppError::LinkExpired);
+    }
+    let hash = passwords.hash(password).await?;
+    let mut tx = pool.begin().await?;
+    let account_id = crate::auth::service::use_link(&mut tx, token, COMPLETE_REGISTRATION, now).await?.account_id;
+    sqlx::query!("UPDATE accounts SET password_hash = $2, must_change_password = false WHERE id = $1", account_id, hash)
+        .execute(&mut *tx)
+        .await?;
+    // The link came to the login's address: that proves the address.
+    crate::auth::email_confirmation::mark_proven(&mut tx, account_id, now).await?;
+    let slug = sqlx::query_scalar!(
+        "SELECT p.slug FROM memberships m JOIN portals p ON p.id = m.portal_id
+         WHERE m.account_id = $1 AND m.status = 'active' ORDER BY m.portal_id DESC LIMIT 1",
+        account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::LinkExpired)?;
+    tx.commit().await?;
+    Ok((account_id, slug))
 }
 
 /// Creates the account and its active membership; answers the account id.
@@ -97,7 +161,7 @@ pub async fn register(
             let (token, token_hash) = new_secret();
             sqlx::query!(
                 "INSERT INTO account_tokens (token_hash, account_id, purpose, created_at, expires_at)
-                 VALUES ($1, $2, 'password_reset', $3, $4)",
+                 VALUES ($1, $2, 'complete_registration', $3, $4)",
                 token_hash,
                 account_id,
                 now,
@@ -105,7 +169,7 @@ pub async fn register(
             )
             .execute(&mut *tx)
             .await?;
-            let link = config.link(&format!("/reset-password?token={token}"));
+            let link = config.link(&format!("/complete-registration?token={token}"));
             let (subject, body) = texts::registered_set_password(first.as_str(), &facts.name, email.as_str(), &link, SET_PASSWORD_DAYS);
             (subject, body, token)
         }

@@ -67,9 +67,9 @@ pub async fn dialog(pool: &PgPool, config: &Config, caller: &PortalCaller, now: 
     })
 }
 
-/// "Invite using e-mail" as sent.
+/// An invite request as sent: e-mail addresses, or phone numbers for SMS, in `addresses`.
 #[derive(Debug, Clone, Default)]
-pub struct EmailInvite {
+pub struct InviteRequest {
     pub addresses: String,
     pub department_id: Option<i64>,
     pub workgroup_ids: Vec<i64>,
@@ -154,7 +154,7 @@ pub async fn invite_by_email(
     pool: &PgPool,
     config: &Config,
     caller: &PortalCaller,
-    request: &EmailInvite,
+    request: &InviteRequest,
     now: DateTime<Utc>,
 ) -> Result<InviteReport, AppError> {
     require_inviter(&mut *pool.acquire().await?, caller).await?;
@@ -163,17 +163,18 @@ pub async fn invite_by_email(
     invite(pool, config, caller, Channel::Email, targets, bad, request, now).await
 }
 
-/// "Invite using SMS": one or more phone numbers; the text is fixed.
+/// "Invite using SMS": one or more phone numbers in `request.addresses`, into a
+/// department and workgroups; the text is fixed.
 pub async fn invite_by_sms(
     pool: &PgPool,
     config: &Config,
     caller: &PortalCaller,
-    numbers: &str,
+    request: &InviteRequest,
     now: DateTime<Utc>,
 ) -> Result<InviteReport, AppError> {
     require_inviter(&mut *pool.acquire().await?, caller).await?;
-    let (numbers, bad) = crate::domain::phone::parse_phone_list(numbers, config.phone_region.as_deref());
-    let request = EmailInvite { addresses: String::new(), department_id: None, workgroup_ids: Vec::new(), message: None };
+    let (numbers, bad) = crate::domain::phone::parse_phone_list(&request.addresses, config.phone_region.as_deref());
+    let request = InviteRequest { message: None, ..request.clone() };
     invite(pool, config, caller, Channel::Sms, numbers, bad, &request, now).await
 }
 
@@ -221,7 +222,7 @@ async fn invite(
     channel: Channel,
     targets: Vec<String>,
     bad: Vec<(String, String)>,
-    request: &EmailInvite,
+    request: &InviteRequest,
     now: DateTime<Utc>,
 ) -> Result<InviteReport, AppError> {
     let field = channel.field();
