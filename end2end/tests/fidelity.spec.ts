@@ -193,3 +193,52 @@ test('axe finds no serious or critical problem on the main screens', async ({ pa
     await check(path);
   }
 });
+
+/** The 6-digit code in the newest dev Outbox SMS with this title to `number`, read in a tab of its own. */
+async function codeFromOutbox(page: Page, title: string, number: string): Promise<string> {
+  const outbox = await page.context().newPage();
+  await open(outbox, '/dev/outbox');
+  const text = (await outbox.getByRole('article', { name: `${title} to ${number}` }).first().locator('pre').textContent()) ?? '';
+  await outbox.close();
+  const code = text.match(/\b(\d{6})\b/)?.[1];
+  expect(code, text).toBeTruthy();
+  return code as string;
+}
+
+test('a phone login: the login becomes a number by SMS code, and a forgotten password comes back the same way @phone', async ({ page }) => {
+  const slug = unique('tel');
+  const email = `${slug}@example.com`;
+  const last = String(Math.floor(Math.random() * 100)).padStart(2, '0');
+  const e164 = `+141555501${last}`;
+  await createPortal(page, slug, email, password, { confirm: false });
+
+  await open(page, '/network/profile');
+  await page.getByLabel('New login').fill(`+1 (415) 555-01${last}`);
+  await page.locator('#login-change-password').fill(password);
+  await page.getByRole('button', { name: 'Change login' }).click();
+  await expect(page.getByRole('status')).toContainText(`We sent a 6-digit code by SMS to ${e164}`);
+  const loginCode = await codeFromOutbox(page, 'Login change code', e164);
+  await page.getByLabel('Code from the SMS').fill(loginCode);
+  await page.getByRole('button', { name: 'Confirm new login' }).click();
+  await expect(page.getByText(`Your login is now ${e164}.`)).toBeVisible();
+  await screen(page, `phone-login-changed-${page.viewportSize()?.width}`);
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+
+  // "Forgot password?" with the number: a code by SMS, not an e-mail.
+  await open(page, '/forgot-password');
+  await page.getByLabel('Login').fill(`+1 415 555 01${last}`);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await expect(page.getByRole('status')).toContainText('we have sent it a 6-digit code by SMS');
+  const resetCode = await codeFromOutbox(page, 'Password reset code', e164);
+  await page.getByLabel('Code from the SMS').fill(resetCode === '000000' ? '111111' : '000000');
+  await page.getByLabel('New password').fill('green-meadow-19');
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page.getByText('This code is wrong or has expired. Ask for a new one.')).toBeVisible();
+  await screen(page, `phone-reset-code-${page.viewportSize()?.width}`);
+  await page.getByLabel('Code from the SMS').fill(resetCode);
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page).toHaveURL(/\/login\?reset=done/);
+  await logIn(page, `+1 415 555 01${last}`, 'green-meadow-19');
+  await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
+});

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{AccountSummary, PortalLink};
+use super::{AccountSummary, PortalLink, ResetRequested};
 #[cfg(feature = "ssr")]
 use crate::domain::{MembershipStatus, Role};
 use crate::error::AppError;
@@ -24,8 +24,10 @@ pub async fn log_in(
 ) -> Result<(), AppError> {
     call(|Call { state, now }| async move {
         let remember = remember.is_some();
+        let region = state.config.phone_region.as_deref();
         let outcome =
-            service::log_in(&state.pool, &state.passwords, &login, &password, remember, &guard::client_address(&state.config), now).await?;
+            service::log_in(&state.pool, &state.passwords, region, &login, &password, remember, &guard::client_address(&state.config), now)
+                .await?;
         if let Some(zone) = time_zone.as_deref().and_then(Zone::parse).filter(|zone| zone.name() != outcome.time_zone) {
             service::remember_time_zone(&state.pool, outcome.account_id, zone).await?;
         }
@@ -99,12 +101,42 @@ pub async fn portals_of(pool: &sqlx::PgPool, account_id: i64) -> Result<Vec<Port
     Ok(rows)
 }
 
+/// "Forgot password?": a link by e-mail for an e-mail login, a code by SMS for a phone
+/// login. The answer depends only on what was typed, never on whether it has an account.
 #[server(endpoint = "forgot_password")]
-pub async fn forgot_password(login: String) -> Result<String, AppError> {
+pub async fn forgot_password(login: String) -> Result<ResetRequested, AppError> {
     call(|Call { state, now }| async move {
         service::count_reset_request(&state.pool, &guard::client_address(&state.config), now).await?;
-        service::request_password_reset(&state.pool, &state.config, &login, now).await?;
-        Ok("If an account with this login exists, we have sent it a link to reset the password. The link works for one hour.".to_string())
+        let by = service::request_password_reset(&state.pool, &state.config, &login, now).await?;
+        let login = crate::domain::phone::normalize_login_input(&login, state.config.phone_region.as_deref());
+        Ok(match by {
+            service::ResetBy::Link => ResetRequested {
+                message: "If an account with this login exists, we have sent it a link to reset the password. The link works for one hour."
+                    .into(),
+                by_code: false,
+                login,
+            },
+            service::ResetBy::Code => ResetRequested {
+                message: "If an account with this number exists, we have sent it a 6-digit code by SMS. \
+                          Enter it below with a new password. The code works for 10 minutes."
+                    .into(),
+                by_code: true,
+                login,
+            },
+        })
+    })
+    .await
+}
+
+/// Sets a new password with the code texted to a phone login, then asks to log in.
+#[server(endpoint = "reset_password_with_code")]
+pub async fn reset_password_with_code(login: String, code: String, password: String) -> Result<(), AppError> {
+    call(|Call { state, now }| async move {
+        let client = guard::client_address(&state.config);
+        service::reset_password_with_code(&state.pool, &state.passwords, &state.config, &login, &code, &password, &client, now).await?;
+        guard::set_cookie(&session::clearing_cookie(state.config.secure_cookies));
+        leptos_axum::redirect("/login?reset=done");
+        Ok(())
     })
     .await
 }

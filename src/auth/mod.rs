@@ -15,11 +15,23 @@ pub mod password_policy;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+pub mod sms_codes;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{MembershipStatus, Role};
+
+/// The answer to "Forgot password?".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResetRequested {
+    pub message: String,
+    /// A phone login: the page now asks for the code from the SMS.
+    pub by_code: bool,
+    /// The login as the server reads it (a number in E.164), for the code form.
+    pub login: String,
+}
 
 /// The logged-in person, as pages need them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,15 +5,16 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::session;
+use super::sms_codes::{self, Checked, CodePurpose};
 use crate::audit;
 use crate::auth::password_policy::check_new_password;
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::{hash_secret, new_secret};
-use crate::domain::phone::normalize_login_input;
+use crate::domain::phone::{is_phone_login, normalize_login_input};
 use crate::domain::time::Zone;
 use crate::domain::{Channel, Email, MembershipStatus};
 use crate::error::AppError;
-use crate::mail::outbox::enqueue_email;
+use crate::mail::outbox::{enqueue_email, enqueue_sms};
 use crate::mail::quota;
 use crate::server::config::Config;
 use crate::throttle::{self, Limit, Taken};
@@ -55,16 +56,18 @@ pub struct LoggedIn {
     pub time_zone: String,
 }
 
+#[allow(clippy::too_many_arguments)] // the region, time and client stay explicit so tests can drive them
 pub async fn log_in(
     pool: &PgPool,
     passwords: &Passwords,
+    region: Option<&str>,
     raw_login: &str,
     password: &str,
     remember: bool,
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<LoggedIn, AppError> {
-    let login = normalize_login_input(raw_login, None);
+    let login = normalize_login_input(raw_login, region);
     if login.is_empty() {
         return Err(AppError::invalid("login", "Enter your login."));
     }
@@ -180,18 +183,34 @@ pub async fn count_reset_request(pool: &PgPool, client: &str, now: DateTime<Utc>
     Ok(())
 }
 
-/// Sends a reset link if the login belongs to an account. Answers the same either way.
-pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &str, now: DateTime<Utc>) -> Result<(), AppError> {
-    let login = normalize_login_input(raw_login, None);
+/// How a reset reaches the person: by the kind of login typed, never by whether it has
+/// an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetBy {
+    /// A link, e-mailed.
+    Link,
+    /// A 6-digit code, by SMS.
+    Code,
+}
+
+/// Sends a reset link (an e-mail login) or code (a phone login) if the login belongs to
+/// an account. Answers the same either way.
+pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &str, now: DateTime<Utc>) -> Result<ResetBy, AppError> {
+    let login = normalize_login_input(raw_login, config.phone_region.as_deref());
     if login.is_empty() {
         return Err(AppError::invalid("login", "Enter your login."));
     }
     if login.chars().count() > crate::domain::LOGIN_MAX_CHARS {
         return Err(AppError::invalid("login", "This is not a login: enter your e-mail address or phone number."));
     }
+    let by = if is_phone_login(&login) { ResetBy::Code } else { ResetBy::Link };
     let Some(account) = sqlx::query!("SELECT id FROM accounts WHERE login = $1", login).fetch_optional(pool).await? else {
-        return Ok(());
+        return Ok(by);
     };
+    if by == ResetBy::Code {
+        send_reset_code(pool, config, account.id, &login, now).await?;
+        return Ok(by);
+    }
     let mut tx = pool.begin().await?;
     // Serializes concurrent requests for one account so the hourly cap holds.
     sqlx::query!("SELECT id FROM accounts WHERE id = $1 FOR UPDATE", account.id).fetch_one(&mut *tx).await?;
@@ -204,12 +223,12 @@ pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &
     .fetch_one(&mut *tx)
     .await?;
     if recent >= MAX_RESET_EMAILS_PER_HOUR {
-        return Ok(());
+        return Ok(by);
     }
     // Past the instance's daily e-mail cap nothing is sent, and the answer stays the same.
     if let Err(refused) = quota::spend(&mut tx, config, Channel::Email, None, 1, now).await {
         tracing::warn!(%refused, "password reset e-mail not sent");
-        return Ok(());
+        return Ok(by);
     }
     let (token, hash) = new_secret();
     sqlx::query!(
@@ -230,6 +249,69 @@ pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &
     );
     enqueue_email(&mut *tx, &login, "Reset your password", &body, &[&token]).await?;
     audit::security_event(&mut *tx, Some(account.id), "password reset requested", "", now).await?;
+    tx.commit().await?;
+    Ok(by)
+}
+
+/// Texts a reset code to a phone login. Past the hourly share or the SMS caps nothing is
+/// sent, and the answer stays the same.
+async fn send_reset_code(pool: &PgPool, config: &Config, account_id: i64, phone: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    // Serializes concurrent requests for one account so the hourly share holds.
+    sqlx::query!("SELECT id FROM accounts WHERE id = $1 FOR UPDATE", account_id).fetch_one(&mut *tx).await?;
+    let Some(code) = sms_codes::issue(&mut tx, account_id, CodePurpose::PasswordReset, phone, now).await? else { return Ok(()) };
+    if let Err(refused) = quota::spend(&mut tx, config, Channel::Sms, None, 1, now).await {
+        tracing::warn!(%refused, "password reset SMS not sent");
+        return Ok(());
+    }
+    let text = format!("{code} is your Bitrix24 password reset code. It works for 10 minutes. If you did not ask for it, ignore this SMS.");
+    enqueue_sms(&mut *tx, phone, "Password reset code", &text, &[&code]).await?;
+    audit::security_event(&mut *tx, Some(account_id), "password reset requested", "code by SMS", now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Guesses at SMS codes: per login typed and per client, on top of each code's own 5 tries.
+pub const CODE_GUESSES_PER_LOGIN: Limit = Limit { bucket: "sms-code", max: 10, window: Duration::minutes(15) };
+pub const CODE_GUESSES_PER_CLIENT: Limit = Limit { bucket: "sms-code-client", max: 50, window: Duration::minutes(15) };
+
+/// Sets a new password with the code texted to a phone login, and ends every session of
+/// the account. A wrong code, an unknown number and an expired code get one answer.
+#[allow(clippy::too_many_arguments)] // time and client stay explicit so tests can drive them
+pub async fn reset_password_with_code(
+    pool: &PgPool,
+    passwords: &Passwords,
+    config: &Config,
+    raw_login: &str,
+    code: &str,
+    new_password: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let login = normalize_login_input(raw_login, config.phone_region.as_deref());
+    let code = code.trim();
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return Err(AppError::invalid("code", "Enter the 6-digit code from the SMS."));
+    }
+    check_new_password(new_password).map_err(|message| AppError::invalid("password", message))?;
+    // Counted before the code is checked, so guesses sent in parallel cannot pass.
+    let _counted = throttle::take(pool, &[(CODE_GUESSES_PER_LOGIN, &login), (CODE_GUESSES_PER_CLIENT, client)], now).await?;
+    let Some(account_id) = sqlx::query_scalar!("SELECT id FROM accounts WHERE login = $1", login).fetch_optional(pool).await? else {
+        return Err(sms_codes::wrong_code());
+    };
+    let new_hash = passwords.hash(new_password).await?;
+    let mut tx = pool.begin().await?;
+    if let Checked::Wrong = sms_codes::check(&mut tx, account_id, CodePurpose::PasswordReset, code, now).await? {
+        // The try stays counted.
+        tx.commit().await?;
+        return Err(sms_codes::wrong_code());
+    }
+    sqlx::query!("UPDATE accounts SET password_hash = $2, must_change_password = false WHERE id = $1", account_id, new_hash)
+        .execute(&mut *tx)
+        .await?;
+    void_unused_tokens(&mut tx, account_id, now).await?;
+    session::end_all_for_account(&mut *tx, account_id, None).await?;
+    audit::security_event(&mut *tx, Some(account_id), "password reset", "with a code sent by SMS", now).await?;
     tx.commit().await?;
     Ok(())
 }

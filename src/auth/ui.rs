@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::api::{ConfirmEmail, ForgotPassword, LogIn, ResetPassword, link_status, my_portals};
+use super::api::{ConfirmEmail, ForgotPassword, LogIn, ResetPassword, ResetPasswordWithCode, link_status, my_portals};
 use crate::components::{Field, FormError, PlainPage, field_error};
 use crate::domain::{MembershipStatus, Role};
 
@@ -100,21 +100,38 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     view! {
         <PlainPage>
             <h1>"Forgot password?"</h1>
-            <Show
-                when=move || sent().is_some()
-                fallback=move || view! {
-                    <p>"Enter your login. If it belongs to an account, we will email a link to set a new password."</p>
+            {move || match sent() {
+                None => view! {
+                    <p>"Enter your login. If it is an e-mail address, we will e-mail a link to set a new password; if it is a phone number, we will text a code."</p>
                     <ActionForm action=action>
                         <FormError value=value />
                         <Field label="Login" name="login" autocomplete="username" error=field_error(value, "login") />
-                        <button type="submit" class="primary">"Send reset link"</button>
+                        <button type="submit" class="primary">"Send"</button>
                     </ActionForm>
-                }
-            >
-                <p class="notice" role="status">{sent}</p>
-            </Show>
+                }.into_any(),
+                Some(sent) => view! {
+                    <p class="notice" role="status">{sent.message.clone()}</p>
+                    {sent.by_code.then(|| view! { <ResetWithCode login=sent.login.clone() /> })}
+                }.into_any(),
+            }}
             <p class="links"><a href="/login">"Back to Log In"</a></p>
         </PlainPage>
+    }
+}
+
+/// The second step of a phone login's reset: the code from the SMS and a new password.
+#[component]
+fn ResetWithCode(login: String) -> impl IntoView {
+    let action = ServerAction::<ResetPasswordWithCode>::new();
+    let value = action.value();
+    view! {
+        <ActionForm action=action attr:novalidate=true>
+            <FormError value=value />
+            <input type="hidden" name="login" value=login />
+            <Field label="Code from the SMS" name="code" autocomplete="one-time-code" error=field_error(value, "code") />
+            <Field label="New password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
+            <button type="submit" class="primary">"Set new password"</button>
+        </ActionForm>
     }
 }
 

@@ -14,6 +14,18 @@ pub fn new_secret() -> (String, Vec<u8>) {
     (token, hash)
 }
 
+/// A 6-digit code for an SMS, every value equally likely.
+pub fn new_code() -> String {
+    // Rejection sampling: values past the last whole million would favour low codes.
+    const LIMIT: u32 = u32::MAX - u32::MAX % 1_000_000;
+    loop {
+        let value = OsRng.next_u32();
+        if value < LIMIT {
+            return format!("{:06}", value % 1_000_000);
+        }
+    }
+}
+
 pub fn hash_secret(token: &str) -> Vec<u8> {
     Sha256::digest(token.trim().as_bytes()).to_vec()
 }
@@ -21,6 +33,15 @@ pub fn hash_secret(token: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..100 {
+            let code = new_code();
+            assert_eq!(code.len(), 6);
+            assert!(code.chars().all(|c| c.is_ascii_digit()), "{code}");
+        }
+    }
 
     #[test]
     fn secrets_are_long_random_and_hashed() {

@@ -70,6 +70,11 @@ pub fn parse_phone_list(text: &str, region: Option<&str>) -> (Vec<String>, Vec<(
     (good, bad)
 }
 
+/// Whether a stored login is a phone number (logins are e-mail addresses or E.164).
+pub fn is_phone_login(login: &str) -> bool {
+    login.starts_with('+')
+}
+
 /// A log-in as typed: an email is lower-cased; something that reads as a phone number is
 /// turned into E.164, so "+1 415-555-0100" finds the account "+14155550100".
 pub fn normalize_login_input(raw: &str, region: Option<&str>) -> String {

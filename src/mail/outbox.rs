@@ -17,6 +17,21 @@ pub async fn enqueue_email(db: impl PgExecutor<'_>, to: &str, subject: &str, bod
     .await
 }
 
+/// Queues an SMS, like [`enqueue_email`]. `label` is the dev Outbox's title for it (an
+/// SMS has no subject).
+pub async fn enqueue_sms(db: impl PgExecutor<'_>, to: &str, label: &str, text: &str, secrets: &[&str]) -> Result<i64, sqlx::Error> {
+    let secrets: Vec<String> = secrets.iter().filter(|s| !s.is_empty()).map(|s| s.to_string()).collect();
+    sqlx::query_scalar!(
+        "INSERT INTO outbox (channel, recipient, subject, body, secrets) VALUES ('sms', $1, $2, $3, $4) RETURNING id",
+        to,
+        label,
+        text,
+        &secrets
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// What a stored body keeps of a secret once the message is sent.
 pub const REMOVED: &str = "[removed after sending]";
 

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::NetworkProfile;
+use super::{LoginChangeAnswer, NetworkProfile};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -44,10 +44,12 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     .await
 }
 
+/// "Change login": to an e-mail address (confirmed by a link) or a phone number
+/// (confirmed by a code sent by SMS).
 #[server(endpoint = "change_login")]
-pub async fn change_login(current_password: String, new_login: String) -> Result<String, AppError> {
+pub async fn change_login(current_password: String, new_login: String) -> Result<LoginChangeAnswer, AppError> {
     signed_in(|SignedIn { state, me, now }| async move {
-        let new_login = service::request_login_change(
+        let started = service::request_login_change(
             &state.pool,
             &state.passwords,
             &state.config,
@@ -58,7 +60,29 @@ pub async fn change_login(current_password: String, new_login: String) -> Result
             now,
         )
         .await?;
-        Ok(format!("We sent a confirmation link to {new_login}. Your login changes when you open it (within 24 hours)."))
+        let new_login = started.new_login;
+        Ok(if started.by_code {
+            LoginChangeAnswer {
+                message: format!("We sent a 6-digit code by SMS to {new_login}. Enter it below within 10 minutes to make it your login."),
+                by_code: true,
+            }
+        } else {
+            LoginChangeAnswer {
+                message: format!("We sent a confirmation link to {new_login}. Your login changes when you open it (within 24 hours)."),
+                by_code: false,
+            }
+        })
+    })
+    .await
+}
+
+/// The code texted to the new number: the login becomes that number.
+#[server(endpoint = "confirm_login_code")]
+pub async fn confirm_login_code(code: String) -> Result<String, AppError> {
+    signed_in(|SignedIn { state, me, now }| async move {
+        let client = guard::client_address(&state.config);
+        let login = service::confirm_login_with_code(&state.pool, &me, &code, &client, now).await?;
+        Ok(format!("Your login is now {login}."))
     })
     .await
 }

@@ -12,6 +12,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::PortalLink;
 
+/// The answer to "Change login".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginChangeAnswer {
+    pub message: String,
+    /// A phone number: the page now asks for the code from the SMS.
+    pub by_code: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkProfile {
     pub login: String,

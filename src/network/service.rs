@@ -1,14 +1,18 @@
 use chrono::{DateTime, Duration, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::auth::password_policy::check_new_password;
-use crate::auth::service::{password_accepted, password_not_checked, take_password_attempt, void_unused_tokens};
+use crate::auth::service::{
+    CODE_GUESSES_PER_CLIENT, CODE_GUESSES_PER_LOGIN, password_accepted, password_not_checked, take_password_attempt, void_unused_tokens,
+};
 use crate::auth::session::{self, SessionAccount};
+use crate::auth::sms_codes::{self, Checked, CodePurpose};
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::new_secret;
+use crate::domain::phone::PhoneNumber;
 use crate::domain::{Channel, Email};
 use crate::error::AppError;
-use crate::mail::outbox::enqueue_email;
+use crate::mail::outbox::{enqueue_email, enqueue_sms};
 use crate::mail::quota;
 use crate::server::config::Config;
 use crate::throttle::{self, Limit};
@@ -75,10 +79,44 @@ pub async fn change_password(
 /// Login change requests one account may make per day (each mails a typed address).
 pub const LOGIN_CHANGES_PER_ACCOUNT: Limit = Limit { bucket: "login-change", max: 5, window: Duration::days(1) };
 
-/// Starts a login change: a confirmation link to the new address, a notice to the old
-/// one. The login changes only when the link is opened. If the new address already
-/// belongs to an account, its owner is told so by email instead, and the answer here is
-/// the same: this form never reveals which addresses have accounts.
+/// A new login as typed: an e-mail address or a phone number.
+enum NewLogin {
+    Email(Email),
+    Phone(PhoneNumber),
+}
+
+impl NewLogin {
+    fn parse(raw: &str, region: Option<&str>) -> Result<NewLogin, AppError> {
+        let typed = raw.trim();
+        if typed.contains('@') {
+            return Email::parse(typed).map(NewLogin::Email).map_err(|m| AppError::invalid("new_login", m));
+        }
+        if typed.chars().any(|c| c.is_ascii_digit()) {
+            return PhoneNumber::parse(typed, region).map(NewLogin::Phone).map_err(|m| AppError::invalid("new_login", m));
+        }
+        Err(AppError::invalid("new_login", "Enter an e-mail address or a phone number."))
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            NewLogin::Email(email) => email.as_str(),
+            NewLogin::Phone(number) => number.as_str(),
+        }
+    }
+}
+
+/// A login change under way: where the proof went, and whether it is a code to type in
+/// (a phone number) or a link to open (an e-mail address).
+pub struct LoginChangeStarted {
+    pub new_login: String,
+    pub by_code: bool,
+}
+
+/// Starts a login change: a confirmation link to a new address, or a code by SMS to a new
+/// number, and a notice to the old address. The login changes only when the link is
+/// opened or the code typed in. If the new login already belongs to an account, its
+/// owner is told so instead, and the answer here is the same: this form never reveals
+/// which logins have accounts.
 #[allow(clippy::too_many_arguments)] // time and client stay explicit so tests can drive them
 pub async fn request_login_change(
     pool: &PgPool,
@@ -89,17 +127,18 @@ pub async fn request_login_change(
     raw_new_login: &str,
     client: &str,
     now: DateTime<Utc>,
-) -> Result<Email, AppError> {
-    let new_login = Email::parse(raw_new_login).map_err(|m| AppError::invalid("new_login", m))?;
+) -> Result<LoginChangeStarted, AppError> {
+    let new_login = NewLogin::parse(raw_new_login, config.phone_region.as_deref())?;
     if new_login.as_str() == me.login {
         return Err(AppError::invalid("new_login", "This is already your login."));
     }
     verify_current_password(pool, passwords, me, current_password, client, now).await?;
-    // Each request mails an address the person typed: a few a day, within the caps.
+    // Each request messages a login the person typed: a few a day, within the caps.
     let _counted = throttle::take(pool, &[(LOGIN_CHANGES_PER_ACCOUNT, &me.account_id.to_string())], now).await?;
 
     let mut tx = pool.begin().await?;
-    quota::spend(&mut tx, config, Channel::Email, None, 1, now).await?;
+    let channel = if matches!(new_login, NewLogin::Phone(_)) { Channel::Sms } else { Channel::Email };
+    quota::spend(&mut tx, config, channel, None, 1, now).await?;
     let taken = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM accounts WHERE login = $1) AS "taken!""#, new_login.as_str())
         .fetch_one(&mut *tx)
         .await?;
@@ -111,46 +150,97 @@ pub async fn request_login_change(
     )
     .execute(&mut *tx)
     .await?;
-    if taken {
-        let body = format!(
-            "Someone asked to use {new_login} as the login of another Bitrix24 account, \
-             but this address already has an account, so nothing was changed."
-        );
-        enqueue_email(&mut *tx, new_login.as_str(), "Login change not possible", &body, &[]).await?;
-    } else {
-        let (token, hash) = new_secret();
-        sqlx::query!(
-            "INSERT INTO account_tokens (token_hash, account_id, purpose, new_login, created_at, expires_at)
-             VALUES ($1, $2, 'login_change', $3, $4, $5)",
-            hash,
-            me.account_id,
-            new_login.as_str(),
-            now,
-            now + LOGIN_CHANGE_LINK_LIFETIME,
-        )
-        .execute(&mut *tx)
-        .await?;
-        let link = config.link(&format!("/network/confirm-login?token={token}"));
-        let body = format!(
-            "{name} asked to make {new_login} the login of their Bitrix24 account.\n\n\
-             To confirm, open this link within 24 hours:\n{link}\n\n\
-             If you did not ask for this, ignore this email.",
-            name = me.full_name()
-        );
-        enqueue_email(&mut *tx, new_login.as_str(), "Confirm your new login", &body, &[&token]).await?;
+    sqlx::query!(
+        "UPDATE sms_codes SET used_at = $2 WHERE account_id = $1 AND purpose = 'login_change' AND used_at IS NULL",
+        me.account_id,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    match (&new_login, taken) {
+        (NewLogin::Email(address), true) => {
+            let body = format!(
+                "Someone asked to use {address} as the login of another Bitrix24 account, \
+                 but this address already has an account, so nothing was changed."
+            );
+            enqueue_email(&mut *tx, address.as_str(), "Login change not possible", &body, &[]).await?;
+        }
+        (NewLogin::Phone(number), true) => {
+            let text =
+                "Someone asked to use this number as the login of another Bitrix24 account. It already has one, so nothing was changed.";
+            enqueue_sms(&mut *tx, number.as_str(), "Login change not possible", text, &[]).await?;
+        }
+        (NewLogin::Email(address), false) => {
+            let (token, hash) = new_secret();
+            sqlx::query!(
+                "INSERT INTO account_tokens (token_hash, account_id, purpose, new_login, created_at, expires_at)
+                 VALUES ($1, $2, 'login_change', $3, $4, $5)",
+                hash,
+                me.account_id,
+                address.as_str(),
+                now,
+                now + LOGIN_CHANGE_LINK_LIFETIME,
+            )
+            .execute(&mut *tx)
+            .await?;
+            let link = config.link(&format!("/network/confirm-login?token={token}"));
+            let body = format!(
+                "{name} asked to make {address} the login of their Bitrix24 account.\n\n\
+                 To confirm, open this link within 24 hours:\n{link}\n\n\
+                 If you did not ask for this, ignore this email.",
+                name = me.full_name()
+            );
+            enqueue_email(&mut *tx, address.as_str(), "Confirm your new login", &body, &[&token]).await?;
+        }
+        (NewLogin::Phone(number), false) => {
+            // The hourly share is part of the daily throttle above; `issue` adds its own.
+            if let Some(code) = sms_codes::issue(&mut tx, me.account_id, CodePurpose::LoginChange, number.as_str(), now).await? {
+                let text = format!("{code} is your Bitrix24 code to make this number your login. It works for 10 minutes.");
+                enqueue_sms(&mut *tx, number.as_str(), "Login change code", &text, &[&code]).await?;
+            }
+        }
     }
     if Email::parse(&me.login).is_ok() {
+        let proof =
+            if channel == Channel::Sms { "code sent to the new number is entered" } else { "link sent to the new address is opened" };
         let body = format!(
-            "Someone logged in to your Bitrix24 account asked to change its login from {old} to {new_login}. \
-             The change happens only when the link sent to the new address is opened.\n\n\
+            "Someone logged in to your Bitrix24 account asked to change its login from {old} to {new}. \
+             The change happens only when the {proof}.\n\n\
              If it was not you, change your password now.",
-            old = me.login
+            old = me.login,
+            new = new_login.as_str()
         );
         enqueue_email(&mut *tx, &me.login, "Your login is about to change", &body, &[]).await?;
     }
-    crate::audit::security_event(&mut *tx, Some(me.account_id), "login change requested", &format!("to {new_login}"), now).await?;
+    let detail = format!("to {}", new_login.as_str());
+    crate::audit::security_event(&mut *tx, Some(me.account_id), "login change requested", &detail, now).await?;
     tx.commit().await?;
-    Ok(new_login)
+    Ok(LoginChangeStarted { new_login: new_login.as_str().to_string(), by_code: channel == Channel::Sms })
+}
+
+/// Finishes a change to a phone login with the code texted to the new number. A wrong or
+/// expired code gets one answer; guesses are throttled like reset codes.
+pub async fn confirm_login_with_code(
+    pool: &PgPool,
+    me: &SessionAccount,
+    code: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let code = code.trim();
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return Err(AppError::invalid("code", "Enter the 6-digit code from the SMS."));
+    }
+    let _counted = throttle::take(pool, &[(CODE_GUESSES_PER_LOGIN, &me.login), (CODE_GUESSES_PER_CLIENT, client)], now).await?;
+    let mut tx = pool.begin().await?;
+    let Checked::Right { phone } = sms_codes::check(&mut tx, me.account_id, CodePurpose::LoginChange, code, now).await? else {
+        // The try stays counted.
+        tx.commit().await?;
+        return Err(sms_codes::wrong_code());
+    };
+    apply_login_change(&mut tx, me.account_id, &phone, now).await?;
+    tx.commit().await?;
+    Ok(phone)
 }
 
 /// Opens a login change link: the login becomes the confirmed address.
@@ -158,28 +248,40 @@ pub async fn confirm_login_change(pool: &PgPool, token: &str, now: DateTime<Utc>
     let mut tx = pool.begin().await?;
     let used = crate::auth::service::use_link(&mut tx, token, "login_change", now).await?;
     let (account_id, new_login) = (used.account_id, used.address.ok_or(AppError::LinkExpired)?);
+    apply_login_change(&mut tx, account_id, &new_login, now).await?;
+    tx.commit().await?;
+    Ok(new_login)
+}
+
+/// The login becomes `new_login`, proven by a link or a code that reached it; the old
+/// address hears of it, so a login moved by someone else does not go unnoticed.
+async fn apply_login_change(tx: &mut PgConnection, account_id: i64, new_login: &str, now: DateTime<Utc>) -> Result<(), AppError> {
     let old_login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1 FOR UPDATE", account_id).fetch_one(&mut *tx).await?;
-    // The link came to the new address: that proves it.
-    sqlx::query!("UPDATE accounts SET login = $2, email_confirmed_at = $3 WHERE id = $1", account_id, new_login, now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|error| match &error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(
-                "This address became the login of another account in the meantime, so your login was not changed.".into(),
-            ),
-            _ => error.into(),
-        })?;
-    // The old address hears of it, so a login moved by someone else does not go unnoticed.
+    // A link that reached an address proves it; a number leaves the address proof as it was.
+    let proves_address = Email::parse(new_login).is_ok();
+    sqlx::query!(
+        "UPDATE accounts SET login = $2, email_confirmed_at = CASE WHEN $4 THEN $3 ELSE email_confirmed_at END WHERE id = $1",
+        account_id,
+        new_login,
+        now,
+        proves_address
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            AppError::Conflict("This login became the login of another account in the meantime, so your login was not changed.".into())
+        }
+        _ => error.into(),
+    })?;
     if Email::parse(&old_login).is_ok() {
         let body = format!(
-            "The login of your Bitrix24 account was changed from {old_login} to {new}.\n\n\
-             If it was not you, reset the password of the account at once (log in with {new}).",
-            new = new_login
+            "The login of your Bitrix24 account was changed from {old_login} to {new_login}.\n\n\
+             If it was not you, reset the password of the account at once (log in with {new_login})."
         );
         enqueue_email(&mut *tx, &old_login, "Your login was changed", &body, &[]).await?;
     }
-    let detail = format!("from {old_login} to {}", new_login);
+    let detail = format!("from {old_login} to {new_login}");
     crate::audit::security_event(&mut *tx, Some(account_id), "login changed", &detail, now).await?;
-    tx.commit().await?;
-    Ok(new_login)
+    Ok(())
 }

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::api::{ChangeLogin, ChangePassword, ConfirmLogin, load_network_profile};
+use super::api::{ChangeLogin, ChangePassword, ConfirmLogin, ConfirmLoginCode, load_network_profile};
 use crate::auth::api::LogOut;
 use crate::auth::ui::LinkGate;
 use crate::components::{Field, FormError, PlainPage, field_error};
@@ -38,7 +38,10 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
         move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()))
     };
     let password_done = done(password_value);
-    let login_done = done(login_value);
+    let login_done = move || login_value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
+    let code_action = ServerAction::<ConfirmLoginCode>::new();
+    let code_value = code_action.value();
+    let code_done = done(code_value);
     let must_change = profile.must_change_password;
     view! {
         <h1>"Network profile"</h1>
@@ -86,16 +89,25 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
 
         <section aria-labelledby="login-heading">
             <h2 id="login-heading">"Change login"</h2>
-            <p class="hint">"Your login is the address you log in with. We send a confirmation link to the new address; the login changes when you open it."</p>
-            <ActionForm action=login_action>
+            <p class="hint">
+                "Your login is the e-mail address or phone number you log in with. A new address gets a confirmation link, "
+                "a new number a code by SMS; the login changes once you use it."
+            </p>
+            <ActionForm action=login_action attr:novalidate=true>
                 <FormError value=login_value />
-                <Field label="New login" name="new_login" kind="email" autocomplete="email" error=field_error(login_value, "new_login") />
+                <Field label="New login" name="new_login" autocomplete="username" error=field_error(login_value, "new_login") />
                 <Field label="Password" name="current_password" id="login-change-password" kind="password" autocomplete="current-password" error=field_error(login_value, "current_password") />
                 <button type="submit">"Change login"</button>
-                <Show when=move || login_done().is_some()>
-                    <p class="notice" role="status">{login_done}</p>
-                </Show>
+                {move || login_done().map(|answer| view! { <p class="notice" role="status">{answer.message}</p> })}
             </ActionForm>
+            {move || login_done().filter(|answer| answer.by_code).map(|_| view! {
+                <ActionForm action=code_action attr:novalidate=true>
+                    <FormError value=code_value />
+                    <Field label="Code from the SMS" name="code" id="login-change-code" autocomplete="one-time-code" error=field_error(code_value, "code") />
+                    <button type="submit">"Confirm new login"</button>
+                    {move || code_done().map(|done| view! { <p class="notice" role="status">{done}</p> })}
+                </ActionForm>
+            })}
         </section>
 
         <ActionForm action=log_out attr:class="inline">

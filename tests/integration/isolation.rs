@@ -45,6 +45,7 @@ pub const MATRIX: &[Row] = &[
     ("confirm_login", Public, &[("token", "x")]),
     ("confirm_email", Public, &[("token", "x")]),
     ("registration_completion", Public, &[("token", "x")]),
+    ("reset_password_with_code", Public, &[("login", "+14155550199"), ("code", "123456"), ("password", "green-meadow-19")]),
     ("complete_registration", Public, &[("token", "x"), ("password", "green-meadow-19")]),
     ("invitation", Public, &[("token", "x")]),
     ("accept_invitation", Public, &[("token", "x"), ("first_name", "A"), ("last_name", "B"), ("password", "new-password-42")]),
@@ -61,6 +62,7 @@ pub const MATRIX: &[Row] = &[
     ("change_password", SignedIn, &[("current_password", "x"), ("new_password", "new-password-42")]),
     ("change_login", SignedIn, &[("current_password", "x"), ("new_login", "new@new.test")]),
     ("resend_email_confirmation", SignedIn, &[]),
+    ("confirm_login_code", SignedIn, &[("code", "123456")]),
     ("remember_time_zone", SignedIn, &[("time_zone", "Europe/Berlin")]),
     ("join_portal", SignedIn, &[("token", "x")]),
     // Portal pages every member uses.

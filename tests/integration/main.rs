@@ -12,6 +12,7 @@ mod live;
 mod login;
 mod network;
 mod people;
+mod phone_login;
 mod profile;
 mod registration;
 mod reset;

@@ -33,7 +33,7 @@ async fn the_login_changes_only_through_the_link_sent_to_the_new_address(pool: P
             .unwrap();
     assert_eq!(notice, 1, "the old address is told");
     // Not changed yet.
-    assert!(log_in(&pool, &passwords, "ann@acme.test", PASSWORD, false, "1.1.1.1", now).await.is_ok());
+    assert!(log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "1.1.1.1", now).await.is_ok());
 
     let token = token_from_outbox(&pool, "ann@new.test", "/network/confirm-login").await;
     assert_eq!(confirm_login_change(&pool, &token, now).await, Ok("ann@new.test".to_string()));
@@ -44,8 +44,11 @@ async fn the_login_changes_only_through_the_link_sent_to_the_new_address(pool: P
             .await
             .unwrap();
     assert!(changed.contains("from ann@acme.test to ann@new.test"), "the old address is told it happened: {changed}");
-    assert_eq!(log_in(&pool, &passwords, "ann@acme.test", PASSWORD, false, "1.1.1.1", now).await.err(), Some(AppError::BadCredentials));
-    assert!(log_in(&pool, &passwords, "ann@new.test", PASSWORD, false, "1.1.1.1", now).await.is_ok());
+    assert_eq!(
+        log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "1.1.1.1", now).await.err(),
+        Some(AppError::BadCredentials)
+    );
+    assert!(log_in(&pool, &passwords, None, "ann@new.test", PASSWORD, false, "1.1.1.1", now).await.is_ok());
 }
 
 /// Someone with a phished password asks to move the login to their address; the owner
@@ -79,7 +82,7 @@ async fn a_new_password_voids_a_pending_login_change(pool: PgPool) {
         Err(AppError::LinkExpired),
         "the other reset link died too"
     );
-    assert!(log_in(&pool, &passwords, "ann@acme.test", "yet another secret", false, "1.1.1.3", now).await.is_ok());
+    assert!(log_in(&pool, &passwords, None, "ann@acme.test", "yet another secret", false, "1.1.1.3", now).await.is_ok());
 }
 
 #[sqlx::test]
