@@ -22,7 +22,7 @@ use crate::portals::ui::{PortalLayout, SignUpPage};
 use crate::profile::ui::ProfileEditorPage;
 use crate::registration::ui::{ConfirmRegistrationPage, RegistrationLinkPage};
 use crate::structure::ui::StructurePage;
-use crate::webmail::ui::WebmailPage;
+use crate::webmail::ui::{ManageEmailAccountsPage, WebmailPage};
 use crate::workgroups::ui::{WorkgroupPage, WorkgroupsPage};
 use settings::SettingsPage;
 
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("workgroups") view=WorkgroupsPage />
                     <Route path=path!("workgroups/:id") view=WorkgroupPage />
                     <Route path=path!("mail") view=WebmailPage />
+                    <Route path=path!("mail/accounts") view=ManageEmailAccountsPage />
                     <Route path=path!("settings") view=SettingsPage />
                 </ParentRoute>
             </Routes>

@@ -128,3 +128,47 @@ async function myId(page: import('@playwright/test').Page): Promise<string> {
   const href = await page.getByRole('link', { name: 'Ann Lee' }).getAttribute('href');
   return (href ?? '').split('/').pop() ?? '';
 }
+
+test('Manage Email Accounts: an admin connects an employee’s mailbox and disconnects it @phone', async ({ page }) => {
+  const imap = testImap();
+  const slug = unique('mea');
+  const email = `${slug}@example.com`;
+  const bo = `bo-${email}`;
+  const mailbox = `${imap.user}@bo.${slug}.test`;
+  await createPortal(page, slug, email, password);
+  addColleague(slug, bo, 'Bo', 'Berg', email);
+
+  await open(page, `/p/${slug}/mail`);
+  await page.getByRole('link', { name: 'Manage Email Accounts' }).click();
+  await ready(page);
+  await expect(page.getByRole('heading', { name: 'Manage Email Accounts', level: 1 })).toBeVisible();
+  await expect(page.getByText('No employee has connected a mailbox yet.')).toBeVisible();
+  await page.getByLabel("Employee's login").fill(`nobody-${email}`);
+  await page.getByLabel('Mailbox address').fill(mailbox);
+  await page.getByLabel('IMAP server').fill(imap.host);
+  await page.getByLabel('Security').selectOption({ label: 'SSL/TLS' });
+  await page.getByLabel('Port', { exact: true }).fill(imap.tlsPort);
+  await page.getByLabel('User name').fill(imap.user);
+  await page.getByLabel('Password', { exact: true }).fill(imap.password);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.locator('#field-employee-error')).toHaveText('No employee of this portal logs in with this.');
+  await page.getByLabel("Employee's login").fill(bo);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.getByRole('status')).toHaveText('Connected. INBOX: 1 message.');
+  const table = page.getByRole('table', { name: 'Connected mailboxes' });
+  const row = table.getByRole('row', { name: /Bo Berg/ });
+  await expect(row).toContainText(mailbox);
+  await expect(row).toContainText('(SSL/TLS)');
+  await expect(row).toContainText('just now');
+  await screen(page, `manage-email-accounts-${page.viewportSize()?.width}`);
+
+  // Bo's profile shows it as "E-Mail for mailbox".
+  await row.getByRole('link', { name: 'Bo Berg' }).click();
+  await ready(page);
+  await expect(page.locator('.facts')).toContainText('E-Mail for mailbox');
+  await expect(page.locator('.facts')).toContainText(mailbox);
+
+  await open(page, `/p/${slug}/mail/accounts`);
+  await page.getByRole('button', { name: 'Disconnect the mailbox of Bo Berg' }).click();
+  await expect(page.getByText('No employee has connected a mailbox yet.')).toBeVisible();
+});

@@ -1,7 +1,8 @@
 //! Webmail: an employee connects their IMAP mailbox to the portal. The server proves the
 //! settings with a real IMAP login before saving them, seals the password with the
 //! server's key, and the mailbox's address becomes the profile's "E-Mail for mailbox".
-//! Only the owner manages (or even sees the settings of) their mailbox.
+//! The owner manages their mailbox; administrators may connect or disconnect an
+//! employee's in Manage Email Accounts. Nobody ever sees a password again.
 //! Feature. May depend on: `access`, the platform and the base; no other feature.
 
 pub mod api;
@@ -63,6 +64,19 @@ pub struct Mailbox {
     pub security: Security,
     pub username: String,
     pub connected_at: crate::domain::time::Moment,
+}
+
+/// One row of Manage Email Accounts (administrators): an employee's connected mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailboxAccount {
+    pub account_id: i64,
+    pub name: String,
+    pub login: String,
+    pub address: String,
+    /// "imap.example.com:993 (SSL/TLS)"
+    pub server: String,
+    /// The last real IMAP log-in that worked (connecting, or opening Webmail).
+    pub last_checked: Option<crate::domain::time::Moment>,
 }
 
 /// A server name as typed into "IMAP server": a DNS name or an IP address.

@@ -1,4 +1,5 @@
-//! Connecting, reading and disconnecting the caller's own mailbox. The IMAP check runs
+//! Connecting, reading and disconnecting a mailbox: the caller's own, or, for an
+//! administrator in Manage Email Accounts, an employee's. The IMAP check runs
 //! before any transaction opens (a slow mail server must not hold database locks), and
 //! the row is written only after it succeeded: a failed check leaves nothing behind.
 
@@ -7,7 +8,7 @@ use sqlx::PgPool;
 
 use super::imap_client::{self, ImapLogin, ImapProblem};
 use super::targets::ImapTargets;
-use super::{Mailbox, Security, parse_host, parse_port};
+use super::{Mailbox, MailboxAccount, Security, parse_host, parse_port};
 use crate::access::PortalCaller;
 use crate::crypto::sealing::{MailboxKey, owner_tag};
 use crate::domain::Email;
@@ -70,18 +71,75 @@ pub fn problem_to_error(problem: &ImapProblem, login: &ImapLogin) -> AppError {
     }
 }
 
+/// Whose mailbox a call acts on.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub portal_id: i64,
+    pub account_id: i64,
+}
+
+impl Owner {
+    pub fn of(caller: &PortalCaller) -> Owner {
+        Owner { portal_id: caller.portal_id, account_id: caller.account_id }
+    }
+}
+
+/// An employee's mailbox, for an administrator: the employee is named by their login
+/// (an e-mail address or phone number) and must be an active member of the portal.
+pub async fn employee_owner(pool: &PgPool, caller: &PortalCaller, login: &str, region: Option<&str>) -> Result<Owner, AppError> {
+    caller.require_admin()?;
+    let login = crate::domain::phone::normalize_login_input(login, region);
+    let account_id = sqlx::query_scalar!(
+        "SELECT a.id FROM accounts a JOIN memberships m ON m.account_id = a.id
+         WHERE a.login = $1 AND m.portal_id = $2 AND m.status = 'active'",
+        login,
+        caller.portal_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::invalid("employee", "No employee of this portal logs in with this."))?;
+    Ok(Owner { portal_id: caller.portal_id, account_id })
+}
+
+/// Manage Email Accounts: every connected mailbox of the portal, for administrators.
+pub async fn accounts(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> Result<Vec<MailboxAccount>, AppError> {
+    caller.require_admin()?;
+    let rows = sqlx::query!(
+        r#"SELECT mb.account_id, a.first_name || ' ' || a.last_name AS "name!", a.login, mb.address, mb.imap_host, mb.imap_port,
+                  mb.security, mb.last_checked_at
+           FROM mailboxes mb JOIN accounts a ON a.id = mb.account_id
+           JOIN memberships m ON m.portal_id = mb.portal_id AND m.account_id = mb.account_id
+           WHERE mb.portal_id = $1 AND m.status = 'active'
+           ORDER BY m.sort_name, mb.account_id"#,
+        caller.portal_id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MailboxAccount {
+            account_id: r.account_id,
+            name: r.name,
+            login: r.login,
+            address: r.address,
+            server: format!("{}:{} ({})", r.imap_host, r.imap_port, Security::parse(&r.security).unwrap_or(Security::Tls).label()),
+            last_checked: r.last_checked_at.map(|at| crate::domain::time::moment(at, caller.zone, now)),
+        })
+        .collect())
+}
+
 fn key_of(state: &AppState) -> Result<&MailboxKey, AppError> {
     state.config.mailbox_key.as_ref().ok_or_else(|| {
         AppError::Conflict("Webmail is not set up on this server yet: its administrator must configure MAILBOX_KEY_FILE.".into())
     })
 }
 
-pub async fn mailbox(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -> Result<Option<Mailbox>, AppError> {
+pub async fn mailbox(pool: &PgPool, caller: &PortalCaller, owner: Owner, now: DateTime<Utc>) -> Result<Option<Mailbox>, AppError> {
     let row = sqlx::query!(
         "SELECT address, imap_host, imap_port, security, username, connected_at FROM mailboxes
          WHERE portal_id = $1 AND account_id = $2",
-        caller.portal_id,
-        caller.account_id
+        owner.portal_id,
+        owner.account_id
     )
     .fetch_optional(pool)
     .await?;
@@ -97,7 +155,15 @@ pub async fn mailbox(pool: &PgPool, caller: &PortalCaller, now: DateTime<Utc>) -
 
 /// Proves the settings with an IMAP log-in, then saves them (replacing a mailbox
 /// connected before). Answers the saved mailbox and the INBOX message count.
-pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm, now: DateTime<Utc>) -> Result<(Mailbox, u32), AppError> {
+/// Proves the settings with an IMAP log-in, then saves them as `owner`'s mailbox. The
+/// caller's own account pays the check throttle, whoever the mailbox is for.
+pub async fn connect(
+    state: &AppState,
+    caller: &PortalCaller,
+    owner: Owner,
+    form: &ConnectForm,
+    now: DateTime<Utc>,
+) -> Result<(Mailbox, u32), AppError> {
     let (address, login) = validate(form)?;
     let targets = ImapTargets::from_config(&state.config);
     if !targets.allows_port(login.port) {
@@ -116,17 +182,17 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
         }
     };
 
-    let sealed = key.seal(&login.password, &owner_tag(caller.portal_id, caller.account_id)).map_err(|e| {
+    let sealed = key.seal(&login.password, &owner_tag(owner.portal_id, owner.account_id)).map_err(|e| {
         tracing::error!("sealing a mailbox password: {e}");
         AppError::Internal
     })?;
     let mut tx = pool.begin().await?;
-    // The caller may have been dismissed while the check ran; the foreign key to an
+    // The owner may have been dismissed while the check ran; the foreign key to an
     // existing membership holds, so re-check the status under this transaction.
     let still_active = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE portal_id = $1 AND account_id = $2 AND status = 'active') AS "active!""#,
-        caller.portal_id,
-        caller.account_id
+        owner.portal_id,
+        owner.account_id
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -134,14 +200,14 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
         return Err(AppError::NotFound);
     }
     sqlx::query!(
-        "INSERT INTO mailboxes (portal_id, account_id, address, imap_host, imap_port, security, username, sealed_password, key_id, connected_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        "INSERT INTO mailboxes (portal_id, account_id, address, imap_host, imap_port, security, username, sealed_password, key_id, connected_at, last_checked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
          ON CONFLICT (portal_id, account_id) DO UPDATE SET
            address = EXCLUDED.address, imap_host = EXCLUDED.imap_host, imap_port = EXCLUDED.imap_port,
            security = EXCLUDED.security, username = EXCLUDED.username, sealed_password = EXCLUDED.sealed_password,
-           key_id = EXCLUDED.key_id, connected_at = EXCLUDED.connected_at",
-        caller.portal_id,
-        caller.account_id,
+           key_id = EXCLUDED.key_id, connected_at = EXCLUDED.connected_at, last_checked_at = EXCLUDED.last_checked_at",
+        owner.portal_id,
+        owner.account_id,
         address.as_str(),
         login.host,
         i32::from(login.port),
@@ -153,28 +219,51 @@ pub async fn connect(state: &AppState, caller: &PortalCaller, form: &ConnectForm
     )
     .execute(&mut *tx)
     .await?;
+    if owner.account_id != caller.account_id {
+        crate::audit::record(
+            &mut tx,
+            caller.portal_id,
+            caller.account_id,
+            "connected a mailbox",
+            Some(owner.account_id),
+            address.as_str(),
+            now,
+        )
+        .await?;
+    }
     // Profiles show the mailbox address.
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;
     // Saved: the account's failed checks are forgotten, this attempt's place included.
     throttle::forgive(pool, attempt, FAILED_CHECKS, &account).await?;
-    let saved = mailbox(pool, caller, now).await?.ok_or(AppError::Internal)?;
+    let saved = mailbox(pool, caller, owner, now).await?.ok_or(AppError::Internal)?;
     Ok((saved, messages))
 }
 
-/// Removes the caller's mailbox (and with it the sealed password).
-pub async fn disconnect(pool: &PgPool, caller: &PortalCaller) -> Result<(), AppError> {
+/// Removes `owner`'s mailbox (and with it the sealed password).
+pub async fn disconnect(pool: &PgPool, caller: &PortalCaller, owner: Owner, now: DateTime<Utc>) -> Result<(), AppError> {
+    if owner.account_id != caller.account_id {
+        caller.require_admin()?;
+    }
     let mut tx = pool.begin().await?;
-    sqlx::query!("DELETE FROM mailboxes WHERE portal_id = $1 AND account_id = $2", caller.portal_id, caller.account_id)
-        .execute(&mut *tx)
-        .await?;
+    let removed = sqlx::query_scalar!(
+        "DELETE FROM mailboxes WHERE portal_id = $1 AND account_id = $2 RETURNING address",
+        owner.portal_id,
+        owner.account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(address) = removed.filter(|_| owner.account_id != caller.account_id) {
+        crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "disconnected a mailbox", Some(owner.account_id), &address, now)
+            .await?;
+    }
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Logs in with the saved settings and counts the INBOX: what the Webmail page shows.
-pub async fn inbox_count(state: &AppState, caller: &PortalCaller) -> Result<u32, AppError> {
+pub async fn inbox_count(state: &AppState, caller: &PortalCaller, now: DateTime<Utc>) -> Result<u32, AppError> {
     let key = key_of(state)?;
     let row = sqlx::query!(
         "SELECT imap_host, imap_port, security, username, sealed_password, key_id FROM mailboxes
@@ -201,11 +290,20 @@ pub async fn inbox_count(state: &AppState, caller: &PortalCaller) -> Result<u32,
     };
     // The rule of today applies to mailboxes saved before it changed.
     let targets = ImapTargets::from_config(&state.config);
-    imap_client::check_mailbox(&login, state.imap_tls.clone(), &targets).await.map_err(|problem| {
+    let messages = imap_client::check_mailbox(&login, state.imap_tls.clone(), &targets).await.map_err(|problem| {
         tracing::info!(account = caller.account_id, ?problem, "mailbox inbox check failed");
         let error = problem_to_error(&problem, &login);
         AppError::Conflict(error.to_string())
-    })
+    })?;
+    sqlx::query!(
+        "UPDATE mailboxes SET last_checked_at = $3 WHERE portal_id = $1 AND account_id = $2",
+        caller.portal_id,
+        caller.account_id,
+        now
+    )
+    .execute(&state.pool)
+    .await?;
+    Ok(messages)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::api::{ConnectMailbox, DisconnectMailbox, inbox_count, load_mailbox};
-use super::{Mailbox, Security};
+use super::api::{ConnectMailbox, DisconnectMailbox, inbox_count, load_mailbox, load_mailbox_accounts};
+use super::{Mailbox, MailboxAccount, Security};
 use crate::components::{Field, FormError, PortalProblem, field_error};
 use crate::components::{LocalTime, use_slug};
 
@@ -27,12 +27,18 @@ pub fn WebmailPage() -> impl IntoView {
     let mailbox = Resource::new(move || (slug.get(), changes.get()), |(slug, _)| load_mailbox(slug));
     view! {
         <Title text="Webmail" />
-        <h1>"Webmail"</h1>
+        <div class="page-head">
+            <h1>"Webmail"</h1>
+            <ManageLinkForAdmins />
+        </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match mailbox.await {
                     Ok(Some(mailbox)) => view! { <ConnectedMailbox mailbox slug=slug.get_untracked() disconnect /> }.into_any(),
-                    Ok(None) => view! { <ConnectMailboxForm slug=slug.get_untracked() connect /> }.into_any(),
+                    Ok(None) => view! {
+                        <p class="muted">"No mailbox connected."</p>
+                        <ConnectMailboxForm slug=slug.get_untracked() connect for_employee=false />
+                    }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
@@ -40,23 +46,55 @@ pub fn WebmailPage() -> impl IntoView {
     }
 }
 
+/// "Manage Email Accounts" beside the Webmail heading, for administrators.
 #[component]
-fn ConnectMailboxForm(slug: String, connect: ServerAction<ConnectMailbox>) -> impl IntoView {
+fn ManageLinkForAdmins() -> impl IntoView {
+    let home = crate::components::use_current_portal();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                home.await.ok().filter(|h| h.my_role == crate::domain::Role::Admin).map(|h| view! {
+                    <a class="button" href=format!("/p/{}/mail/accounts", h.slug)>"Manage Email Accounts"</a>
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// "Connect mailbox": the caller's own, or with `for_employee`, an employee's (named by
+/// login) for an administrator.
+#[component]
+fn ConnectMailboxForm(slug: String, connect: ServerAction<ConnectMailbox>, for_employee: bool) -> impl IntoView {
     let value = connect.value();
     let pending = connect.pending();
     let security_error = field_error(value, "security");
+    // After a success the form empties, so a password typed for one person is not left behind.
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::components::reset_on_success(form, value);
+    let (heading, intro) = if for_employee {
+        (
+            "Connect a mailbox for an employee",
+            "The server logs in to the mailbox over IMAP to check these settings before saving them. \
+             The password is stored encrypted and is never shown again, to anyone.",
+        )
+    } else {
+        (
+            "Connect mailbox",
+            "The server logs in to your mailbox over IMAP to check these settings before saving them. \
+             Your password is stored encrypted and is never shown again, not even to administrators.",
+        )
+    };
     view! {
-        <p class="muted">"No mailbox connected."</p>
         <section class="panel" aria-labelledby="connect-heading">
-            <h2 id="connect-heading">"Connect mailbox"</h2>
-            <p class="muted">
-                "The server logs in to your mailbox over IMAP to check these settings before saving them. "
-                "Your password is stored encrypted and is never shown again, not even to administrators."
-            </p>
+            <h2 id="connect-heading">{heading}</h2>
+            <p class="muted">{intro}</p>
             // The server checks every field and answers beside it; the browser need not.
-            <ActionForm action=connect attr:novalidate=true>
+            <ActionForm action=connect node_ref=form attr:novalidate=true>
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
+                {for_employee.then(|| view! {
+                    <Field label="Employee's login" name="employee" error=field_error(value, "employee") />
+                })}
                 <Field label="Mailbox address" name="address" kind="email" autocomplete="email" error=field_error(value, "address") />
                 <Field label="IMAP server" name="imap_host" error=field_error(value, "imap_host") />
                 <div class="field">
@@ -123,5 +161,79 @@ fn inbox_line(count: u32) -> String {
         0 => "INBOX: no messages".to_string(),
         1 => "INBOX: 1 message".to_string(),
         n => format!("INBOX: {n} messages"),
+    }
+}
+
+/// Manage Email Accounts (administrators): every employee's connected mailbox, with its
+/// server and last successful check; connect one for an employee, or disconnect it.
+#[component]
+pub fn ManageEmailAccountsPage() -> impl IntoView {
+    let slug = use_slug();
+    let live = crate::live::use_live();
+    let connect = ServerAction::<ConnectMailbox>::new();
+    let disconnect = ServerAction::<DisconnectMailbox>::new();
+    let accounts = Resource::new(
+        move || (slug.get(), live.version(crate::live::Topic::People), connect.version().get(), disconnect.version().get()),
+        |(slug, ..)| load_mailbox_accounts(slug),
+    );
+    let connected = move || connect.value().with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).copied());
+    view! {
+        <Title text="Manage Email Accounts" />
+        <h1>"Manage Email Accounts"</h1>
+        <p class="muted">"Mailboxes are configured separately for each user. Only the owner and administrators see an address; nobody sees a password."</p>
+        <FormError value=disconnect.value() />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match accounts.await {
+                    Ok(rows) if rows.is_empty() => view! { <p class="muted">"No employee has connected a mailbox yet."</p> }.into_any(),
+                    Ok(rows) => view! { <MailboxTable rows slug=slug.get_untracked() disconnect /> }.into_any(),
+                    Err(error) => view! { <PortalProblem error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || connected().map(|count| view! { <p class="notice" role="status">{format!("Connected. {}.", inbox_line(count))}</p> })}
+        <ConnectMailboxForm slug=slug.get_untracked() connect for_employee=true />
+    }
+}
+
+#[component]
+fn MailboxTable(rows: Vec<MailboxAccount>, slug: String, disconnect: ServerAction<DisconnectMailbox>) -> impl IntoView {
+    view! {
+        <div class="table-box"><table class="people stacked" aria-label="Connected mailboxes">
+            <thead>
+                <tr>
+                    <th scope="col">"Employee"</th>
+                    <th scope="col">"E-Mail for mailbox"</th>
+                    <th scope="col">"Server"</th>
+                    <th scope="col">"Last successful check"</th>
+                    <th scope="col">"Actions"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| {
+                    let label = format!("Disconnect the mailbox of {}", row.name);
+                    let profile = format!("/p/{slug}/people/{}", row.account_id);
+                    let slug = slug.clone();
+                    view! {
+                        <tr>
+                            <td class="lead"><a href=profile>{row.name.clone()}</a> <span class="muted">{format!(" ({})", row.login)}</span></td>
+                            <td data-label="E-Mail for mailbox">{row.address.clone()}</td>
+                            <td data-label="Server">{row.server.clone()}</td>
+                            <td data-label="Last successful check">{match row.last_checked.clone() {
+                                Some(moment) => view! { <LocalTime moment /> }.into_any(),
+                                None => view! { "—" }.into_any(),
+                            }}</td>
+                            <td class="actions">
+                                <ActionForm action=disconnect attr:class="inline">
+                                    <input type="hidden" name="slug" value=slug />
+                                    <input type="hidden" name="account_id" value=row.account_id />
+                                    <button type="submit" class="danger" aria-label=label>"Disconnect"</button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
     }
 }

@@ -101,6 +101,7 @@ pub const MATRIX: &[Row] = &[
     // Administrators' work.
     ("person_action", Admin, &[("account_id", "{p}"), ("action", "dismiss")]),
     ("audit_log", Admin, &[]),
+    ("mailbox_accounts", Admin, &[]),
     ("add_department", Admin, &[("name", "Intruders"), ("parent_id", "{d}")]),
     ("rename_department", Admin, &[("department_id", "{d}"), ("name", "Hacked")]),
     ("move_department", Admin, &[("department_id", "{d}"), ("parent_id", "{d}")]),
@@ -133,6 +134,7 @@ pub const MATRIX: &[Row] = &[
 /// the caller is Bo).
 const OWNER_ONLY: &[(&str, &[(&str, &str)])] = &[
     ("profile_editor", &[("account_id", "{q}")]),
+    ("mailbox_disconnect", &[("account_id", "{q}")]),
     ("profile_save", &[("account_id", "{q}"), ("position", "Hacked"), ("phone", ""), ("contact_email", "")]),
 ];
 

@@ -255,3 +255,62 @@ async fn the_mailbox_password_never_leaves_the_server(pool: PgPool) {
     let own: Option<intranet::webmail::Mailbox> = json_of(app.post(&admin, "mailbox", &[("slug", "acme")]).await).await;
     assert_eq!(own, None);
 }
+
+#[sqlx::test]
+async fn an_administrator_manages_employees_mailboxes(pool: PgPool) {
+    let (_, bo) = acme(&pool).await;
+    add_member(&pool, "acme", "cy@acme.test", ("Cy", "Cole"), "active", "employee").await;
+    let imap = test_imap();
+    let app = spawn_app_trusting_test_imap(pool.clone()).await;
+    let admin = app.logged_in("ann@acme.test").await;
+    let employee = app.logged_in("cy@acme.test").await;
+    let for_employee = |login: &'static str| {
+        let mut form = connect_form(&imap, &imap.tls_port, "tls", &imap.password);
+        form.push(("employee", login));
+        form
+    };
+
+    // Only administrators connect for someone else, and only for an active employee.
+    let (status, _) = error_of(app.post(&employee, "mailbox_connect", &for_employee("bo@acme.test")).await).await;
+    assert_eq!(status, 403);
+    let (_, error) = error_of(app.post(&admin, "mailbox_connect", &for_employee("nobody@acme.test")).await).await;
+    assert!(error.for_field("employee").is_some(), "{error:?}");
+    assert_eq!(mailbox_rows(&pool).await, 0);
+    let messages: u32 = json_of(app.post(&admin, "mailbox_connect", &for_employee("bo@acme.test")).await).await;
+    assert_eq!(messages, 1, "a real IMAP log-in");
+    let owner: i64 = sqlx::query_scalar("SELECT account_id FROM mailboxes").fetch_one(&pool).await.unwrap();
+    assert_eq!(owner, bo, "the mailbox is Bo's");
+
+    let rows: Vec<intranet::webmail::MailboxAccount> = json_of(app.post(&admin, "mailbox_accounts", &[("slug", "acme")]).await).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].name.as_str(), rows[0].address.as_str()), ("Bo Berg", "bo.mail@example.test"));
+    assert!(rows[0].server.ends_with("(SSL/TLS)"), "{}", rows[0].server);
+    assert_eq!(rows[0].last_checked.as_ref().map(|m| m.text.as_str()), Some("just now"));
+    let body = app.post(&admin, "mailbox_accounts", &[("slug", "acme")]).await.text().await.unwrap();
+    assert!(!body.contains(&imap.password), "no password ever comes back");
+    assert_eq!(error_of(app.post(&employee, "mailbox_accounts", &[("slug", "acme")]).await).await.0, 403);
+
+    // Bo's profile shows it as "E-Mail for mailbox" to Bo and admins only.
+    let bo_client = app.logged_in("bo@acme.test").await;
+    let seen_by = |client: reqwest::Client| {
+        let app = &app;
+        async move {
+            let profile: serde_json::Value =
+                json_of(app.post(&client, "person", &[("slug", "acme"), ("account_id", &bo.to_string())]).await).await;
+            profile["mailbox_email"].as_str().map(str::to_string)
+        }
+    };
+    assert_eq!(seen_by(bo_client.clone()).await.as_deref(), Some("bo.mail@example.test"));
+    assert_eq!(seen_by(admin.clone()).await.as_deref(), Some("bo.mail@example.test"));
+    assert_eq!(seen_by(employee.clone()).await, None);
+
+    // An employee cannot disconnect someone else's; an administrator can, and it is audited.
+    let bo_id = bo.to_string();
+    assert_eq!(error_of(app.post(&employee, "mailbox_disconnect", &[("slug", "acme"), ("account_id", &bo_id)]).await).await.0, 403);
+    assert_eq!(mailbox_rows(&pool).await, 1);
+    assert_eq!(app.post(&admin, "mailbox_disconnect", &[("slug", "acme"), ("account_id", &bo_id)]).await.status(), 200);
+    assert_eq!(mailbox_rows(&pool).await, 0);
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE '%mailbox' ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(actions, ["connected a mailbox", "disconnected a mailbox"]);
+}

@@ -1,0 +1,3 @@
+-- Manage Email Accounts shows when each mailbox last answered a real IMAP log-in.
+ALTER TABLE mailboxes ADD COLUMN last_checked_at timestamptz;
+UPDATE mailboxes SET last_checked_at = connected_at;
