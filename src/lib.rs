@@ -14,6 +14,7 @@ pub mod audit;
 pub mod crypto;
 pub mod live;
 pub mod mail;
+pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -323,18 +323,31 @@ fn InviteOutcome(report: InviteReport) -> impl IntoView {
     }
 }
 
+/// "Resend" and "Cancel" of the Invited list. The page makes them outside the part a
+/// live update redraws, so what they answered stays on screen.
+#[derive(Clone, Copy)]
+pub struct InvitedActions {
+    pub resend: ServerAction<ResendInvitation>,
+    pub cancel: ServerAction<CancelInvitation>,
+}
+
+impl Default for InvitedActions {
+    fn default() -> InvitedActions {
+        InvitedActions { resend: ServerAction::new(), cancel: ServerAction::new() }
+    }
+}
+
 /// Employees > Invited: invitations with their delivery status, "Resend" and "Cancel".
 /// It shows the invitations still waiting; accepted and cancelled ones are a choice of
 /// "Show" away. It pages, and finds an address or number.
 #[component]
-pub fn InvitedList(slug: String) -> impl IntoView {
+pub fn InvitedList(slug: String, actions: InvitedActions) -> impl IntoView {
+    let InvitedActions { resend, cancel } = actions;
     let live = use_live();
     let query = use_query_map();
     let show = Signal::derive(move || InvitedShow::from_key(&query.read().get("show").unwrap_or_default()));
     let search = Signal::derive(move || query.read().get("q").unwrap_or_default());
     let page_number = Signal::derive(move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
-    let resend = ServerAction::<ResendInvitation>::new();
-    let cancel = ServerAction::<CancelInvitation>::new();
     let list_slug = slug.clone();
     let page = Resource::new(
         move || {

@@ -23,11 +23,13 @@ pub enum Topic {
     /// Someone's status or role changed: open pages re-check their own access.
     Access,
     Settings,
+    /// Someone's in-app notices (the bell) changed.
+    Notices,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 7] =
-        [Topic::Stream, Topic::Chat, Topic::People, Topic::Structure, Topic::Workgroups, Topic::Access, Topic::Settings];
+    pub const ALL: [Topic; 8] =
+        [Topic::Stream, Topic::Chat, Topic::People, Topic::Structure, Topic::Workgroups, Topic::Access, Topic::Settings, Topic::Notices];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -38,6 +40,7 @@ impl Topic {
             Topic::Workgroups => "workgroups",
             Topic::Access => "access",
             Topic::Settings => "settings",
+            Topic::Notices => "notices",
         }
     }
 
@@ -54,7 +57,7 @@ impl Topic {
 /// counter of their topic into a resource's source so the resource refetches.
 #[derive(Debug, Clone, Copy)]
 pub struct Live {
-    counters: [RwSignal<u64>; 7],
+    counters: [RwSignal<u64>; 8],
 }
 
 impl Default for Live {

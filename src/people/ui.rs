@@ -9,7 +9,7 @@ use crate::components::initials;
 use crate::components::use_slug;
 use crate::components::{FormError, PortalProblem, action_succeeded};
 use crate::domain::MembershipStatus;
-use crate::invitations::ui::{InviteUsersIfAllowed, InvitedList};
+use crate::invitations::ui::{InviteUsersIfAllowed, InvitedActions, InvitedList};
 use crate::live::{Topic, use_live};
 use crate::registration::api::DecideRegistration;
 use crate::structure::api::MovePerson;
@@ -61,6 +61,7 @@ pub fn EmployeesPage() -> impl IntoView {
     );
     // Outside the refreshed list, so a refusal stays on screen after the refresh.
     let decide = ServerAction::<DecideRegistration>::new();
+    let invited_actions = InvitedActions::default();
     view! {
         <Title text="Employees" />
         <div class="page-head">
@@ -70,7 +71,7 @@ pub fn EmployeesPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => view! { <EmployeeList page filter=filter.get_untracked() search=search.get_untracked() slug=slug.get_untracked() decide /> }.into_any(),
+                    Ok(page) => view! { <EmployeeList page filter=filter.get_untracked() search=search.get_untracked() slug=slug.get_untracked() decide invited_actions /> }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
@@ -85,6 +86,7 @@ fn EmployeeList(
     search: String,
     slug: String,
     decide: ServerAction<DecideRegistration>,
+    invited_actions: InvitedActions,
 ) -> impl IntoView {
     let pending_queue = filter == EmployeeFilter::Pending && page.viewer_is_admin;
     let tabs = EmployeeFilter::ALL
@@ -133,7 +135,7 @@ fn EmployeeList(
     if filter == EmployeeFilter::Invited {
         return view! {
             <nav class="tabs" aria-label="Filters">{tabs}</nav>
-            <InvitedList slug=slug.clone() />
+            <InvitedList slug=slug.clone() actions=invited_actions />
         }
         .into_any();
     }

@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use crate::audit::AuditEntry;
 use crate::components::PortalHome;
 use crate::error::AppError;
+use crate::notices::Notices;
 
 #[cfg(feature = "ssr")]
 use {
@@ -59,6 +60,24 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
             my_account_id: me.account_id,
             my_time_zone: caller.zone.name().to_string(),
         })
+    })
+    .await
+}
+
+/// The bell: the caller's newest notices in this portal and how many are unread.
+#[server(endpoint = "notices")]
+pub async fn load_notices(slug: String) -> Result<Notices, AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        Ok(crate::notices::server::list(&state.pool, caller.portal_id, caller.account_id, caller.zone, now).await?)
+    })
+    .await
+}
+
+/// Marks one of the caller's notices read, or with no `notice_id` all of them.
+#[server(endpoint = "mark_notices_read")]
+pub async fn mark_notices_read(slug: String, #[server(default)] notice_id: Option<i64>) -> Result<(), AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        Ok(crate::notices::server::mark_read(&state.pool, caller.portal_id, caller.account_id, notice_id, now).await?)
     })
     .await
 }

@@ -1,11 +1,12 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
-use super::api::{SignUp, load_portal_home};
+use super::api::{MarkNoticesRead, SignUp, load_notices, load_portal_home};
 use crate::auth::api::{LogOut, current_account};
-use crate::components::{CurrentPortal, Field, FormError, PlainPage, field_error, initials, use_slug};
+use crate::components::{CurrentPortal, Field, FormError, LocalTime, PlainPage, field_error, initials, use_slug};
 use crate::domain::{Plan, Role};
 use crate::live::{self, Live, Topic};
+use crate::registration::api::DecideRegistration;
 
 /// The front page: "Create your Bitrix24".
 #[component]
@@ -68,9 +69,13 @@ pub fn PortalLayout() -> impl IntoView {
     );
     provide_context(CurrentPortal(home));
     send_to_log_in_when_signed_out(home);
-    keep_browser_time_zone(home);
+    keep_browser_time_zone(home, live);
     let log_out = ServerAction::<LogOut>::new();
     let menu_open = RwSignal::new(false);
+    // The bell's state and data live out here, outside the frame's Transition: the bell
+    // is drawn again whenever the portal refetches, and a resource made inside a
+    // Suspense would not find its server-rendered value when the page hydrates.
+    let bell = Bell::new(slug, live);
     // The top bar comes first, so on a phone the folded-out menu opens below it; on a
     // wide screen the grid puts the menu on the left.
     view! {
@@ -85,6 +90,7 @@ pub fn PortalLayout() -> impl IntoView {
                 >
                     "Menu"
                 </button>
+                <NoticeBell slug bell />
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         home.await.ok().map(|home| {
@@ -133,6 +139,132 @@ pub fn PortalLayout() -> impl IntoView {
     }
 }
 
+/// The bell's data and state: the person's notices, whether the panel is open, and the
+/// actions taken from it.
+#[derive(Clone, Copy)]
+struct Bell {
+    open: RwSignal<bool>,
+    notices: Resource<Result<crate::notices::Notices, crate::error::AppError>>,
+    mark: ServerAction<MarkNoticesRead>,
+    decide: ServerAction<DecideRegistration>,
+}
+
+impl Bell {
+    fn new(slug: Signal<String>, live: Live) -> Bell {
+        let mark = ServerAction::<MarkNoticesRead>::new();
+        let decide = ServerAction::<DecideRegistration>::new();
+        let notices = Resource::new(
+            move || (slug.get(), live.version(Topic::Notices), mark.version().get(), decide.version().get()),
+            |(slug, ..)| load_notices(slug),
+        );
+        Bell { open: RwSignal::new(false), notices, mark, decide }
+    }
+}
+
+/// The bell in the top bar: the person's notices with an unread count, updated live.
+/// A join request can be approved or denied right in its notice. One Transition holds
+/// all of it (no Suspense inside another), so the page hydrates as it was rendered.
+#[component]
+fn NoticeBell(slug: Signal<String>, bell: Bell) -> impl IntoView {
+    let Bell { open, notices, mark, decide } = bell;
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let slug = slug.get();
+                notices.await.ok().map(|list| {
+                    let label = match list.unread {
+                        0 => "Notices".to_string(),
+                        n => format!("Notices, {n} unread"),
+                    };
+                    let items = if list.items.is_empty() {
+                        view! { <p class="muted">"No notices yet."</p> }.into_any()
+                    } else {
+                        list.items.into_iter().map(|notice| view! { <NoticeItem notice slug=slug.clone() mark decide /> }).collect_view().into_any()
+                    };
+                    view! {
+                        <div class="bell">
+                            <button
+                                type="button"
+                                class="bell-button"
+                                aria-label=label
+                                aria-expanded=move || open.get().to_string()
+                                aria-controls="notices-panel"
+                                on:click=move |_| open.update(|o| *o = !*o)
+                            >
+                                <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
+                                    <path d="M12 22a2.5 2.5 0 0 0 2.5-2.5h-5A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z" fill="currentColor" />
+                                </svg>
+                                {(list.unread > 0).then(|| view! { <span class="badge" aria-hidden="true">{list.unread}</span> })}
+                            </button>
+                            <section id="notices-panel" class="notices-panel" aria-label="Notices" hidden=move || !open.get()>
+                                <div class="notices-head">
+                                    <h2>"Notices"</h2>
+                                    <ActionForm action=mark attr:class="inline">
+                                        <input type="hidden" name="slug" value=slug.clone() />
+                                        <button type="submit" class="link-button" disabled=list.unread == 0>"Mark all as read"</button>
+                                    </ActionForm>
+                                </div>
+                                <FormError value=decide.value() />
+                                {items}
+                            </section>
+                        </div>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn NoticeItem(
+    notice: crate::notices::Notice,
+    slug: String,
+    mark: ServerAction<MarkNoticesRead>,
+    decide: ServerAction<DecideRegistration>,
+) -> impl IntoView {
+    let decision = notice.subject_id.filter(|_| notice.awaits_decision).map(|account_id| {
+        [("approve", "Approve"), ("deny", "Deny")]
+            .into_iter()
+            .map(|(key, label)| {
+                let slug = slug.clone();
+                view! {
+                    <ActionForm action=decide attr:class="inline">
+                        <input type="hidden" name="slug" value=slug />
+                        <input type="hidden" name="account_id" value=account_id />
+                        <input type="hidden" name="decision" value=key />
+                        <button type="submit">{label}</button>
+                    </ActionForm>
+                }
+            })
+            .collect_view()
+    });
+    let read_slug = slug.clone();
+    let read_button = (!notice.read).then(|| {
+        let label = format!("Mark as read: {}", notice.text);
+        view! {
+            <ActionForm action=mark attr:class="inline">
+                <input type="hidden" name="slug" value=read_slug />
+                <input type="hidden" name="notice_id" value=notice.id />
+                <button type="submit" class="link-button" aria-label=label>"Mark as read"</button>
+            </ActionForm>
+        }
+    });
+    let profile = notice.subject_id.map(|id| format!("/p/{slug}/people/{id}"));
+    view! {
+        <article class="notice-item" class:unread=!notice.read aria-label=notice.text.clone()>
+            <p>
+                {match profile {
+                    Some(href) => view! { <a href=href>{notice.text.clone()}</a> }.into_any(),
+                    None => view! { {notice.text.clone()} }.into_any(),
+                }}
+                " "
+                <span class="muted"><LocalTime moment=notice.at /></span>
+            </p>
+            <div class="actions">{decision}{read_button}</div>
+        </article>
+    }
+}
+
 /// A session that ends while a portal page is open (time-out, "log out" elsewhere) sends
 /// the person to the log-in page, which brings them back here. A full page load is
 /// already redirected by the server (`auth::guard::log_in_first`).
@@ -156,22 +288,23 @@ fn send_to_log_in_when_signed_out(home: Resource<Result<crate::components::Porta
 }
 
 /// Someone who logged in elsewhere (sign-up, an invitation) or travelled: the browser's
-/// zone is kept with the account and the page reloads once, with times in it.
-fn keep_browser_time_zone(home: Resource<Result<crate::components::PortalHome, crate::error::AppError>>) {
+/// zone is kept with the account, and everything on the page is fetched again, with
+/// times in it. (No reload: a person may be typing.)
+fn keep_browser_time_zone(home: Resource<Result<crate::components::PortalHome, crate::error::AppError>>, live: Live) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let Some(Ok(home)) = home.get() else { return };
         let Some(zone) = crate::components::browser_time_zone().filter(|zone| *zone != home.my_time_zone) else { return };
         leptos::task::spawn_local(async move {
-            // Reload only when the server now keeps exactly this name, so an alias it
-            // spells differently cannot cause a reload loop.
+            // Only when the server now keeps exactly this name, so an alias it spells
+            // differently cannot cause a loop of refetches.
             if crate::auth::api::remember_time_zone(zone.clone()).await.is_ok_and(|kept| kept == zone) {
-                let _ = window().location().reload();
+                live.bump_all();
             }
         });
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = home;
+    let _ = (home, live);
 }
 
 /// The portal's plan, as the server's operator set it. Plans are not self-service: a

@@ -556,3 +556,22 @@ async fn resend_after_a_downgrade_sends_the_standard_text(pool: PgPool) {
     assert_eq!(stored, intranet::invitations::default_message("acme Ltd"), "the link's page shows the text that was sent");
     assert_eq!(service::resend(&pool, &config, &admin, id, now).await.unwrap(), "Invitation sent again.", "said once");
 }
+
+#[sqlx::test]
+async fn the_inviter_hears_in_the_bell_that_an_invitation_was_accepted(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let (config, now) = (local(), Utc::now());
+    service::invite_by_email(&pool, &config, &admin, &InviteRequest { addresses: "dee@new.test".into(), ..Default::default() }, now)
+        .await
+        .unwrap();
+    let token = token_from_outbox(&pool, "dee@new.test", "/invite").await;
+    service::accept_new(&pool, &passwords(), &config, &token, &person("Dee"), now).await.unwrap();
+    let notices = intranet::notices::server::list(&pool, admin.portal_id, ann, admin.zone, now).await.unwrap();
+    assert_eq!(notices.unread, 1);
+    assert_eq!(notices.items[0].text, "Dee Invitee accepted your invitation");
+    assert_eq!(notices.items[0].kind, intranet::notices::NoticeKind::InvitationAccepted);
+    assert!(!notices.items[0].awaits_decision);
+    intranet::notices::server::mark_read(&pool, admin.portal_id, ann, None, now).await.unwrap();
+    assert_eq!(intranet::notices::server::list(&pool, admin.portal_id, ann, admin.zone, now).await.unwrap().unread, 0);
+}

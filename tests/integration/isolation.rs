@@ -98,6 +98,8 @@ pub const MATRIX: &[Row] = &[
     ),
     ("mailbox_disconnect", Member, &[]),
     ("mailbox_inbox", Member, &[]),
+    ("notices", Member, &[]),
+    ("mark_notices_read", Member, &[]),
     // Administrators' work.
     ("person_action", Admin, &[("account_id", "{p}"), ("action", "dismiss")]),
     ("audit_log", Admin, &[]),

@@ -368,3 +368,48 @@ async fn a_settings_change_reaches_pages_on_another_instance(pool: PgPool) {
     let stale = second.client().get(format!("{}/join/{code}/live", second.base)).send().await.unwrap();
     assert_eq!(stale.status(), 404);
 }
+
+/// The bell: "<name> asks to join" reaches every administrator, those who log in by phone
+/// too, offers the decision until one of them decides, and is then settled for all.
+#[sqlx::test]
+async fn join_requests_reach_every_admin_as_notices(pool: PgPool) {
+    let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    add_member(&pool, "acme", "+14155550177", ("Pat", "Phone"), "active", "admin").await;
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let admin_caller = caller(&pool, ann, "acme").await;
+    service::save_settings(&pool, &admin_caller, &settings(true, "moderated", ""), Utc::now()).await.unwrap();
+    let token = request(&pool, &code(&pool).await, "kim@else.test", "10.0.0.1").await.unwrap();
+    confirm(&pool, &token, Utc::now()).await.unwrap();
+    let kim: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'kim@else.test'").fetch_one(&pool).await.unwrap();
+
+    let app = spawn_app(pool.clone()).await;
+    let (ann_c, pat_c, bo_c) =
+        (app.logged_in("ann@acme.test").await, app.logged_in("+14155550177").await, app.logged_in("bo@acme.test").await);
+    let bell = |client: reqwest::Client| {
+        let app = &app;
+        async move { json_of::<intranet::notices::Notices>(app.post(&client, "notices", &[("slug", "acme")]).await).await }
+    };
+    for client in [ann_c.clone(), pat_c.clone()] {
+        let notices = bell(client).await;
+        assert_eq!(notices.unread, 1);
+        assert_eq!(notices.items[0].text, "Reg Istrant asks to join");
+        assert!(notices.items[0].awaits_decision);
+        assert_eq!(notices.items[0].subject_id, Some(kim));
+    }
+    assert_eq!(bell(bo_c.clone()).await.items.len(), 0, "employees are not asked");
+
+    // Pat marks it read: only Pat's copy.
+    let pat_notice = bell(pat_c.clone()).await.items[0].id.to_string();
+    assert_eq!(app.post(&bo_c, "mark_notices_read", &[("slug", "acme"), ("notice_id", &pat_notice)]).await.status(), 200);
+    assert_eq!(bell(pat_c.clone()).await.unread, 1, "nobody marks another person's notice");
+    assert_eq!(app.post(&pat_c, "mark_notices_read", &[("slug", "acme"), ("notice_id", &pat_notice)]).await.status(), 200);
+    assert_eq!(bell(pat_c.clone()).await.unread, 0);
+    assert_eq!(bell(ann_c.clone()).await.unread, 1);
+
+    // Pat approves from the notice: settled for Ann too.
+    let kim_s = kim.to_string();
+    let approve = [("slug", "acme"), ("account_id", kim_s.as_str()), ("decision", "approve")];
+    assert_eq!(app.post(&pat_c, "decide_registration", &approve).await.status(), 200);
+    let notices = bell(ann_c.clone()).await;
+    assert_eq!((notices.unread, notices.items[0].awaits_decision), (0, false));
+}

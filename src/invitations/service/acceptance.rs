@@ -205,6 +205,17 @@ async fn join(
         let link = config.link(&format!("/p/{}/people/{account_id}", invitation.portal_slug));
         let (subject, body) = texts::accepted(&name, &invitation.target, &invitation.portal_name, &link);
         email_account(tx, inviter, &subject, &body).await?;
+        let text = format!("{name} accepted your invitation");
+        crate::notices::server::for_account(
+            tx,
+            invitation.portal_id,
+            inviter,
+            crate::notices::NoticeKind::InvitationAccepted,
+            account_id,
+            &text,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

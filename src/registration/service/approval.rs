@@ -83,6 +83,8 @@ pub async fn decide_registration(
     if Email::parse(&person.login).is_ok() {
         enqueue_email(&mut *tx, &person.login, &subject, &body, &[]).await?;
     }
+    // Every administrator's "asks to join" about this person is settled.
+    crate::notices::server::settle(&mut tx, caller.portal_id, crate::notices::NoticeKind::JoinRequest, account_id, now).await?;
     for topic in [Topic::People, Topic::Structure, Topic::Access] {
         notify(&mut *tx, caller.portal_id, topic).await?;
     }

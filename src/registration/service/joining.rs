@@ -251,6 +251,8 @@ pub async fn confirm(
             portal.name
         );
         email_admins(&mut tx, portal.id, &format!("{name} awaits approval at {}", portal.name), &body).await?;
+        let text = format!("{name} asks to join");
+        crate::notices::server::for_admins(&mut tx, portal.id, crate::notices::NoticeKind::JoinRequest, account_id, &text, now).await?;
     }
     tx.commit().await?;
     Ok(Confirmed { outcome: result, portal_name: portal.name, portal_slug: portal.slug, existing_account: existing.is_some(), account_id })
