@@ -28,11 +28,12 @@ test('create a portal, log out and in, change login, reset password', async ({ p
   await expect(page.getByText('You are an administrator of this portal.')).toBeVisible();
   await screen(page, '03-portal-home');
 
-  // Log out ends the session: the portal asks to log in again.
+  // Log out ends the session: the portal sends the visitor to log in, and back.
   await ready(page);
   await logOut(page);
   await open(page, `/p/${slug}`);
-  await expect(page.getByRole('heading', { name: 'Please log in' })).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`/login\\?next=%2Fp%2F${slug}$`));
+  await expect(page.getByRole('heading', { name: 'Log In' })).toBeVisible();
 
   // Wrong password and unknown login: the same message and the same status.
   const statuses: number[] = [];
@@ -90,7 +91,7 @@ test('create a portal, log out and in, change login, reset password', async ({ p
   await page.getByRole('link', { name: 'Forgot password?' }).click();
   await ready(page);
   await page.getByLabel('Login').fill(newEmail);
-  await page.getByRole('button', { name: 'Send reset link' }).click();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await expect(page.getByRole('status')).toContainText('If an account with this login exists');
   await screen(page, '08-forgot-password');
   const resetLink = await linkFromOutbox(page, 'Reset your password', newEmail);

@@ -119,8 +119,9 @@ test('dismissing logs the person out at once; hiring lets them back in', async (
   await expect(admin.getByText('Dismissed: cannot log in to this portal.')).toBeVisible();
   await screen(admin, '23-dismissed-profile');
 
-  // Bo's open page loses access without a reload.
-  await expect(bo.getByRole('heading', { name: 'Please log in' })).toBeVisible();
+  // Bo's open page loses access without a reload: it goes to the log-in page.
+  await expect(bo).toHaveURL(/\/login\?next=/);
+  await expect(bo.getByRole('heading', { name: 'Log In' })).toBeVisible();
   await logIn(bo, boEmail, password);
   await expect(bo.getByRole('alert')).toHaveText('Your access to this Bitrix24 has been closed by an administrator.');
 
