@@ -12,6 +12,7 @@ use crate::domain::MembershipStatus;
 use crate::invitations::ui::{InviteUsersIfAllowed, InvitedActions, InvitedList};
 use crate::live::{Topic, use_live};
 use crate::registration::api::DecideRegistration;
+use crate::registration::ui::RegistrationDecision;
 use crate::structure::api::MovePerson;
 
 /// The address of an Employees page with these settings.
@@ -173,26 +174,6 @@ fn EmployeeList(
         </nav>
     }
     .into_any()
-}
-
-/// "Approve" and "Deny" for one registration awaiting approval.
-#[component]
-fn RegistrationDecision(slug: String, account_id: i64, decide: ServerAction<DecideRegistration>) -> impl IntoView {
-    view! {
-        <div class="actions">
-            {[("approve", "Approve"), ("deny", "Deny")].into_iter().map(|(key, label)| {
-                let slug = slug.clone();
-                view! {
-                    <ActionForm action=decide attr:class="inline">
-                        <input type="hidden" name="slug" value=slug />
-                        <input type="hidden" name="account_id" value=account_id />
-                        <input type="hidden" name="decision" value=key />
-                        <button type="submit">{label}</button>
-                    </ActionForm>
-                }
-            }).collect_view()}
-        </div>
-    }
 }
 
 #[component]

@@ -7,6 +7,7 @@ use crate::components::{CurrentPortal, Field, FormError, LocalTime, PlainPage, f
 use crate::domain::{Plan, Role};
 use crate::live::{self, Live, Topic};
 use crate::registration::api::DecideRegistration;
+use crate::registration::ui::RegistrationDecision;
 
 /// The front page: "Create your Bitrix24".
 #[component]
@@ -222,22 +223,10 @@ fn NoticeItem(
     mark: ServerAction<MarkNoticesRead>,
     decide: ServerAction<DecideRegistration>,
 ) -> impl IntoView {
-    let decision = notice.subject_id.filter(|_| notice.awaits_decision).map(|account_id| {
-        [("approve", "Approve"), ("deny", "Deny")]
-            .into_iter()
-            .map(|(key, label)| {
-                let slug = slug.clone();
-                view! {
-                    <ActionForm action=decide attr:class="inline">
-                        <input type="hidden" name="slug" value=slug />
-                        <input type="hidden" name="account_id" value=account_id />
-                        <input type="hidden" name="decision" value=key />
-                        <button type="submit">{label}</button>
-                    </ActionForm>
-                }
-            })
-            .collect_view()
-    });
+    let decision = notice
+        .subject_id
+        .filter(|_| notice.awaits_decision)
+        .map(|account_id| view! { <RegistrationDecision slug=slug.clone() account_id decide /> });
     let read_slug = slug.clone();
     let read_button = (!notice.read).then(|| {
         let label = format!("Mark as read: {}", notice.text);
@@ -260,7 +249,8 @@ fn NoticeItem(
                 " "
                 <span class="muted"><LocalTime moment=notice.at /></span>
             </p>
-            <div class="actions">{decision}{read_button}</div>
+            {decision}
+            <div class="actions">{read_button}</div>
         </article>
     }
 }

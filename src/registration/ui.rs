@@ -3,8 +3,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
-    CheckRegistrationAddress, ConfirmRegistration, RegenerateRegistrationLink, RegisterByLink, SaveRegistrationSettings,
-    SetEveryoneCanInvite, load_confirmation, load_quick_registration, load_registration_page, load_registration_settings,
+    CheckRegistrationAddress, ConfirmRegistration, DecideRegistration, RegenerateRegistrationLink, RegisterByLink,
+    SaveRegistrationSettings, SetEveryoneCanInvite, load_confirmation, load_quick_registration, load_registration_page,
+    load_registration_settings,
 };
 use super::{ConfirmationPage, Outcome, RegistrationPage, RegistrationSettings};
 use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, action_succeeded, field_error};
@@ -355,5 +356,26 @@ pub fn ConfirmRegistrationPage() -> impl IntoView {
                 </Suspense>
             </div>
         </PlainPage>
+    }
+}
+
+/// "Approve" and "Deny" for one registration awaiting approval (Employees > Pending
+/// confirmation, the person's page, and the notice in the bell).
+#[component]
+pub fn RegistrationDecision(slug: String, account_id: i64, decide: ServerAction<DecideRegistration>) -> impl IntoView {
+    view! {
+        <div class="actions">
+            {[("approve", "Approve"), ("deny", "Deny")].into_iter().map(|(key, label)| {
+                let slug = slug.clone();
+                view! {
+                    <ActionForm action=decide attr:class="inline">
+                        <input type="hidden" name="slug" value=slug />
+                        <input type="hidden" name="account_id" value=account_id />
+                        <input type="hidden" name="decision" value=key />
+                        <button type="submit">{label}</button>
+                    </ActionForm>
+                }
+            }).collect_view()}
+        </div>
     }
 }
