@@ -145,6 +145,14 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+#[cfg(feature = "ssr")]
+impl From<askama::Error> for AppError {
+    fn from(error: askama::Error) -> Self {
+        tracing::error!(%error, "e-mail template error");
+        AppError::Internal
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/p/{slug}/live", axum::routing::get(portal_events))
         .route("/join/{code}/live", axum::routing::get(registration_events))
+        .route("/dev/outbox/{id}/html", axum::routing::get(crate::mail::preview::html_part))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::log_in_first))
@@ -156,7 +157,7 @@ pub fn router(state: AppState) -> Router {
 /// only for a browser on this machine. Anyone else gets a plain 404 for its page and data.
 async fn hide_dev_outbox(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path == "/dev/outbox" || path == "/api/dev_outbox" {
+    if path == "/dev/outbox" || path.starts_with("/dev/outbox/") || path == "/api/dev_outbox" {
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
         if !dev_outbox_allowed(&state.config, peer) {
             return (StatusCode::NOT_FOUND, "Not found").into_response();
@@ -170,7 +171,8 @@ fn dev_outbox_allowed(config: &Config, peer: Option<std::net::IpAddr>) -> bool {
     config.dev_outbox && peer.is_some_and(|ip| ip.is_loopback())
 }
 
-/// Headers every response gets: no framing (clickjacking), no MIME sniffing, and no
+/// Headers every response gets: no framing (clickjacking; only the dev Outbox's preview
+/// of an e-mail lets its own page frame it), no MIME sniffing, and no
 /// Referer to other sites (links with tokens must not leak). Server-function answers
 /// and pages that may show a secret (links from emails, the dev Outbox) are never
 /// stored by a browser or a proxy. Over HTTPS, browsers are told to stay on HTTPS.
@@ -178,7 +180,9 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     let never_store = is_never_stored(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::X_FRAME_OPTIONS) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if never_store {
@@ -208,7 +212,7 @@ fn is_never_stored(path: &str) -> bool {
         "/login",
         "/portals",
     ];
-    const PRIVATE_TREES: [&str; 4] = ["/api/", "/p/", "/network/", "/join/"];
+    const PRIVATE_TREES: [&str; 5] = ["/api/", "/p/", "/network/", "/join/", "/dev/outbox/"];
     PRIVATE_TREES.iter().any(|tree| path.starts_with(tree)) || SECRET_PAGES.contains(&path)
 }
 
@@ -218,7 +222,9 @@ mod tests {
 
     #[test]
     fn answers_with_secrets_are_never_stored() {
-        for path in ["/api/login", "/api/portal_home", "/reset-password", "/invite", "/dev/outbox", "/network/confirm-login"] {
+        for path in
+            ["/api/login", "/api/portal_home", "/reset-password", "/invite", "/dev/outbox", "/dev/outbox/7/html", "/network/confirm-login"]
+        {
             assert!(is_never_stored(path), "{path}");
         }
         for path in ["/p/acme/employees", "/join/abc", "/network/profile", "/portals"] {

@@ -20,6 +20,14 @@ export function unique(prefix: string) {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
 
+/** Opens a page of the portal menu, through "Menu" where the menu is folded (phones). */
+export async function goTo(page: Page, name: string) {
+  const menu = page.getByRole('button', { name: 'Menu' });
+  if (await menu.isVisible()) await menu.click();
+  await page.getByRole('navigation', { name: 'Portal menu' }).getByRole('link', { name }).click();
+  await ready(page);
+}
+
 export async function logIn(page: Page, login: string, password: string) {
   await open(page, '/login');
   await page.getByLabel('Login').fill(login);

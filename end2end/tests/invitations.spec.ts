@@ -150,7 +150,7 @@ test('an admin registers people with and without confirmation', async ({ page })
   const mail = page.getByRole('article', { name: `Your account at Acme Ltd to ${ivy}` });
   const ivyPassword = ((await mail.textContent()) ?? '').match(/Password: (\S+)/)?.[1] ?? '';
   expect(ivyPassword).toHaveLength(16);
-  const link = await linkFromOutbox(page, 'Set your password for Acme Ltd', jon);
+  const link = await linkFromOutbox(page, 'Complete your registration at Acme Ltd', jon);
   await open(page, `/p/${slug}`);
   await logOut(page);
   // The log-in page speaks the seed's words.

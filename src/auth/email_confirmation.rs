@@ -37,12 +37,10 @@ pub async fn send_link(tx: &mut PgConnection, config: &Config, account_id: i64, 
     .await?;
     quota::spend(tx, config, Channel::Email, None, 1, now).await?;
     let link = config.link(&format!("/confirm-email?token={token}"));
-    let body = format!(
-        "Hello,\n\nplease confirm that {login} is your address. Your Bitrix24 can invite colleagues once you have:\n{link}\n\n\
-         The link is valid for {LINK_DAYS} days. If you did not create a Bitrix24, ignore this email.",
-        login = login.as_str()
-    );
-    enqueue_email(&mut *tx, login.as_str(), "Confirm your e-mail address", &body, &[&token]).await?;
+    let brand = super::letters::account_brand(&mut *tx, account_id).await?;
+    let letter = super::letters::ConfirmEmail { brand: &brand, login: login.as_str(), link: &link, days: LINK_DAYS };
+    let email = super::letters::confirm_email(&letter)?;
+    enqueue_email(&mut *tx, login.as_str(), &email, &[&token]).await?;
     Ok(())
 }
 

@@ -10,6 +10,8 @@ pub mod email_confirmation;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
+pub mod letters;
+#[cfg(feature = "ssr")]
 pub mod password_policy;
 #[cfg(feature = "ssr")]
 pub mod service;

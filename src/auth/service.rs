@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
+use super::letters;
 use super::session;
 use super::sms_codes::{self, Checked, CodePurpose};
 use crate::audit;
@@ -242,12 +243,9 @@ pub async fn request_password_reset(pool: &PgPool, config: &Config, raw_login: &
     .execute(&mut *tx)
     .await?;
     let link = config.link(&format!("/reset-password?token={token}"));
-    let body = format!(
-        "Someone asked to reset the password of your Bitrix24 account ({login}).\n\n\
-         To choose a new password, open this link within one hour:\n{link}\n\n\
-         If it was not you, ignore this email; your password stays as it is."
-    );
-    enqueue_email(&mut *tx, &login, "Reset your password", &body, &[&token]).await?;
+    let brand = letters::account_brand(&mut tx, account.id).await?;
+    let email = letters::reset_password(&letters::AccountLink { brand: &brand, login: &login, link: &link })?;
+    enqueue_email(&mut *tx, &login, &email, &[&token]).await?;
     audit::security_event(&mut *tx, Some(account.id), "password reset requested", "", now).await?;
     tx.commit().await?;
     Ok(by)
@@ -383,9 +381,11 @@ pub async fn reset_password(
     }
     void_unused_tokens(&mut tx, account_id, now).await?;
     session::end_all_for_account(&mut *tx, account_id, None).await?;
-    let body = "The password of your Bitrix24 account was just changed with a reset link, \
-                and every open session was logged out.\n\nIf it was not you, reset your password again at once.";
-    enqueue_email(&mut *tx, &login, "Your password was changed", body, &[]).await?;
+    if Email::parse(&login).is_ok() {
+        let brand = letters::account_brand(&mut tx, account_id).await?;
+        let email = letters::password_changed(&letters::PasswordChanged { brand: &brand, by_reset_link: true })?;
+        enqueue_email(&mut *tx, &login, &email, &[]).await?;
+    }
     audit::security_event(&mut *tx, Some(account_id), "password reset with a link", "every session logged out", now).await?;
     tx.commit().await?;
     Ok(())

@@ -111,7 +111,15 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 }.into_any(),
                 Some(sent) => view! {
                     <p class="notice" role="status">{sent.message.clone()}</p>
-                    {sent.by_code.then(|| view! { <ResetWithCode login=sent.login.clone() /> })}
+                    {sent.by_code.then(|| view! {
+                        <ResetWithCode login=sent.login.clone() />
+                        // No SMS, or an old one: the same request again texts a new code
+                        // (within the hourly share), and only the newest code counts.
+                        <ActionForm action=action>
+                            <input type="hidden" name="login" value=sent.login.clone() />
+                            <p class="links">"No code? "<button type="submit" class="link-button">"Send a new code"</button></p>
+                        </ActionForm>
+                    })}
                 }.into_any(),
             }}
             <p class="links"><a href="/login">"Back to Log In"</a></p>

@@ -13,7 +13,7 @@ pub async fn dev_outbox() -> Result<Vec<OutboxMessage>, AppError> {
             return Err(AppError::NotFound);
         }
         let rows = sqlx::query!(
-            r#"SELECT id, channel::text AS "channel!", recipient, subject, body, status::text AS "status!", attempts, last_error, created_at
+            r#"SELECT id, channel::text AS "channel!", recipient, subject, body, html IS NOT NULL AS "has_html!", status::text AS "status!", attempts, last_error, created_at
              FROM outbox ORDER BY id DESC LIMIT 200"#
         )
         .fetch_all(&state.pool)
@@ -26,6 +26,7 @@ pub async fn dev_outbox() -> Result<Vec<OutboxMessage>, AppError> {
                 recipient: r.recipient,
                 subject: r.subject,
                 body: r.body,
+                has_html: r.has_html,
                 status: r.status,
                 attempts: r.attempts,
                 last_error: r.last_error,

@@ -5,7 +5,11 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod letter;
+#[cfg(feature = "ssr")]
 pub mod outbox;
+#[cfg(feature = "ssr")]
+pub mod preview;
 #[cfg(feature = "ssr")]
 pub mod quota;
 #[cfg(feature = "ssr")]
@@ -23,6 +27,8 @@ pub struct OutboxMessage {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    /// An e-mail's HTML part exists (shown from `/dev/outbox/{id}/html`).
+    pub has_html: bool,
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,

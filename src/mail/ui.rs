@@ -36,6 +36,20 @@ pub fn OutboxPage() -> impl IntoView {
 
 fn message_view(message: OutboxMessage) -> impl IntoView {
     let label = format!("{} to {}", message.subject, message.recipient);
+    // An e-mail's HTML part, as a mail program would show it, beside its text part.
+    let html_part = message.has_html.then(|| {
+        let title = format!("HTML part of {}", message.subject);
+        let src = format!("/dev/outbox/{}/html", message.id);
+        view! {
+            <iframe
+                class="message-html"
+                title=title
+                src=src
+                sandbox="allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
+            ></iframe>
+        }
+    });
+    let parts_class = if message.has_html { "message-parts two" } else { "message-parts" };
     view! {
         <article class="message" aria-label=label>
             <h2>{message.subject}</h2>
@@ -49,7 +63,10 @@ fn message_view(message: OutboxMessage) -> impl IntoView {
                 <dt>"Status"</dt>
                 <dd>{message.status} {message.last_error.map(|e| format!(" ({e})"))}</dd>
             </dl>
-            <pre class="message-body">{linkified(&message.body)}</pre>
+            <div class=parts_class>
+                <pre class="message-body" aria-label="Text part">{linkified(&message.body)}</pre>
+                {html_part}
+            </div>
         </article>
     }
 }

@@ -6,10 +6,10 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt};
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
 use lettre::transport::smtp::PoolConfig;
 
-use super::outbox::scrub;
+use super::outbox::{scrub, scrub_html};
 use super::sms::SmsGateway;
 use crate::domain::{Channel, DeliveryStatus};
 use crate::server::config::Config;
@@ -53,18 +53,19 @@ impl Deliverer {
     }
 
     /// Sends one message. `Ok(true)`: it left the server; `Ok(false)`: the dev Outbox
-    /// page is its delivery, so the stored body is all there is to read.
-    async fn send(&self, channel: Channel, recipient: &str, subject: &str, body: &str) -> Result<bool, String> {
+    /// page is its delivery, so the stored body is all there is to read. An e-mail with
+    /// an HTML part goes out as multipart/alternative, the plain text first (mail
+    /// programs show the last part they can display).
+    async fn send(&self, channel: Channel, recipient: &str, subject: &str, body: &str, html: Option<&str>) -> Result<bool, String> {
         match (channel, &self.email, &self.sms) {
             (Channel::Email, Some(SmtpSender { transport, from }), _) => {
                 let to = recipient.parse::<Mailbox>().map_err(|e| format!("bad recipient: {e}"))?;
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(to)
-                    .subject(subject)
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(body.to_string())
-                    .map_err(|e| format!("could not build the message: {e}"))?;
+                let builder = Message::builder().from(from.clone()).to(to).subject(subject);
+                let message = match html {
+                    Some(html) => builder.multipart(MultiPart::alternative_plain_html(body.to_string(), html.to_string())),
+                    None => builder.header(ContentType::TEXT_PLAIN).body(body.to_string()),
+                }
+                .map_err(|e| format!("could not build the message: {e}"))?;
                 transport.send(message).await.map(|_| true).map_err(|e| e.to_string())
             }
             (Channel::Sms, _, Some(gateway)) => gateway.send(recipient, body).await.map(|()| true),
@@ -85,7 +86,7 @@ pub fn backoff(attempts: i32) -> Duration {
 pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let due = sqlx::query!(
-        r#"SELECT id, channel AS "channel: Channel", recipient, subject, body, secrets, attempts FROM outbox
+        r#"SELECT id, channel AS "channel: Channel", recipient, subject, body, html, secrets, attempts FROM outbox
          WHERE status = 'queued' AND next_attempt_at <= $1 AND channel = ANY($3)
          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"#,
         now,
@@ -95,12 +96,14 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
     .fetch_all(&mut *tx)
     .await?;
     let count = due.len();
-    let outcomes: Vec<(i64, i32, Result<Option<String>, String>)> = stream::iter(due)
+    type Kept = (String, Option<String>);
+    let outcomes: Vec<(i64, i32, Result<Option<Kept>, String>)> = stream::iter(due)
         .map(|m| async move {
-            let outcome = deliverer.send(m.channel, &m.recipient, &m.subject, &m.body).await;
+            let outcome = deliverer.send(m.channel, &m.recipient, &m.subject, &m.body, m.html.as_deref()).await;
             // Once the message has left, the stored copy loses its secrets.
-            let kept_body = outcome.map(|left| left.then(|| scrub(&m.body, &m.secrets)));
-            (m.id, m.attempts + 1, kept_body)
+            let kept =
+                outcome.map(|left| left.then(|| (scrub(&m.body, &m.secrets), m.html.as_deref().map(|html| scrub_html(html, &m.secrets)))));
+            (m.id, m.attempts + 1, kept)
         })
         .buffer_unordered(PARALLEL_SENDS)
         .collect()
@@ -109,14 +112,16 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
     let mut sent_attempts = Vec::new();
     let mut scrubbed_ids = Vec::new();
     let mut scrubbed_bodies = Vec::new();
+    let mut scrubbed_htmls: Vec<Option<String>> = Vec::new();
     for (id, attempts, outcome) in outcomes {
         match outcome {
             Ok(scrubbed) => {
                 sent_ids.push(id);
                 sent_attempts.push(attempts);
-                if let Some(body) = scrubbed {
+                if let Some((body, html)) = scrubbed {
                     scrubbed_ids.push(id);
                     scrubbed_bodies.push(body);
+                    scrubbed_htmls.push(html);
                 }
             }
             Err(error) => {
@@ -145,10 +150,11 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
-        "UPDATE outbox o SET body = x.body, secrets = '{}'
-         FROM unnest($1::bigint[], $2::text[]) AS x(id, body) WHERE o.id = x.id",
+        "UPDATE outbox o SET body = x.body, html = x.html, secrets = '{}'
+         FROM unnest($1::bigint[], $2::text[], $3::text[]) AS x(id, body, html) WHERE o.id = x.id",
         &scrubbed_ids,
         &scrubbed_bodies,
+        &scrubbed_htmls as &[Option<String>],
     )
     .execute(&mut *tx)
     .await?;

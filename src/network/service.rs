@@ -1,6 +1,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
+use super::letters;
+use crate::auth::letters::account_brand;
 use crate::auth::password_policy::check_new_password;
 use crate::auth::service::{
     CODE_GUESSES_PER_CLIENT, CODE_GUESSES_PER_LOGIN, password_accepted, password_not_checked, take_password_attempt, void_unused_tokens,
@@ -67,10 +69,10 @@ pub async fn change_password(
     void_unused_tokens(&mut tx, me.account_id, now).await?;
     session::end_all_for_account(&mut *tx, me.account_id, Some(&me.token_hash)).await?;
     crate::audit::security_event(&mut *tx, Some(me.account_id), "password changed", "other sessions logged out", now).await?;
-    let body = "The password of your Bitrix24 account was changed from your network profile, \
-                and your other sessions were logged out.\n\nIf it was not you, reset your password at once.";
     if Email::parse(&me.login).is_ok() {
-        enqueue_email(&mut *tx, &me.login, "Your password was changed", body, &[]).await?;
+        let brand = account_brand(&mut tx, me.account_id).await?;
+        let email = crate::auth::letters::password_changed(&crate::auth::letters::PasswordChanged { brand: &brand, by_reset_link: false })?;
+        enqueue_email(&mut *tx, &me.login, &email, &[]).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -159,11 +161,8 @@ pub async fn request_login_change(
     .await?;
     match (&new_login, taken) {
         (NewLogin::Email(address), true) => {
-            let body = format!(
-                "Someone asked to use {address} as the login of another Bitrix24 account, \
-                 but this address already has an account, so nothing was changed."
-            );
-            enqueue_email(&mut *tx, address.as_str(), "Login change not possible", &body, &[]).await?;
+            let email = letters::login_taken(&letters::LoginTaken { brand: "Your account", address: address.as_str() })?;
+            enqueue_email(&mut *tx, address.as_str(), &email, &[]).await?;
         }
         (NewLogin::Phone(number), true) => {
             let text =
@@ -184,13 +183,9 @@ pub async fn request_login_change(
             .execute(&mut *tx)
             .await?;
             let link = config.link(&format!("/network/confirm-login?token={token}"));
-            let body = format!(
-                "{name} asked to make {address} the login of their Bitrix24 account.\n\n\
-                 To confirm, open this link within 24 hours:\n{link}\n\n\
-                 If you did not ask for this, ignore this email.",
-                name = me.full_name()
-            );
-            enqueue_email(&mut *tx, address.as_str(), "Confirm your new login", &body, &[&token]).await?;
+            let brand = account_brand(&mut tx, me.account_id).await?;
+            let letter = letters::ConfirmLogin { brand: &brand, name: &me.full_name(), address: address.as_str(), link: &link };
+            enqueue_email(&mut *tx, address.as_str(), &letters::confirm_login(&letter)?, &[&token]).await?;
         }
         (NewLogin::Phone(number), false) => {
             // The hourly share is part of the daily throttle above; `issue` adds its own.
@@ -203,14 +198,9 @@ pub async fn request_login_change(
     if Email::parse(&me.login).is_ok() {
         let proof =
             if channel == Channel::Sms { "code sent to the new number is entered" } else { "link sent to the new address is opened" };
-        let body = format!(
-            "Someone logged in to your Bitrix24 account asked to change its login from {old} to {new}. \
-             The change happens only when the {proof}.\n\n\
-             If it was not you, change your password now.",
-            old = me.login,
-            new = new_login.as_str()
-        );
-        enqueue_email(&mut *tx, &me.login, "Your login is about to change", &body, &[]).await?;
+        let brand = account_brand(&mut tx, me.account_id).await?;
+        let letter = letters::LoginChange { brand: &brand, old: &me.login, new: new_login.as_str(), proof };
+        enqueue_email(&mut *tx, &me.login, &letters::login_changing(&letter)?, &[]).await?;
     }
     let detail = format!("to {}", new_login.as_str());
     crate::audit::security_event(&mut *tx, Some(me.account_id), "login change requested", &detail, now).await?;
@@ -275,11 +265,9 @@ async fn apply_login_change(tx: &mut PgConnection, account_id: i64, new_login: &
         _ => error.into(),
     })?;
     if Email::parse(&old_login).is_ok() {
-        let body = format!(
-            "The login of your Bitrix24 account was changed from {old_login} to {new_login}.\n\n\
-             If it was not you, reset the password of the account at once (log in with {new_login})."
-        );
-        enqueue_email(&mut *tx, &old_login, "Your login was changed", &body, &[]).await?;
+        let brand = account_brand(&mut *tx, account_id).await?;
+        let letter = letters::LoginChange { brand: &brand, old: &old_login, new: new_login, proof: "" };
+        enqueue_email(&mut *tx, &old_login, &letters::login_changed(&letter)?, &[]).await?;
     }
     let detail = format!("from {old_login} to {new_login}");
     crate::audit::security_event(&mut *tx, Some(account_id), "login changed", &detail, now).await?;

@@ -11,6 +11,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod events;
 #[cfg(feature = "ssr")]
+pub mod letters;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
 

@@ -466,7 +466,7 @@ async fn register_adds_an_employee_with_or_without_confirmation(pool: PgPool) {
     assert!(response.status().is_redirection() || response.status().is_success(), "{}", response.status());
     let subjects: Vec<String> =
         sqlx::query_scalar("SELECT subject FROM outbox WHERE recipient = 'jon@new.test' ORDER BY id").fetch_all(&pool).await.unwrap();
-    assert_eq!(subjects, ["Set your password for acme Ltd"], "no 'your password was changed' after a first password");
+    assert_eq!(subjects, ["Complete your registration at acme Ltd"], "no 'your password was changed' after a first password");
 
     // Someone already in the portal, or with a network account, is refused beside the field.
     let (status, error) = error_of(post(form("ivy@new.test", true)).await).await;

@@ -8,6 +8,7 @@ mod app;
 mod fuzz;
 mod invitations;
 mod isolation;
+mod letters;
 mod live;
 mod login;
 mod network;

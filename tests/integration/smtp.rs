@@ -41,6 +41,23 @@ impl SmtpServer {
         entries.filter_map(|e| e.ok()).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect()
     }
 
+    /// Each received message as a standard MIME parser (Python's `email`) reads it:
+    /// its content type and each leaf part's type and decoded content.
+    async fn parsed(&self) -> Vec<serde_json::Value> {
+        const PARSE: &str = "import email, email.policy, json, os, sys\n\
+            d = os.path.join(sys.argv[1], 'new')\n\
+            out = []\n\
+            for name in sorted(os.listdir(d)):\n\
+            \x20   m = email.message_from_binary_file(open(os.path.join(d, name), 'rb'), policy=email.policy.default)\n\
+            \x20   parts = [[p.get_content_type(), p.get_content()] for p in m.walk() if not p.is_multipart()]\n\
+            \x20   out.append({'type': m.get_content_type(), 'subject': m['subject'], 'parts': parts})\n\
+            print(json.dumps(out))\n";
+        let python = std::env::var("SMTP_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let output = Command::new(&python).args(["-c", PARSE]).arg(&self.maildir).output().await.unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
     async fn stop(mut self) {
         let _ = self.process.kill().await;
     }
@@ -112,5 +129,43 @@ async fn with_the_server_down_mail_waits_and_is_delivered_exactly_once_later(poo
     assert_eq!(deliver_due(&pool, &deliverer, later + Duration::hours(1)).await.unwrap(), 0);
     assert_eq!(server.received().len(), 1, "exactly once");
     assert_eq!(status_row(&pool).await, ("sent".to_string(), 2, None));
+    server.stop().await;
+}
+
+#[sqlx::test]
+async fn an_invitation_arrives_with_its_text_and_html_parts(pool: PgPool) {
+    use intranet::invitations::service::{InviteRequest, invite_by_email};
+    let maildir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = SmtpServer::start(port, &maildir.path().join("mail")).await;
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let request = InviteRequest { addresses: "dee@new.test".into(), ..Default::default() };
+    invite_by_email(&pool, &config("http://127.0.0.1:3000"), &admin, &request, now).await.unwrap();
+    let token = token_from_outbox(&pool, "dee@new.test", "/invite").await;
+
+    let deliverer = deliverer_to(Some(format!("smtp://127.0.0.1:{port}")), None);
+    assert_eq!(deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 1);
+    let received = server.parsed().await;
+    assert_eq!(received.len(), 1, "{received:?}");
+    let message = &received[0];
+    assert_eq!(message["type"], "multipart/alternative", "{message}");
+    assert_eq!(message["subject"], "Ann Lee invites you to acme Ltd");
+    let parts = message["parts"].as_array().unwrap();
+    let types: Vec<&str> = parts.iter().map(|p| p[0].as_str().unwrap()).collect();
+    // Plain text first: mail programs show the last part they can display.
+    assert_eq!(types, ["text/plain", "text/html"]);
+    let link = format!("http://127.0.0.1:3000/invite?token={token}");
+    let (text, html) = (parts[0][1].as_str().unwrap(), parts[1][1].as_str().unwrap());
+    assert!(text.contains(&format!("Accept the invitation: {link}")), "{text}");
+    assert!(html.contains(&format!("<a href=\"{link}\"")) && html.contains(">Accept the invitation</a>"), "{html}");
+    assert!(html.contains("<strong>Ann Lee</strong> invites you to join <strong>acme Ltd</strong>"), "{html}");
+
+    // Sent: neither stored part keeps the link's token.
+    let (body, stored_html): (String, String) =
+        sqlx::query_as("SELECT body, html FROM outbox WHERE recipient = 'dee@new.test'").fetch_one(&pool).await.unwrap();
+    assert!(!body.contains(&token) && !stored_html.contains(&token));
+    assert!(stored_html.contains("invite?token=[removed after sending]"), "{stored_html}");
     server.stop().await;
 }

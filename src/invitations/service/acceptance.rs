@@ -203,8 +203,8 @@ async fn join(
     if let Some(inviter) = invitation.invited_by {
         let name = inviter_name(tx, account_id).await?;
         let link = config.link(&format!("/p/{}/people/{account_id}", invitation.portal_slug));
-        let (subject, body) = texts::accepted(&name, &invitation.target, &invitation.portal_name, &link);
-        email_account(tx, inviter, &subject, &body).await?;
+        let letter = letters::Accepted { brand: &invitation.portal_name, name: &name, target: &invitation.target, link: &link };
+        email_account(tx, inviter, &letters::accepted(&letter)?).await?;
         let text = format!("{name} accepted your invitation");
         crate::notices::server::for_account(
             tx,
@@ -239,8 +239,8 @@ pub async fn ask_for_new(pool: &PgPool, config: &Config, token: &str, now: DateT
     .is_none();
     if !asked_recently && let Some(inviter) = invitation.invited_by {
         let link = config.link(&format!("/p/{}/employees?filter=invited", invitation.portal_slug));
-        let (subject, body) = texts::renewal_asked(&invitation.target, &invitation.portal_name, &link);
-        email_account(&mut tx, inviter, &subject, &body).await?;
+        let letter = letters::RenewalAsked { brand: &invitation.portal_name, target: &invitation.target, link: &link };
+        email_account(&mut tx, inviter, &letters::renewal_asked(&letter)?).await?;
     }
     tx.commit().await?;
     Ok(())

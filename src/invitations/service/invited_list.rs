@@ -153,10 +153,8 @@ pub async fn resend(pool: &PgPool, config: &Config, caller: &PortalCaller, id: i
     let channel = sent.channel;
     let inviter = inviter_name(&mut tx, caller.account_id).await?;
     let (token, hash) = new_secret();
-    let (subject, body) =
-        message_for(channel, &inviter, &facts.name, &sent.message, &config.link(&format!("/invite?token={token}")), expires);
-    write_sends(&mut tx, config, caller, channel, &[id], std::slice::from_ref(&target), &[hash], &[subject], &[body], &[token], now)
-        .await?;
+    let message = message_for(channel, &inviter, &facts.name, &sent.message, &config.link(&format!("/invite?token={token}")), expires)?;
+    write_sends(&mut tx, config, caller, channel, &[id], std::slice::from_ref(&target), &[hash], &[message], &[token], now).await?;
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "resent invitation", None, &format!("to {target}"), now).await?;
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;

@@ -1,13 +1,13 @@
 //! Invitation rules, by step: `sending` (the invite dialog, e-mail and SMS invitations),
 //! `invited_list` (the Invited list with resend and cancel), `acceptance` (the
 //! invitation link's page, joining, asking for a new invitation), `register` (an
-//! administrator adds a person directly), and `texts` (every message these send).
+//! administrator adds a person directly), and `letters` (every message these send).
 
 mod acceptance;
 mod invited_list;
+pub mod letters;
 mod register;
 mod sending;
-pub mod texts;
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
@@ -17,9 +17,9 @@ use crate::error::AppError;
 use crate::mail::outbox::enqueue_email;
 pub use acceptance::{NewPerson, accept_existing, accept_new, ask_for_new, page};
 pub use invited_list::{RESENT, STANDARD_TEXT_INSTEAD, cancel, list, resend};
+pub use letters::sms_text;
 pub use register::{COMPLETE_REGISTRATION, Registration, SET_PASSWORD_DAYS, complete, completion, register};
 pub use sending::{InviteRequest, dialog, invite_by_email, invite_by_sms};
-pub use texts::sms_text;
 
 pub(super) struct PortalFacts {
     pub name: String,
@@ -55,10 +55,10 @@ pub(super) async fn inviter_name(db: &mut PgConnection, account_id: i64) -> Resu
 
 /// Queues an email to an account, if its login is an email address (a person who logs
 /// in with a phone number has none to write to).
-pub(super) async fn email_account(tx: &mut PgConnection, account_id: i64, subject: &str, body: &str) -> Result<(), AppError> {
+pub(super) async fn email_account(tx: &mut PgConnection, account_id: i64, email: &crate::mail::letter::Email) -> Result<(), AppError> {
     let login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1", account_id).fetch_one(&mut *tx).await?;
     if Email::parse(&login).is_ok() {
-        enqueue_email(&mut *tx, &login, subject, body, &[]).await?;
+        enqueue_email(&mut *tx, &login, email, &[]).await?;
     }
     Ok(())
 }

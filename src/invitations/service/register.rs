@@ -149,13 +149,21 @@ pub async fn register(
         workgroup_ids: &[],
     };
     admit(&mut tx, admission, now).await?;
-    let login_link = config.link("/login");
-    let (subject, body, secret) = match &password {
+    let registrar = inviter_name(&mut tx, caller.account_id).await?;
+    let (message, secret) = match &password {
         Some(password) => {
             // A password that travelled by e-mail is only good for the first log-in.
             sqlx::query!("UPDATE accounts SET must_change_password = true WHERE id = $1", account_id).execute(&mut *tx).await?;
-            let (subject, body) = texts::registered_with_password(first.as_str(), &facts.name, email.as_str(), password, &login_link);
-            (subject, body, password.clone())
+            let letter = letters::RegisteredWithPassword {
+                brand: &facts.name,
+                registrar: &registrar,
+                first_name: first.as_str(),
+                position: position.as_str(),
+                login: email.as_str(),
+                password,
+                link: &config.link("/login"),
+            };
+            (letters::registered_with_password(&letter)?, password.clone())
         }
         None => {
             let (token, token_hash) = new_secret();
@@ -170,12 +178,20 @@ pub async fn register(
             .execute(&mut *tx)
             .await?;
             let link = config.link(&format!("/complete-registration?token={token}"));
-            let (subject, body) = texts::registered_set_password(first.as_str(), &facts.name, email.as_str(), &link, SET_PASSWORD_DAYS);
-            (subject, body, token)
+            let letter = letters::CompleteRegistration {
+                brand: &facts.name,
+                registrar: &registrar,
+                first_name: first.as_str(),
+                position: position.as_str(),
+                login: email.as_str(),
+                link: &link,
+                days: SET_PASSWORD_DAYS,
+            };
+            (letters::complete_registration(&letter)?, token)
         }
     };
     crate::mail::quota::spend(&mut tx, config, crate::domain::Channel::Email, Some(caller.portal_id), 1, now).await?;
-    enqueue_email(&mut *tx, email.as_str(), &subject, &body, &[&secret]).await?;
+    enqueue_email(&mut *tx, email.as_str(), &message, &[&secret]).await?;
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "registered", Some(account_id), email.as_str(), now).await?;
     tx.commit().await?;
     Ok(account_id)

@@ -200,6 +200,14 @@ impl InviteChannel for Channel {
     }
 }
 
+/// One invitation as it is queued: an e-mail has an HTML part, an SMS only its text
+/// (its subject is the dev Outbox's title).
+pub(super) struct Outgoing {
+    subject: String,
+    text: String,
+    html: Option<String>,
+}
+
 pub(super) fn message_for(
     channel: Channel,
     inviter: &str,
@@ -207,11 +215,16 @@ pub(super) fn message_for(
     message: &str,
     link: &str,
     expires: DateTime<Utc>,
-) -> (String, String) {
-    match channel {
-        Channel::Email => texts::invitation_email(inviter, portal, message, link, expires),
-        Channel::Sms => (format!("SMS invitation to {portal}"), texts::sms_text(inviter, portal, link)),
-    }
+) -> Result<Outgoing, AppError> {
+    Ok(match channel {
+        Channel::Email => {
+            let email = letters::invitation_email(inviter, portal, message, link, expires)?;
+            Outgoing { subject: email.subject, text: email.text, html: Some(email.html) }
+        }
+        Channel::Sms => {
+            Outgoing { subject: format!("SMS invitation to {portal}"), text: letters::sms_text(inviter, portal, link), html: None }
+        }
+    })
 }
 
 #[allow(clippy::too_many_arguments)] // the checked parts of one request
@@ -329,19 +342,15 @@ async fn invite(
     let targets: Vec<String> = to_send.clone();
     let invitation_ids: Vec<i64> = targets.iter().map(|t| ids.get(t).copied().unwrap_or_default()).collect();
     let mut hashes = Vec::with_capacity(targets.len());
-    let mut subjects = Vec::with_capacity(targets.len());
-    let mut bodies = Vec::with_capacity(targets.len());
+    let mut messages = Vec::with_capacity(targets.len());
     let mut tokens = Vec::with_capacity(targets.len());
     for _ in &targets {
         let (token, hash) = new_secret();
-        let (subject, body) =
-            message_for(channel, &inviter, &facts.name, &message, &config.link(&format!("/invite?token={token}")), expires);
         hashes.push(hash);
-        subjects.push(subject);
-        bodies.push(body);
+        messages.push(message_for(channel, &inviter, &facts.name, &message, &config.link(&format!("/invite?token={token}")), expires)?);
         tokens.push(token);
     }
-    write_sends(&mut tx, config, caller, channel, &invitation_ids, &targets, &hashes, &subjects, &bodies, &tokens, now).await?;
+    write_sends(&mut tx, config, caller, channel, &invitation_ids, &targets, &hashes, &messages, &tokens, now).await?;
     let how = if channel == Channel::Email { "by e-mail" } else { "by SMS" };
     let details: Vec<String> = targets.iter().map(|t| format!("{how} to {t}")).collect();
     let actions: Vec<&str> = targets.iter().map(|t| if pending.contains_key(t) { "resent invitation" } else { "invited" }).collect();
@@ -377,12 +386,14 @@ pub(super) async fn write_sends(
     invitation_ids: &[i64],
     recipients: &[String],
     hashes: &[Vec<u8>],
-    subjects: &[String],
-    bodies: &[String],
+    messages: &[Outgoing],
     tokens: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     require_confirmed_sender(&mut *tx, caller.portal_id).await?;
+    let subjects: Vec<String> = messages.iter().map(|m| m.subject.clone()).collect();
+    let bodies: Vec<String> = messages.iter().map(|m| m.text.clone()).collect();
+    let htmls: Vec<Option<String>> = messages.iter().map(|m| m.html.clone()).collect();
     quota::spend(&mut *tx, config, channel, Some(caller.portal_id), recipients.len(), now).await?;
     sqlx::query!(
         "INSERT INTO invitation_links (token_hash, invitation_id, portal_id, created_at)
@@ -396,18 +407,19 @@ pub(super) async fn write_sends(
     .await?;
     sqlx::query!(
         "WITH sent AS (
-           INSERT INTO outbox (channel, recipient, subject, body, secrets)
-           SELECT $5, r, s, b, ARRAY[t] FROM unnest($2::text[], $3::text[], $4::text[], $6::text[]) AS x(r, s, b, t)
+           INSERT INTO outbox (channel, recipient, subject, body, html, secrets)
+           SELECT $5, r, s, b, h, ARRAY[t] FROM unnest($2::text[], $3::text[], $4::text[], $7::text[], $6::text[]) AS x(r, s, b, h, t)
            RETURNING id, recipient)
          UPDATE invitations i SET outbox_id = sent.id
          FROM sent, unnest($1::bigint[], $2::text[]) AS pair(invitation_id, recipient)
          WHERE i.id = pair.invitation_id AND sent.recipient = pair.recipient",
         invitation_ids,
         recipients,
-        subjects,
-        bodies,
+        &subjects,
+        &bodies,
         channel as Channel,
-        tokens
+        tokens,
+        &htmls as &[Option<String>]
     )
     .execute(&mut *tx)
     .await?;

@@ -14,7 +14,7 @@ use crate::membership::announce_joined;
 use crate::server::config::Config;
 
 /// Queues an email to every active administrator who logs in with an email address.
-pub(super) async fn email_admins(tx: &mut PgConnection, portal_id: i64, subject: &str, body: &str) -> Result<(), AppError> {
+pub(super) async fn email_admins(tx: &mut PgConnection, portal_id: i64, email: &crate::mail::letter::Email) -> Result<(), AppError> {
     let logins = sqlx::query_scalar!(
         "SELECT a.login FROM memberships m JOIN accounts a ON a.id = m.account_id
          WHERE m.portal_id = $1 AND m.role = 'admin' AND m.status = 'active' ORDER BY a.id",
@@ -23,7 +23,7 @@ pub(super) async fn email_admins(tx: &mut PgConnection, portal_id: i64, subject:
     .fetch_all(&mut *tx)
     .await?;
     for login in logins.into_iter().filter(|l| Email::parse(l).is_ok()) {
-        enqueue_email(&mut *tx, &login, subject, body, &[]).await?;
+        enqueue_email(&mut *tx, &login, email, &[]).await?;
     }
     Ok(())
 }
@@ -52,22 +52,13 @@ pub async fn decide_registration(
     }
     let portal = portal_rules(&mut tx, caller.portal_id).await?;
     let person = sqlx::query!("SELECT login, first_name FROM accounts WHERE id = $1", account_id).fetch_one(&mut *tx).await?;
-    let (subject, body) = if approve {
+    if approve {
         sqlx::query!("UPDATE memberships SET status = 'active' WHERE portal_id = $1 AND account_id = $2", caller.portal_id, account_id)
             .execute(&mut *tx)
             .await?;
         announce_joined(&mut tx, caller.portal_id, account_id, now).await?;
         crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "approved registration", Some(account_id), &person.login, now)
             .await?;
-        (
-            format!("Welcome to {}", portal.name),
-            format!(
-                "Hello {},\n\nan administrator approved your registration at {}'s Bitrix24.\n\nLog in: {}\n",
-                person.first_name,
-                portal.name,
-                config.link("/login")
-            ),
-        )
     } else {
         // The audit entry first, while the person is still a member it can name.
         crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "denied registration", Some(account_id), &person.login, now)
@@ -75,13 +66,11 @@ pub async fn decide_registration(
         sqlx::query!("DELETE FROM memberships WHERE portal_id = $1 AND account_id = $2", caller.portal_id, account_id)
             .execute(&mut *tx)
             .await?;
-        (
-            format!("Your registration at {}", portal.name),
-            format!("Hello {},\n\nan administrator of {}'s Bitrix24 declined your registration.\n", person.first_name, portal.name),
-        )
-    };
+    }
     if Email::parse(&person.login).is_ok() {
-        enqueue_email(&mut *tx, &person.login, &subject, &body, &[]).await?;
+        let link = config.link("/login");
+        let letter = letters::Decision { brand: &portal.name, first_name: &person.first_name, link: &link };
+        enqueue_email(&mut *tx, &person.login, &letters::decided(&letter, approve)?, &[]).await?;
     }
     // Every administrator's "asks to join" about this person is settled.
     crate::notices::server::settle(&mut tx, caller.portal_id, crate::notices::NoticeKind::JoinRequest, account_id, now).await?;

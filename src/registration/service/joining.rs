@@ -106,15 +106,10 @@ pub async fn request(
     .execute(&mut *tx)
     .await?;
     let link = config.link(&format!("/register/confirm?token={token}"));
-    let body = format!(
-        "Hello {},\n\nsomeone (we hope you) registered this address at {}'s Bitrix24.\n\n\
-         Confirm your e-mail address to finish: {link}\n\n\
-         The link is valid for {CONFIRMATION_HOURS} hours. If it was not you, ignore this email.\n",
-        first.as_str(),
-        portal.name
-    );
+    let letter = letters::ConfirmRegistration { brand: &portal.name, first_name: first.as_str(), link: &link, hours: CONFIRMATION_HOURS };
+    let message = letters::confirm_registration(&letter)?;
     crate::mail::quota::spend(&mut tx, config, crate::domain::Channel::Email, Some(portal.id), 1, now).await?;
-    enqueue_email(&mut *tx, email.as_str(), &format!("Confirm your registration at {}", portal.name), &body, &[&token]).await?;
+    enqueue_email(&mut *tx, email.as_str(), &message, &[&token]).await?;
     tx.commit().await?;
     Ok(email.to_string())
 }
@@ -245,12 +240,8 @@ pub async fn confirm(
     let name = format!("{} {}", request.first_name, request.last_name);
     if result == Outcome::AwaitsApproval {
         let queue = config.link(&format!("/p/{}/employees?filter=pending", portal.slug));
-        let body = format!(
-            "{name} ({email}) registered at {} through the quick registration link and awaits your approval.\n\n\
-             Approve or deny: {queue}\n",
-            portal.name
-        );
-        email_admins(&mut tx, portal.id, &format!("{name} awaits approval at {}", portal.name), &body).await?;
+        let letter = letters::AwaitsApproval { brand: &portal.name, name: &name, address: email.as_str(), link: &queue };
+        email_admins(&mut tx, portal.id, &letters::awaits_approval(&letter)?).await?;
         let text = format!("{name} asks to join");
         crate::notices::server::for_admins(&mut tx, portal.id, crate::notices::NoticeKind::JoinRequest, account_id, &text, now).await?;
     }

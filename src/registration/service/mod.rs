@@ -13,7 +13,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::domain::Email;
 use crate::error::AppError;
 use crate::membership::email_in_use;
-use crate::registration::{Outcome, Rules, outcome};
+use crate::registration::{Outcome, Rules, letters, outcome};
 
 pub use approval::decide_registration;
 pub use joining::{ATTEMPTS_PER_CLIENT, ATTEMPTS_PER_EMAIL, RegistrationForm, SWITCHED_OFF, confirm, confirmation, page, request};
