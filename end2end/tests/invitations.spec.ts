@@ -116,7 +116,8 @@ test('an admin registers people with and without confirmation', async ({ page })
   const slug = unique('reg');
   const email = `${slug}@example.com`;
   const ivy = `ivy-${email}`;
-  const jon = `jon-${email}`;
+  // A long login: it must wrap inside the cards that show it, even on a phone.
+  const jon = `jon-reed-from-the-transport-department-${email}`;
   await createPortal(page, slug, email, password);
   await page.getByRole('link', { name: 'Employees' }).click();
   await ready(page);
@@ -163,6 +164,10 @@ test('an admin registers people with and without confirmation', async ({ page })
   await expect(page.locator('.facts')).toContainText('Driver');
   await expect(page.locator('.facts')).toContainText(jon);
   await screen(page, `complete-registration-${page.viewportSize()?.width}`);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect.poll(() => page.locator('.facts').evaluate((facts) => facts.scrollWidth - facts.clientWidth)).toBeLessThanOrEqual(0);
+  await screen(page, 'complete-registration-390');
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByLabel('Password').fill('short');
   await page.getByRole('button', { name: 'Complete registration' }).click();
   await expect(page.locator('#field-password-error')).not.toBeEmpty();
