@@ -16,6 +16,8 @@ pub mod live;
 pub mod mail;
 pub mod notices;
 #[cfg(feature = "ssr")]
+pub mod operations;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod throttle;

@@ -28,7 +28,7 @@ use crate::server::config::Config;
 use crate::server::origin::refuse_cross_site;
 use crate::server::state::AppState;
 
-/// Reads the environment and serves until Ctrl-C.
+/// Reads the environment and serves until Ctrl-C or SIGTERM.
 pub async fn serve() -> Result<(), String> {
     dotenvy::dotenv().ok();
     init_logging()?;
@@ -73,7 +73,14 @@ fn init_logging() -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
     match std::env::var("LOG_FORMAT").unwrap_or_default().trim() {
         "" | "text" => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        "json" => tracing_subscriber::fmt().json().flatten_event(true).with_current_span(false).with_env_filter(filter).init(),
+        // The request's span (its request id) goes with every line logged inside it.
+        "json" => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
         other => return Err(format!("LOG_FORMAT must be text or json, not {other:?}")),
     }
     Ok(())
@@ -97,13 +104,20 @@ pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, String> {
 }
 
 /// Starts the app on a bound listener. Tests use it with port 0 and their own database.
+/// It serves until Ctrl-C or SIGTERM; then it stops taking connections, tells open live
+/// streams to reconnect elsewhere, and gives the requests and sends in flight
+/// `SHUTDOWN_GRACE_SECS` to finish.
 pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_worker: bool) -> Result<Started, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    crate::operations::metrics::install();
+    let (stop, stopping) = tokio::sync::watch::channel(false);
 
-    if run_outbox_worker {
+    let worker = if run_outbox_worker {
         let deliverer = Deliverer::from_config(&config)?;
-        tokio::spawn(worker::run(pool.clone(), deliverer));
-    }
+        Some(tokio::spawn(worker::run(pool.clone(), deliverer, stopping.clone())))
+    } else {
+        None
+    };
 
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let leptos_options = LeptosOptions::builder()
@@ -114,6 +128,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
         .env(leptos::config::Env::PROD)
         .build();
     let imap_tls = crate::webmail::imap_client::tls_config(config.imap_ca_file.as_deref())?;
+    let grace = config.operations.shutdown_grace;
     let live = LiveHub::start(pool.clone(), config.live);
     let state =
         AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores)?, live: live.clone(), imap_tls };
@@ -124,14 +139,35 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                // Open event streams would otherwise keep the shutdown waiting forever.
-                live.shutdown();
-            })
-            .await
-            .map_err(|e| e.to_string())
+        let signalled = async move {
+            crate::operations::shutdown::requested().await;
+            tracing::info!(grace_seconds = grace.as_secs(), "stopping: no new connections; finishing what is in flight");
+            let _ = stop.send(true);
+            // Open event streams would otherwise keep the shutdown waiting forever.
+            live.shutdown();
+        };
+        let serving = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(signalled)
+            .into_future();
+        let mut stopped = stopping.clone();
+        let grace_over = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+            tokio::time::sleep(grace).await;
+        };
+        let served = tokio::select! {
+            served = serving => served.map_err(|e| e.to_string()),
+            () = grace_over => {
+                tracing::warn!("grace period over: requests still in flight are cut");
+                Ok(())
+            }
+        };
+        if let Some(worker) = worker
+            && tokio::time::timeout(grace, worker).await.is_err()
+        {
+            // Its claims run out with their lease, and another worker sends those messages.
+            tracing::warn!("grace period over: the outbox worker's batch is left to its lease");
+        }
+        served
     });
     Ok(Started { addr, state, server })
 }
@@ -143,13 +179,18 @@ pub fn router(state: AppState) -> Router {
         .route("/p/{slug}/live", axum::routing::get(portal_events))
         .route("/join/{code}/live", axum::routing::get(registration_events))
         .route("/dev/outbox/{id}/html", axum::routing::get(crate::mail::preview::html_part))
+        .route("/healthz", axum::routing::get(crate::operations::health::healthz))
+        .route("/readyz", axum::routing::get(crate::operations::health::readyz))
+        .route("/metrics", axum::routing::get(crate::operations::metrics::metrics_page))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
+        .route_layer(middleware::from_fn(crate::operations::metrics::record_request))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::log_in_first))
         .layer(middleware::from_fn(crate::server::input::refuse_unstorable_input))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(middleware::from_fn_with_state(state.clone(), hide_dev_outbox))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn(crate::operations::request_id::with_request_id))
         .with_state(state)
 }
 

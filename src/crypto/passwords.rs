@@ -7,6 +7,7 @@
 //! of it. Each thread keeps its 19 MiB working memory between hashes instead of
 //! allocating and zeroing a fresh one every time (about a tenth of a verify's cost).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, mpsc};
 
 use argon2::password_hash::{Output, SaltString, rand_core::OsRng};
@@ -93,6 +94,8 @@ pub const QUEUED_PER_THREAD: usize = 128;
 #[derive(Clone)]
 pub struct Passwords {
     jobs: mpsc::SyncSender<Job>,
+    /// Hashes accepted and not yet started (the metrics' hashing queue depth).
+    waiting: Arc<AtomicUsize>,
 }
 
 /// The hashing threads are saturated; try again in a moment.
@@ -137,20 +140,33 @@ impl Passwords {
                 tracing::error!(%error, "could not start a hashing thread");
             }
         }
-        Ok(Passwords { jobs })
+        Ok(Passwords { jobs, waiting: Arc::default() })
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, AppError> {
         let (done, result) = oneshot::channel();
+        let waiting = Arc::clone(&self.waiting);
         let job: Job = Box::new(move |memory| {
+            waiting.fetch_sub(1, Ordering::Relaxed);
             let _ = done.send(work(memory));
         });
+        self.waiting.fetch_add(1, Ordering::Relaxed);
         match self.jobs.try_send(job) {
             Ok(()) => {}
-            Err(mpsc::TrySendError::Full(_)) => return Err(Saturated.into()),
-            Err(mpsc::TrySendError::Disconnected(_)) => return Err(AppError::Internal),
+            Err(refused) => {
+                self.waiting.fetch_sub(1, Ordering::Relaxed);
+                return Err(match refused {
+                    mpsc::TrySendError::Full(_) => Saturated.into(),
+                    mpsc::TrySendError::Disconnected(_) => AppError::Internal,
+                });
+            }
         }
         result.await.map_err(|_| AppError::Internal)
+    }
+
+    /// Hashes waiting for a thread.
+    pub fn queue_depth(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// The argon2id hash of a new password; `Busy` (503) when the threads are saturated.

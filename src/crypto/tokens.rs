@@ -14,6 +14,11 @@ pub fn new_secret() -> (String, Vec<u8>) {
     (token, hash)
 }
 
+/// An id for one request in the logs: 16 hex digits, not a secret.
+pub fn new_request_id() -> String {
+    format!("{:016x}", OsRng.next_u64())
+}
+
 /// A 6-digit code for an SMS, every value equally likely.
 pub fn new_code() -> String {
     // Rejection sampling: values past the last whole million would favour low codes.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use std::future::Future;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::http::{StatusCode, header};
@@ -19,6 +20,9 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use super::Topic;
 
 pub const CHANNEL: &str = "portal_events";
+
+/// The reconnection delay a stream's last event asks for when the instance stops.
+pub const RECONNECT_AFTER_SHUTDOWN: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PortalEvent {
@@ -76,6 +80,8 @@ pub struct LiveHub {
     sender: broadcast::Sender<HubMessage>,
     limits: StreamLimits,
     open: Arc<Mutex<OpenStreams>>,
+    /// The LISTEN connection is up (readiness).
+    listening: Arc<AtomicBool>,
 }
 
 /// Open streams per holder, and in all (kept, not summed: opening a stream is frequent).
@@ -109,8 +115,9 @@ impl LiveHub {
     /// Starts listening on the database. Call within a tokio runtime.
     pub fn start(pool: PgPool, limits: StreamLimits) -> LiveHub {
         let (sender, _) = broadcast::channel(1024);
-        tokio::spawn(listen(pool, sender.clone()));
-        LiveHub { sender, limits, open: Arc::default() }
+        let listening = Arc::new(AtomicBool::new(false));
+        tokio::spawn(listen(pool, sender.clone(), Arc::clone(&listening)));
+        LiveHub { sender, limits, open: Arc::default(), listening }
     }
 
     /// A place for one more stream of `holder`, unless the holder or the instance is at
@@ -131,6 +138,11 @@ impl LiveHub {
         self.open.lock().map(|open| open.total).unwrap_or(0)
     }
 
+    /// Whether this instance hears the database's events now.
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::Relaxed)
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<HubMessage> {
         self.sender.subscribe()
     }
@@ -140,24 +152,29 @@ impl LiveHub {
     }
 }
 
-async fn listen(pool: PgPool, sender: broadcast::Sender<HubMessage>) {
+async fn listen(pool: PgPool, sender: broadcast::Sender<HubMessage>, listening: Arc<AtomicBool>) {
     loop {
         match PgListener::connect_with(&pool).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
+                    listening.store(true, Ordering::Relaxed);
                     let _ = sender.send(HubMessage::Resync);
                     loop {
                         match listener.try_recv().await {
                             Ok(Some(notification)) => {
+                                listening.store(true, Ordering::Relaxed);
                                 if let Some(event) = PortalEvent::from_payload(notification.payload()) {
                                     let _ = sender.send(HubMessage::Event(event));
                                 }
                             }
-                            // The connection dropped; the next call reconnects and re-listens.
+                            // The connection dropped; the next call reconnects and re-listens
+                            // (events sent meanwhile are lost, so every page refetches).
                             Ok(None) => {
+                                listening.store(false, Ordering::Relaxed);
                                 let _ = sender.send(HubMessage::Resync);
                             }
                             Err(error) => {
+                                listening.store(false, Ordering::Relaxed);
                                 tracing::warn!(%error, "live updates: listening failed, reconnecting");
                                 break;
                             }
@@ -226,7 +243,12 @@ where
                     }
                     Ok(HubMessage::Event(_)) => continue,
                     Ok(HubMessage::Resync) | Err(RecvError::Lagged(_)) => "resync",
-                    Ok(HubMessage::Shutdown) | Err(RecvError::Closed) => return None,
+                    // The instance is stopping: the browser reconnects soon, through the
+                    // load balancer to another instance, and refetches what it missed.
+                    Ok(HubMessage::Shutdown) | Err(RecvError::Closed) => {
+                        watch.closing = true;
+                        return Some((Ok(Event::default().retry(RECONNECT_AFTER_SHUTDOWN).data("resync")), watch));
+                    }
                 };
                 return Some((Ok(Event::default().data(data)), watch));
             }
@@ -256,6 +278,7 @@ mod tests {
             sender,
             limits: StreamLimits { recheck_every: Duration::from_secs(30), per_holder: 2, per_instance: 3 },
             open: Arc::default(),
+            listening: Arc::default(),
         };
         let a1 = hub.take_slot("a");
         let a2 = hub.take_slot("a");

@@ -1,6 +1,10 @@
-//! Delivers the outbox. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several app
-//! instances can run workers on one database without sending a message twice. A failed
-//! attempt is retried with exponential backoff; the status and last error stay visible.
+//! Delivers the outbox. A worker claims a batch with a lease (`claimed_until`) in one
+//! short statement (`FOR UPDATE SKIP LOCKED`, so several instances share one database),
+//! sends with no transaction open, then records each outcome, but only for rows it still
+//! holds. A worker that dies leaves its claims; when the lease ends another sends those
+//! messages again with the same Message-ID, so the receiving server can drop a copy it
+//! already has. A failed attempt is retried with exponential backoff; the status and
+//! last error stay visible.
 
 use std::time::Duration as StdDuration;
 
@@ -16,6 +20,7 @@ use crate::server::config::Config;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
+use tokio::sync::watch;
 
 pub const BATCH_SIZE: i64 = 200;
 /// Messages sent at once (the SMTP transport pools its connections).
@@ -30,6 +35,10 @@ pub struct Deliverer {
     sms: Option<SmsGateway>,
     /// Channels whose messages leave the outbox; the others stay queued.
     channels: Vec<Channel>,
+    /// How long a claimed batch stays this worker's.
+    lease: Duration,
+    /// The right-hand side of the Message-IDs this instance makes (the sender's domain).
+    message_id_domain: String,
 }
 
 struct SmtpSender {
@@ -42,28 +51,33 @@ impl Deliverer {
     pub fn from_config(config: &Config) -> Result<Deliverer, String> {
         let channels = Channel::ALL.iter().copied().filter(|c| config.delivers(*c)).collect();
         let sms = config.sms.clone().map(SmsGateway::new).transpose()?;
-        let Some(url) = config.smtp_url.as_deref() else { return Ok(Deliverer { email: None, sms, channels }) };
+        let from = config.mail_from.parse::<Mailbox>().map_err(|e| format!("MAIL_FROM is not an address: {e}"))?;
+        let lease = Duration::from_std(config.operations.outbox_lease).map_err(|e| format!("OUTBOX_LEASE_SECS: {e}"))?;
+        let message_id_domain = from.email.domain().to_string();
+        let Some(url) = config.smtp_url.as_deref() else {
+            return Ok(Deliverer { email: None, sms, channels, lease, message_id_domain });
+        };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| format!("SMTP_URL is not usable: {e}"))?
             .timeout(Some(StdDuration::from_secs(10)))
             .pool_config(PoolConfig::new().max_size(PARALLEL_SENDS as u32))
             .build();
-        let from = config.mail_from.parse::<Mailbox>().map_err(|e| format!("MAIL_FROM is not an address: {e}"))?;
-        Ok(Deliverer { email: Some(SmtpSender { transport: Box::new(transport), from }), sms, channels })
+        Ok(Deliverer { email: Some(SmtpSender { transport: Box::new(transport), from }), sms, channels, lease, message_id_domain })
     }
 
     /// Sends one message. `Ok(true)`: it left the server; `Ok(false)`: the dev Outbox
     /// page is its delivery, so the stored body is all there is to read. An e-mail with
     /// an HTML part goes out as multipart/alternative, the plain text first (mail
     /// programs show the last part they can display).
-    async fn send(&self, channel: Channel, recipient: &str, subject: &str, body: &str, html: Option<&str>) -> Result<bool, String> {
+    async fn send(&self, message: &Claimed) -> Result<bool, String> {
+        let Claimed { channel, recipient, subject, body, html, message_id, .. } = message;
         match (channel, &self.email, &self.sms) {
             (Channel::Email, Some(SmtpSender { transport, from }), _) => {
                 let to = recipient.parse::<Mailbox>().map_err(|e| format!("bad recipient: {e}"))?;
-                let builder = Message::builder().from(from.clone()).to(to).subject(subject);
+                let builder = Message::builder().from(from.clone()).to(to).subject(subject).message_id(Some(message_id.clone()));
                 let message = match html {
-                    Some(html) => builder.multipart(MultiPart::alternative_plain_html(body.to_string(), html.to_string())),
-                    None => builder.header(ContentType::TEXT_PLAIN).body(body.to_string()),
+                    Some(html) => builder.multipart(MultiPart::alternative_plain_html(body.clone(), html.clone())),
+                    None => builder.header(ContentType::TEXT_PLAIN).body(body.clone()),
                 }
                 .map_err(|e| format!("could not build the message: {e}"))?;
                 transport.send(message).await.map(|_| true).map_err(|e| e.to_string())
@@ -80,42 +94,84 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(2_i64.saturating_pow(attempts.clamp(0, 12) as u32).min(3600))
 }
 
+/// A message this worker has claimed.
+struct Claimed {
+    id: i64,
+    channel: Channel,
+    recipient: String,
+    subject: String,
+    body: String,
+    html: Option<String>,
+    secrets: Vec<String>,
+    attempts: i32,
+    message_id: String,
+}
+
 /// Delivers the messages that are due at `now`. Returns how many were attempted.
 /// Up to [`PARALLEL_SENDS`] messages are in flight at once over the transport's pooled
-/// connections; the batch's rows stay locked until their outcome is written.
+/// connections; no transaction is open while they are.
 pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let due = sqlx::query!(
-        r#"SELECT id, channel AS "channel: Channel", recipient, subject, body, html, secrets, attempts FROM outbox
-         WHERE status = 'queued' AND next_attempt_at <= $1 AND channel = ANY($3)
-         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"#,
+    let claim = now + deliverer.lease;
+    // The claim commits on its own: from here until `claim`, these rows are this worker's.
+    let due = sqlx::query_as!(
+        Claimed,
+        r#"UPDATE outbox o SET claimed_until = $4,
+               message_id = COALESCE(o.message_id, '<' || o.id || '.' || substr(md5(random()::text), 1, 16) || '@' || $5 || '>')
+           FROM (SELECT id FROM outbox
+                 WHERE status = 'queued' AND next_attempt_at <= $1 AND channel = ANY($3)
+                   AND (claimed_until IS NULL OR claimed_until <= $1)
+                 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) AS due
+           WHERE o.id = due.id
+           RETURNING o.id, o.channel AS "channel: Channel", o.recipient, o.subject, o.body, o.html, o.secrets, o.attempts,
+                     o.message_id AS "message_id!""#,
         now,
         BATCH_SIZE,
         &deliverer.channels as &[Channel],
+        claim,
+        deliverer.message_id_domain,
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(pool)
     .await?;
     let count = due.len();
-    type Kept = (String, Option<String>);
-    let outcomes: Vec<(i64, i32, Result<Option<Kept>, String>)> = stream::iter(due)
+    let outcomes: Vec<Outcome> = stream::iter(due)
         .map(|m| async move {
-            let outcome = deliverer.send(m.channel, &m.recipient, &m.subject, &m.body, m.html.as_deref()).await;
+            let sent = deliverer.send(&m).await;
             // Once the message has left, the stored copy loses its secrets.
-            let kept =
-                outcome.map(|left| left.then(|| (scrub(&m.body, &m.secrets), m.html.as_deref().map(|html| scrub_html(html, &m.secrets)))));
-            (m.id, m.attempts + 1, kept)
+            let sent =
+                sent.map(|left| left.then(|| (scrub(&m.body, &m.secrets), m.html.as_deref().map(|html| scrub_html(html, &m.secrets)))));
+            Outcome { id: m.id, channel: m.channel, attempts: m.attempts + 1, sent }
         })
         .buffer_unordered(PARALLEL_SENDS)
         .collect()
         .await;
+    record_outcomes(pool, outcomes, now, claim).await?;
+    Ok(count)
+}
+
+/// What became of one claimed message: sent (with the stored parts to keep, when they
+/// lost their secrets), or the error of this attempt.
+struct Outcome {
+    id: i64,
+    channel: Channel,
+    attempts: i32,
+    sent: Result<Option<(String, Option<String>)>, String>,
+}
+
+/// Writes what became of each claimed message, in one transaction, for the rows this
+/// worker still holds (`claimed_until = claim`): a row whose lease ran out belongs to
+/// whoever claimed it since.
+async fn record_outcomes(pool: &PgPool, outcomes: Vec<Outcome>, now: DateTime<Utc>, claim: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let mut sent_ids = Vec::new();
     let mut sent_attempts = Vec::new();
     let mut scrubbed_ids = Vec::new();
     let mut scrubbed_bodies = Vec::new();
     let mut scrubbed_htmls: Vec<Option<String>> = Vec::new();
-    for (id, attempts, outcome) in outcomes {
-        match outcome {
+    for Outcome { id, channel, attempts, sent } in outcomes {
+        let channel_label = if channel == Channel::Email { "email" } else { "sms" };
+        match sent {
             Ok(scrubbed) => {
+                metrics::counter!("outbox_sent_total", "channel" => channel_label).increment(1);
                 sent_ids.push(id);
                 sent_attempts.push(attempts);
                 if let Some((body, html)) = scrubbed {
@@ -125,46 +181,52 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
                 }
             }
             Err(error) => {
+                metrics::counter!("outbox_failed_attempts_total", "channel" => channel_label).increment(1);
                 tracing::warn!(id, attempts, %error, "outbox delivery failed");
                 let status = if attempts >= MAX_ATTEMPTS { DeliveryStatus::Failed } else { DeliveryStatus::Queued };
                 sqlx::query!(
-                    "UPDATE outbox SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5 WHERE id = $1",
+                    "UPDATE outbox SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5, claimed_until = NULL
+                     WHERE id = $1 AND claimed_until = $6",
                     id,
                     status as DeliveryStatus,
                     attempts,
                     error,
                     now + backoff(attempts),
+                    claim,
                 )
                 .execute(&mut *tx)
                 .await?;
             }
         }
     }
-    sqlx::query!(
-        "UPDATE outbox o SET status = 'sent', attempts = x.attempts, sent_at = $3, last_error = NULL
-         FROM unnest($1::bigint[], $2::int[]) AS x(id, attempts) WHERE o.id = x.id",
-        &sent_ids,
-        &sent_attempts,
-        now,
-    )
-    .execute(&mut *tx)
-    .await?;
+    // Scrubbed first: the sent update below releases the claim the scrub checks.
     sqlx::query!(
         "UPDATE outbox o SET body = x.body, html = x.html, secrets = '{}'
-         FROM unnest($1::bigint[], $2::text[], $3::text[]) AS x(id, body, html) WHERE o.id = x.id",
+         FROM unnest($1::bigint[], $2::text[], $3::text[]) AS x(id, body, html) WHERE o.id = x.id AND o.claimed_until = $4",
         &scrubbed_ids,
         &scrubbed_bodies,
         &scrubbed_htmls as &[Option<String>],
+        claim,
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(count)
+    sqlx::query!(
+        "UPDATE outbox o SET status = 'sent', attempts = x.attempts, sent_at = $3, last_error = NULL, claimed_until = NULL
+         FROM unnest($1::bigint[], $2::int[]) AS x(id, attempts) WHERE o.id = x.id AND o.claimed_until = $4",
+        &sent_ids,
+        &sent_attempts,
+        now,
+        claim,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
-/// Runs until the process ends: delivers what is due, then sleeps until a NOTIFY says
-/// something new was queued or the poll interval passes (for retries).
-pub async fn run(pool: PgPool, deliverer: Deliverer) {
+/// Runs until `stop` turns true: delivers what is due, then sleeps until a NOTIFY says
+/// something new was queued or the poll interval passes (for retries). A stop lets the
+/// batch in hand finish its sends and record them; nothing new is claimed after it.
+pub async fn run(pool: PgPool, deliverer: Deliverer, mut stop: watch::Receiver<bool>) {
     let mut listener = match PgListener::connect_with(&pool).await {
         Ok(mut listener) => match listener.listen("outbox").await {
             Ok(()) => Some(listener),
@@ -178,7 +240,7 @@ pub async fn run(pool: PgPool, deliverer: Deliverer) {
             None
         }
     };
-    loop {
+    while !*stop.borrow() {
         let attempted = match deliver_due(&pool, &deliverer, Utc::now()).await {
             Ok(count) => count,
             Err(error) => {
@@ -189,13 +251,20 @@ pub async fn run(pool: PgPool, deliverer: Deliverer) {
         if attempted as i64 == BATCH_SIZE {
             continue;
         }
-        match listener.as_mut() {
-            Some(listener) => {
-                let _ = tokio::time::timeout(POLL_EVERY, listener.recv()).await;
+        let woken = async {
+            match listener.as_mut() {
+                Some(listener) => {
+                    let _ = tokio::time::timeout(POLL_EVERY, listener.recv()).await;
+                }
+                None => tokio::time::sleep(POLL_EVERY).await,
             }
-            None => tokio::time::sleep(POLL_EVERY).await,
+        };
+        tokio::select! {
+            () = woken => {}
+            _ = stop.changed() => {}
         }
     }
+    tracing::info!("outbox worker stopped");
 }
 
 #[cfg(test)]

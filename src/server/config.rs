@@ -54,6 +54,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// How often open live streams re-check their access, and how many may be open.
     pub live: StreamLimits,
+    /// Operations: how long an outbox worker owns a claimed batch (`OUTBOX_LEASE_SECS`),
+    /// how long a stop waits for requests and sends in flight (`SHUTDOWN_GRACE_SECS`),
+    /// and the bearer token that opens `/metrics` to other machines (`METRICS_TOKEN`).
+    pub operations: Operations,
     /// Daily caps on e-mails and SMS whose recipients someone typed.
     pub email_caps: DailyCaps,
     pub sms_caps: DailyCaps,
@@ -68,6 +72,28 @@ pub struct DailyCaps {
 
 pub const DEFAULT_EMAIL_CAPS: DailyCaps = DailyCaps { per_portal: 2_000, per_instance: 50_000 };
 pub const DEFAULT_SMS_CAPS: DailyCaps = DailyCaps { per_portal: 200, per_instance: 2_000 };
+
+/// See [`Config::operations`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operations {
+    pub outbox_lease: std::time::Duration,
+    pub shutdown_grace: std::time::Duration,
+    pub metrics_token: Option<String>,
+}
+
+impl Default for Operations {
+    fn default() -> Self {
+        Operations {
+            outbox_lease: std::time::Duration::from_secs(DEFAULT_OUTBOX_LEASE_SECS as u64),
+            shutdown_grace: std::time::Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS as u64),
+            metrics_token: None,
+        }
+    }
+}
+
+/// Longer than a full batch can take to send (200 messages, 16 at once, 10 s timeout each).
+pub const DEFAULT_OUTBOX_LEASE_SECS: i64 = 300;
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: i64 = 20;
 
 pub const DEFAULT_INVITATION_DAYS: i64 = 30;
 pub const DEFAULT_INVITES_PER_DAY_FREE: i64 = 100;
@@ -101,6 +127,7 @@ impl Config {
             signups_per_hour: DEFAULT_SIGNUPS_PER_HOUR,
             trusted_proxies: Vec::new(),
             live: StreamLimits::default(),
+            operations: Operations::default(),
             email_caps: DEFAULT_EMAIL_CAPS,
             sms_caps: DEFAULT_SMS_CAPS,
         }
@@ -121,8 +148,17 @@ impl Config {
         };
         let dev_outbox = flag_var("DEV_OUTBOX")?;
         refuse_dev_outbox_in_production(dev_outbox, &site_origin)?;
+        let metrics_token = non_empty_var("METRICS_TOKEN");
+        if metrics_token.as_ref().is_some_and(|token| token.len() < 16) {
+            return Err("METRICS_TOKEN must be at least 16 characters long".into());
+        }
         Ok(Config {
             live: StreamLimits::default(),
+            operations: Operations {
+                outbox_lease: seconds_var("OUTBOX_LEASE_SECS", DEFAULT_OUTBOX_LEASE_SECS)?,
+                shutdown_grace: seconds_var("SHUTDOWN_GRACE_SECS", DEFAULT_SHUTDOWN_GRACE_SECS)?,
+                metrics_token,
+            },
             email_caps: DailyCaps {
                 per_portal: positive_var("EMAILS_PER_DAY_PER_PORTAL", DEFAULT_EMAIL_CAPS.per_portal)?,
                 per_instance: positive_var("EMAILS_PER_DAY", DEFAULT_EMAIL_CAPS.per_instance)?,
@@ -268,6 +304,10 @@ fn ports_var(name: &str, default: &[u16]) -> Result<Vec<u16>, String> {
         return Err(format!("{name} lists no port"));
     }
     Ok(ports)
+}
+
+fn seconds_var(name: &str, default: i64) -> Result<std::time::Duration, String> {
+    positive_var(name, default).map(|seconds| std::time::Duration::from_secs(seconds as u64))
 }
 
 fn positive_var(name: &str, default: i64) -> Result<i64, String> {

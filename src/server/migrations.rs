@@ -71,6 +71,13 @@ pub async fn run(pool: &PgPool) -> Result<(), String> {
     MIGRATOR.run(pool).await.map_err(|e| format!("database migration failed, not starting: {e}"))
 }
 
+/// Every migration this build knows has been applied (readiness: an instance of a newer
+/// build may not serve before its migrations ran).
+pub async fn all_applied(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?;
+    Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+}
+
 async fn catch_up_edited(pool: &PgPool) -> Result<(), sqlx::Error> {
     let recorded: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(pool).await?;
     if !recorded {

@@ -5,6 +5,7 @@
 mod abuse;
 mod activity;
 mod app;
+mod faults;
 mod fuzz;
 mod invitations;
 mod isolation;
@@ -12,6 +13,7 @@ mod letters;
 mod live;
 mod login;
 mod network;
+mod operations;
 mod people;
 mod phone_login;
 mod profile;

@@ -1,0 +1,141 @@
+//! Operating the app: health and readiness, Prometheus metrics (and who may read them),
+//! request ids, and the outbox's leases.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, Utc};
+use intranet::mail::worker::deliver_due;
+use sqlx::PgPool;
+
+use crate::app::*;
+
+async fn get(client: &reqwest::Client, url: String) -> (u16, String) {
+    let response = client.get(url).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Delivers to the dev Outbox: the message's row is its delivery.
+fn dev_outbox_deliverer() -> intranet::mail::worker::Deliverer {
+    intranet::mail::worker::Deliverer::from_config(&config("http://127.0.0.1:9")).unwrap()
+}
+
+/// `/readyz` once the live updates' LISTEN connection is up (it starts with the app).
+async fn ready(app: &TestApp) -> (u16, String) {
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        let answer = get(&client, format!("{}/readyz", app.base)).await;
+        if answer.0 == 200 {
+            return answer;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    get(&client, format!("{}/readyz", app.base)).await
+}
+
+#[sqlx::test]
+async fn health_says_alive_and_readiness_needs_the_database_and_its_migrations(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let client = reqwest::Client::new();
+    assert_eq!(get(&client, format!("{}/healthz", app.base)).await, (200, "ok\n".into()));
+    assert_eq!(ready(&app).await, (200, "ready\n".into()));
+
+    // A newer build's migration not yet applied: not ready, and it says only that.
+    let newest: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations").fetch_one(&pool).await.unwrap();
+    sqlx::query("UPDATE _sqlx_migrations SET success = false WHERE version = $1").bind(newest).execute(&pool).await.unwrap();
+    assert_eq!(get(&client, format!("{}/readyz", app.base)).await, (503, "not ready: database: migrations pending\n".into()));
+    assert_eq!(get(&client, format!("{}/healthz", app.base)).await.0, 200, "alive all the same");
+    sqlx::query("UPDATE _sqlx_migrations SET success = true WHERE version = $1").bind(newest).execute(&pool).await.unwrap();
+    assert_eq!(get(&client, format!("{}/readyz", app.base)).await.0, 200);
+}
+
+#[sqlx::test]
+async fn metrics_count_requests_and_read_the_outbox_pool_hashing_and_streams(pool: PgPool) {
+    let now = Utc::now();
+    let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    let admin = caller(&pool, ann, "acme").await;
+    let request = intranet::invitations::service::InviteRequest { addresses: "a@new.test\nb@new.test".into(), ..Default::default() };
+    intranet::invitations::service::invite_by_email(&pool, &config("http://x"), &admin, &request, now).await.unwrap();
+    sqlx::query("UPDATE outbox SET created_at = now() - interval '90 seconds'").execute(&pool).await.unwrap();
+    let app = spawn_app(pool.clone()).await;
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        get(&client, format!("{}/healthz", app.base)).await;
+    }
+    let (status, page) = get(&client, format!("{}/metrics", app.base)).await;
+    assert_eq!(status, 200);
+    let line = |prefix: &str| page.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no {prefix} in\n{page}"));
+    let count = |prefix: &str| line(prefix).rsplit(' ').next().unwrap().parse::<f64>().unwrap();
+    assert!(count(r#"http_requests_total{route="/healthz",method="GET",status="200"}"#) >= 3.0);
+    line(r#"http_request_duration_seconds_bucket{route="/healthz",le="0.001"}"#);
+    assert_eq!(count(r#"outbox_queued{channel="email"}"#), 2.0);
+    assert_eq!(count(r#"outbox_queued{channel="sms"}"#), 0.0);
+    let age = count(r#"outbox_oldest_queued_age_seconds{channel="email"}"#);
+    assert!((89.0..200.0).contains(&age), "{age}");
+    line("password_hash_queue_depth ");
+    line("live_streams_open ");
+    assert!(count(r#"db_pool_connections{state="in_use"}"#) >= 0.0);
+    assert!(count("db_pool_max_connections ") >= 1.0);
+
+    // Sends are counted by channel.
+    let deliverer = dev_outbox_deliverer();
+    assert_eq!(deliver_due(&pool, &deliverer, Utc::now()).await.unwrap(), 2);
+    let (_, page) = get(&client, format!("{}/metrics", app.base)).await;
+    assert!(page.lines().any(|l| l.starts_with(r#"outbox_sent_total{channel="email"}"#)), "{page}");
+    assert!(page.contains("outbox_queued{channel=\"email\"} 0"), "{page}");
+}
+
+#[sqlx::test]
+async fn metrics_are_not_for_other_machines_or_through_a_proxy(pool: PgPool) {
+    let app = spawn_app_with(pool, |config| config.operations.metrics_token = Some("scraper-token-0123456789".into())).await;
+    let client = reqwest::Client::new();
+    let forwarded = client.get(format!("{}/metrics", app.base)).header("x-forwarded-for", "203.0.113.7").send().await.unwrap();
+    assert_eq!(forwarded.status(), 404, "a proxied request is someone else's");
+    let wrong = client.get(format!("{}/metrics", app.base)).bearer_auth("scraper-token-wrong").send().await.unwrap();
+    assert_eq!(wrong.status(), 404);
+    let scraper = client
+        .get(format!("{}/metrics", app.base))
+        .header("x-forwarded-for", "203.0.113.7")
+        .bearer_auth("scraper-token-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraper.status(), 200);
+    assert!(scraper.text().await.unwrap().contains("http_requests_total"));
+}
+
+#[sqlx::test]
+async fn every_answer_carries_a_request_id(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let client = reqwest::Client::new();
+    let id_of = |response: &reqwest::Response| response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+    let first = client.get(format!("{}/login", app.base)).send().await.unwrap();
+    let second = client.get(format!("{}/login", app.base)).send().await.unwrap();
+    let (a, b) = (id_of(&first), id_of(&second));
+    assert!(a.len() == 16 && a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
+    assert_ne!(a, b);
+    // A load balancer's id is kept, so its logs and ours meet; a forged one is not.
+    let kept = client.get(format!("{}/healthz", app.base)).header("x-request-id", "lb-7f3a.91").send().await.unwrap();
+    assert_eq!(id_of(&kept), "lb-7f3a.91");
+    let replaced = client.get(format!("{}/healthz", app.base)).header("x-request-id", "bad id; level=ERROR").send().await.unwrap();
+    assert_ne!(id_of(&replaced), "bad id; level=ERROR");
+}
+
+#[sqlx::test]
+async fn a_claimed_message_waits_for_its_lease_and_is_sent_again_with_the_same_message_id(pool: PgPool) {
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    intranet::auth::service::request_password_reset(&pool, &config("http://x"), "ann@acme.test", now).await.unwrap();
+    // A worker claimed it and died before recording anything.
+    sqlx::query("UPDATE outbox SET claimed_until = $1, message_id = '<7.dead@intranet.localhost>'")
+        .bind(now + Duration::minutes(5))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let deliverer = dev_outbox_deliverer();
+    assert_eq!(deliver_due(&pool, &deliverer, now).await.unwrap(), 0, "still the dead worker's");
+    let later = now + Duration::minutes(5) + Duration::seconds(1);
+    assert_eq!(deliver_due(&pool, &deliverer, later).await.unwrap(), 1, "its lease is over");
+    let (status, message_id, claimed): (String, String, Option<chrono::DateTime<Utc>>) =
+        sqlx::query_as("SELECT status::text, message_id, claimed_until FROM outbox").fetch_one(&pool).await.unwrap();
+    assert_eq!((status.as_str(), message_id.as_str(), claimed), ("sent", "<7.dead@intranet.localhost>", None));
+}
