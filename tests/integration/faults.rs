@@ -23,10 +23,14 @@ struct AppProcess {
 
 impl AppProcess {
     async fn start(pool: &PgPool, port: u16, log: &Path, env: &[(&str, String)]) -> AppProcess {
+        AppProcess::start_on(&database_url_of(pool), port, log, env).await
+    }
+
+    async fn start_on(database_url: &str, port: u16, log: &Path, env: &[(&str, String)]) -> AppProcess {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_intranet"));
         command
-            .env("DATABASE_URL", database_url_of(pool))
+            .env("DATABASE_URL", database_url)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("INVITES_PER_DAY_FREE", "1000")
             .env_remove("DEV_OUTBOX")
@@ -307,4 +311,120 @@ async fn sigterm_closes_live_streams_with_a_retry_hint_and_exits_cleanly(pool: P
     assert!(log.contains("stopping: no new connections"), "{log}");
     assert!(log.contains("outbox worker stopped"), "{log}");
     assert!(reqwest::Client::new().get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_err(), "nothing listens any more");
+}
+
+/// The Postgres cluster scripts/test starts for this test alone (restarting the shared
+/// one would fail every other test): its data folder and the folder of `pg_ctl`.
+struct OwnCluster {
+    data: String,
+    pg_bin: String,
+    socket: String,
+}
+
+impl OwnCluster {
+    fn from_env() -> OwnCluster {
+        let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: scripts/test runs this test"));
+        OwnCluster { data: var("FAULTS_PG_DATA"), pg_bin: var("FAULTS_PG_BIN"), socket: var("FAULTS_PG_SOCKET") }
+    }
+
+    /// `pg_ctl stop` or `start`, as the postgres user when we are root.
+    fn pg_ctl(&self, action: &str) {
+        let pg_ctl = format!("{}/pg_ctl", self.pg_bin);
+        let options = format!("-c listen_addresses='' -k {} -c fsync=off", self.socket);
+        let mut args = vec![pg_ctl.as_str(), "-D", self.data.as_str(), "-w", "-m", "fast"];
+        if action == "start" {
+            args.extend(["-o", options.as_str(), "-l"]);
+        }
+        let log = format!("{}/../postgres.log", self.data);
+        if action == "start" {
+            args.push(log.as_str());
+        }
+        args.push(action);
+        let root = std::process::Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+        let status = if root {
+            std::process::Command::new("runuser").args(["-u", "postgres", "--"]).args(&args).status()
+        } else {
+            std::process::Command::new(args[0]).args(&args[1..]).status()
+        };
+        assert!(status.unwrap().success(), "pg_ctl {action}");
+    }
+
+    fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@localhost/{database}?host={}", self.socket)
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a Postgres cluster of its own; scripts/test runs it with FAULTS_PG_* set"]
+async fn postgres_restarts_under_the_running_app_and_it_recovers_without_a_restart() {
+    let cluster = OwnCluster::from_env();
+    let admin = PgPool::connect(&cluster.url("postgres")).await.unwrap();
+    sqlx::query("DROP DATABASE IF EXISTS restart_drill WITH (FORCE)").execute(&admin).await.unwrap();
+    sqlx::query("CREATE DATABASE restart_drill").execute(&admin).await.unwrap();
+    admin.close().await;
+    let pool = PgPool::connect(&cluster.url("restart_drill")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let port = free_port();
+    let app = AppProcess::start_on(&cluster.url("restart_drill"), port, &log, &[]).await;
+    let ann = portal_through(&app.test_app(), &pool).await;
+    pool.close().await;
+    let page = |client: &reqwest::Client| client.get(format!("{}/p/acme", app.base)).timeout(Duration::from_secs(20)).send();
+    assert_eq!(page(&ann).await.unwrap().status(), 200);
+    let mut stream = ann.get(format!("{}/p/acme/live", app.base)).send().await.unwrap();
+    let mut heard = String::new();
+    while !heard.contains("data: ready") {
+        heard.push_str(&String::from_utf8_lossy(&stream.chunk().await.unwrap().unwrap()));
+    }
+
+    // Postgres goes away.
+    cluster.pg_ctl("stop");
+    let plain = reqwest::Client::new();
+    assert_eq!(plain.get(format!("{}/healthz", app.base)).send().await.unwrap().status(), 200, "the process is alive");
+    let readiness = plain.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert_eq!(readiness.status(), 503);
+    assert_eq!(readiness.text().await.unwrap(), "not ready: database: not answering\n");
+    // A page answers, with a clear message instead of a broken connection or a panic.
+    let during = page(&ann).await.expect("an answer, not a dropped connection");
+    let status = during.status().as_u16();
+    let body = during.text().await.unwrap();
+    assert!(!body.contains("panicked"), "{body}");
+    println!("a portal page while Postgres is down: {status}, {} bytes", body.len());
+    assert!(body.contains("Something went wrong") || body.contains("try again"), "{status}: {body}");
+
+    // Postgres comes back: the app recovers by itself.
+    let down_since = Instant::now();
+    cluster.pg_ctl("start");
+    let mut ready_after = None;
+    for _ in 0..300 {
+        if plain.get(format!("{}/readyz", app.base)).send().await.map(|r| r.status() == 200).unwrap_or(false) {
+            ready_after = Some(down_since.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ready_after = ready_after.expect("ready again within 30 s");
+    let mut answered = 0;
+    for _ in 0..20 {
+        // The pool may hand out a connection that died with the old server once.
+        if page(&ann).await.unwrap().status() == 200 {
+            answered += 1;
+            break;
+        }
+    }
+    assert_eq!(answered, 1, "pages answer again");
+    // The stream heard that it missed events, and hears new ones again.
+    let pool = PgPool::connect(&cluster.url("restart_drill")).await.unwrap();
+    sqlx::query("SELECT pg_notify('portal_events', '1 people')").execute(&pool).await.unwrap();
+    let mut after = String::new();
+    let listening = tokio::time::timeout(Duration::from_secs(10), async {
+        while !after.contains("data: people") {
+            after.push_str(&String::from_utf8_lossy(&stream.chunk().await.unwrap().unwrap()));
+        }
+    })
+    .await;
+    assert!(listening.is_ok(), "live updates resume: {after}");
+    assert!(after.contains("data: resync"), "{after}");
+    println!("Postgres restart: ready again {ready_after:?} after it was started; live updates resumed");
+    app.kill_9().await;
 }
