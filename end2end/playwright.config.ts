@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { chromiumLaunch } from './chromium';
 
 // scripts/test builds the release app, makes an empty database and picks a free port,
 // then runs this suite. The app is started here so Playwright waits until it answers.
@@ -7,6 +8,8 @@ const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './tests',
+  // Two instances behind nginx have a suite of their own (cluster.config.ts).
+  testIgnore: ['**/cluster.spec.ts'],
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -18,13 +21,7 @@ export default defineConfig({
     baseURL,
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    },
+    launchOptions: chromiumLaunch,
   },
   // Every flow at desktop size; the main ones (tagged @phone) again on a phone-sized screen.
   projects: [

@@ -102,3 +102,23 @@ export function addColleague(slug: string, email: string, first: string, last: s
       SELECT p.id, a.id, 'active', 'employee', a.login FROM portals p, accounts a WHERE p.slug = '${slug}' AND a.login = '${email}';`;
   execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
 }
+
+/**
+ * Notes, on the page's own clock, the moment a button named `name` appears; read it with
+ * `shownAt(page)`. For live updates, whose delay is the time from a click elsewhere.
+ */
+export async function watchForButton(page: Page, name: string) {
+  await page.evaluate((name) => {
+    const seen = () => [...document.querySelectorAll('button')].some((b) => b.textContent?.trim() === name);
+    new MutationObserver((_, observer) => {
+      if (seen()) {
+        (window as unknown as { shownAt: number }).shownAt = Date.now();
+        observer.disconnect();
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  }, name);
+}
+
+export async function shownAt(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { shownAt: number }).shownAt);
+}

@@ -428,3 +428,51 @@ async fn postgres_restarts_under_the_running_app_and_it_recovers_without_a_resta
     println!("Postgres restart: ready again {ready_after:?} after it was started; live updates resumed");
     app.kill_9().await;
 }
+
+/// The URL of another database on the test's cluster.
+fn sibling_url(pool: &PgPool, database: &str) -> String {
+    let own = database_url_of(pool);
+    let ours = pool.connect_options().get_database().unwrap_or_default().to_string();
+    own.replacen(&format!("/{ours}"), &format!("/{database}"), 1)
+}
+
+#[sqlx::test]
+async fn a_backup_restores_into_a_new_database_and_the_app_runs_on_it(pool: PgPool) {
+    // Some data worth keeping: a portal, its admin, a colleague.
+    let now = Utc::now();
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("intranet.dump");
+
+    // The drill of docs/deploy.md: pg_dump, a new database, pg_restore, start, log in.
+    let dumped = std::process::Command::new("pg_dump")
+        .args(["--format=custom", "--no-owner", "--file"])
+        .arg(&dump)
+        .arg(database_url_of(&pool))
+        .status()
+        .unwrap();
+    assert!(dumped.success());
+    let restored_name = format!("{}_restored", pool.connect_options().get_database().unwrap_or_default());
+    let admin = PgPool::connect(&sibling_url(&pool, "postgres")).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{restored_name}\" WITH (FORCE)")).execute(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE \"{restored_name}\"")).execute(&admin).await.unwrap();
+    let restored_url = sibling_url(&pool, &restored_name);
+    let restored = std::process::Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname"])
+        .arg(&restored_url)
+        .arg(&dump)
+        .status()
+        .unwrap();
+    assert!(restored.success());
+
+    let log = dir.path().join("app.log");
+    let app = AppProcess::start_on(&restored_url, free_port(), &log, &[]).await;
+    let ann = app.test_app().logged_in("ann@acme.test").await;
+    let employees = ann.get(format!("{}/p/acme/employees", app.base)).send().await.unwrap();
+    assert_eq!(employees.status(), 200);
+    let page = employees.text().await.unwrap();
+    assert!(page.contains("Bo Berg") && page.contains("Ann Lee"), "the restored people are there");
+    app.kill_9().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{restored_name}\" WITH (FORCE)")).execute(&admin).await.unwrap();
+}
