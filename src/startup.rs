@@ -139,20 +139,29 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
         let listener = listener.tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-        let signalled = async move {
-            crate::operations::shutdown::requested().await;
-            tracing::info!(grace_seconds = grace.as_secs(), "stopping: no new connections; finishing what is in flight");
-            let _ = stop.send(true);
-            // Open event streams would otherwise keep the shutdown waiting forever.
-            live.shutdown();
+        // One deadline for everything in flight, set when the signal comes.
+        let deadline = Arc::new(std::sync::OnceLock::<tokio::time::Instant>::new());
+        let signalled = {
+            let deadline = Arc::clone(&deadline);
+            async move {
+                crate::operations::shutdown::requested().await;
+                let _ = deadline.set(tokio::time::Instant::now() + grace);
+                tracing::info!(grace_seconds = grace.as_secs(), "stopping: no new connections; finishing what is in flight");
+                let _ = stop.send(true);
+                // Open event streams would otherwise keep the shutdown waiting forever.
+                live.shutdown();
+            }
         };
         let serving = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(signalled)
             .into_future();
         let mut stopped = stopping.clone();
-        let grace_over = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-            tokio::time::sleep(grace).await;
+        let grace_over = {
+            let deadline = Arc::clone(&deadline);
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+                tokio::time::sleep_until(deadline.get().copied().unwrap_or_else(|| tokio::time::Instant::now() + grace)).await;
+            }
         };
         let served = tokio::select! {
             served = serving => served.map_err(|e| e.to_string()),
@@ -161,8 +170,9 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
                 Ok(())
             }
         };
+        let until = deadline.get().copied().unwrap_or_else(|| tokio::time::Instant::now() + grace);
         if let Some(worker) = worker
-            && tokio::time::timeout(grace, worker).await.is_err()
+            && tokio::time::timeout_at(until, worker).await.is_err()
         {
             // Its claims run out with their lease, and another worker sends those messages.
             tracing::warn!("grace period over: the outbox worker's batch is left to its lease");

@@ -167,10 +167,11 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<HubMessage>, listening: 
                                     let _ = sender.send(HubMessage::Event(event));
                                 }
                             }
-                            // The connection dropped; the next call reconnects and re-listens
-                            // (events sent meanwhile are lost, so every page refetches).
+                            // The connection dropped and sqlx has already reconnected and
+                            // listens again (eager reconnect; a failure would be an Err).
+                            // Events sent meanwhile are lost, so every page refetches.
                             Ok(None) => {
-                                listening.store(false, Ordering::Relaxed);
+                                listening.store(true, Ordering::Relaxed);
                                 let _ = sender.send(HubMessage::Resync);
                             }
                             Err(error) => {

@@ -26,6 +26,8 @@ pub const BATCH_SIZE: i64 = 200;
 /// Messages sent at once (the SMTP transport pools its connections).
 pub const PARALLEL_SENDS: usize = 16;
 pub const MAX_ATTEMPTS: i32 = 20;
+/// Longest one message may take to send (lettre's own timeout is per SMTP command).
+pub const SEND_TIMEOUT: StdDuration = StdDuration::from_secs(30);
 const POLL_EVERY: StdDuration = StdDuration::from_secs(2);
 
 /// Where messages go. A channel with nothing configured is delivered to the development
@@ -109,7 +111,8 @@ struct Claimed {
 
 /// Delivers the messages that are due at `now`. Returns how many were attempted.
 /// Up to [`PARALLEL_SENDS`] messages are in flight at once over the transport's pooled
-/// connections; no transaction is open while they are.
+/// connections; no transaction is open while they are. Outcomes are written as sends
+/// finish.
 pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc>) -> Result<usize, sqlx::Error> {
     let claim = now + deliverer.lease;
     // The claim commits on its own: from here until `claim`, these rows are this worker's.
@@ -133,18 +136,31 @@ pub async fn deliver_due(pool: &PgPool, deliverer: &Deliverer, now: DateTime<Utc
     .fetch_all(pool)
     .await?;
     let count = due.len();
-    let outcomes: Vec<Outcome> = stream::iter(due)
+    // The claim is measured on the real clock: a message not started before it ends is
+    // left to whoever claims it next, so a slow batch cannot send it twice.
+    let real_end = Utc::now() + deliverer.lease;
+    let mut outcomes = stream::iter(due)
         .map(|m| async move {
-            let sent = deliverer.send(&m).await;
+            if Utc::now() >= real_end {
+                return None;
+            }
+            let sent = match tokio::time::timeout(SEND_TIMEOUT, deliverer.send(&m)).await {
+                Ok(sent) => sent,
+                Err(_) => Err(format!("no answer within {} s", SEND_TIMEOUT.as_secs())),
+            };
             // Once the message has left, the stored copy loses its secrets.
             let sent =
                 sent.map(|left| left.then(|| (scrub(&m.body, &m.secrets), m.html.as_deref().map(|html| scrub_html(html, &m.secrets)))));
-            Outcome { id: m.id, channel: m.channel, attempts: m.attempts + 1, sent }
+            Some(Outcome { id: m.id, channel: m.channel, attempts: m.attempts + 1, sent })
         })
         .buffer_unordered(PARALLEL_SENDS)
-        .collect()
-        .await;
-    record_outcomes(pool, outcomes, now, claim).await?;
+        .filter_map(std::future::ready)
+        // Recorded as they come, a few at a time: a crash loses the record of at most
+        // the sends in flight, not of the whole batch.
+        .ready_chunks(PARALLEL_SENDS);
+    while let Some(done) = outcomes.next().await {
+        record_outcomes(pool, done, now, claim).await?;
+    }
     Ok(count)
 }
 

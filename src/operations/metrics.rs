@@ -72,30 +72,27 @@ fn may_read(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> bool {
         // Digests compared, so the comparison's time says nothing about the token.
         return Sha256::digest(expected.as_bytes()) == Sha256::digest(presented.trim().as_bytes());
     }
-    // Through a reverse proxy on this machine the peer is loopback too: a forwarded
-    // request is someone else's.
+    // Through a reverse proxy on this machine the peer is loopback too: a request from
+    // a trusted proxy, or one that says it was forwarded, is someone else's.
     let forwarded = headers.contains_key("x-forwarded-for") || headers.contains_key(header::FORWARDED);
-    peer.ip().is_loopback() && !forwarded
+    let from_proxy = config.trusted_proxies.iter().any(|proxy| proxy.contains(&peer.ip()));
+    peer.ip().is_loopback() && !forwarded && !from_proxy
 }
 
-/// Sets the gauges that are read rather than counted.
+/// Sets the gauges that are read rather than counted. The database gets a second: a
+/// scrape must answer (with the last levels) while the database is in trouble.
 async fn read_levels(state: &AppState) {
-    let queued = sqlx::query!(
-        r#"SELECT channel::text AS "channel!", count(*) AS "count!",
-                  COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldest_seconds!"
-           FROM outbox WHERE status = 'queued' GROUP BY channel"#
-    )
-    .fetch_all(&state.pool)
-    .await;
+    let queued = tokio::time::timeout(std::time::Duration::from_secs(1), outbox_levels(state)).await;
     match queued {
-        Ok(rows) => {
+        Ok(Ok(rows)) => {
             for channel in ["email", "sms"] {
-                let row = rows.iter().find(|r| r.channel == channel);
-                metrics::gauge!("outbox_queued", "channel" => channel).set(row.map_or(0.0, |r| r.count as f64));
-                metrics::gauge!("outbox_oldest_queued_age_seconds", "channel" => channel).set(row.map_or(0.0, |r| r.oldest_seconds));
+                let row = rows.iter().find(|r| r.0 == channel);
+                metrics::gauge!("outbox_queued", "channel" => channel).set(row.map_or(0.0, |r| r.1 as f64));
+                metrics::gauge!("outbox_oldest_queued_age_seconds", "channel" => channel).set(row.map_or(0.0, |r| r.2));
             }
         }
-        Err(error) => tracing::warn!(%error, "metrics: outbox levels not read"),
+        Ok(Err(error)) => tracing::warn!(%error, "metrics: outbox levels not read"),
+        Err(_) => tracing::warn!("metrics: outbox levels not read within a second"),
     }
     let (size, idle) = (state.pool.size() as f64, state.pool.num_idle() as f64);
     metrics::gauge!("db_pool_connections", "state" => "in_use").set(size - idle);
@@ -103,6 +100,18 @@ async fn read_levels(state: &AppState) {
     metrics::gauge!("db_pool_max_connections").set(f64::from(state.pool.options().get_max_connections()));
     metrics::gauge!("password_hash_queue_depth").set(state.passwords.queue_depth() as f64);
     metrics::gauge!("live_streams_open").set(state.live.open_streams() as f64);
+}
+
+/// (channel, queued, age of the oldest in seconds) for each channel with queued messages.
+async fn outbox_levels(state: &AppState) -> Result<Vec<(String, i64, f64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT channel::text AS "channel!", count(*) AS "count!",
+                  COALESCE(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldest_seconds!"
+           FROM outbox WHERE status = 'queued' GROUP BY channel"#
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.channel, r.count, r.oldest_seconds)).collect())
 }
 
 #[cfg(test)]
@@ -124,6 +133,8 @@ mod tests {
         assert!(may_read(&config, local, &with(&[])));
         assert!(!may_read(&config, remote, &with(&[])));
         assert!(!may_read(&config, local, &with(&[("x-forwarded-for", "203.0.113.9")])), "through a proxy");
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        assert!(!may_read(&config, local, &with(&[])), "a proxy on this machine that forwards no header");
         config.operations.metrics_token = Some("a-long-enough-metrics-token".into());
         assert!(may_read(&config, remote, &with(&[("authorization", "Bearer a-long-enough-metrics-token")])));
         assert!(!may_read(&config, remote, &with(&[("authorization", "Bearer a-long-enough-metrics-tokeN")])));

@@ -91,7 +91,8 @@ impl Default for Operations {
     }
 }
 
-/// Longer than a full batch can take to send (200 messages, 16 at once, 10 s timeout each).
+/// A batch still sending when its lease ends starts none of its remaining messages (they
+/// go to whoever claims them next), so the lease bounds how late a claim can send.
 pub const DEFAULT_OUTBOX_LEASE_SECS: i64 = 300;
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: i64 = 20;
 

@@ -246,6 +246,7 @@ async fn killed_mid_invitation_and_mid_delivery_nothing_is_lost_half_written_or_
         .await
         .unwrap();
     assert!(sent_before < n, "the kill came too late to test anything ({sent_before} sent)");
+    assert!(claimed > 0, "the kill came before the worker claimed anything: nothing was in flight");
 
     // 3. A third start sends the rest, the dead worker's claims once their lease is over.
     let killed_at = Instant::now();
@@ -279,11 +280,13 @@ async fn killed_mid_invitation_and_mid_delivery_nothing_is_lost_half_written_or_
 }
 
 #[sqlx::test]
-async fn sigterm_closes_live_streams_with_a_retry_hint_and_exits_cleanly(pool: PgPool) {
+async fn sigterm_finishes_requests_in_flight_closes_live_streams_with_a_retry_hint_and_exits_cleanly(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("app.log");
     let port = free_port();
-    let app = AppProcess::start(&pool, port, &log, &[("SHUTDOWN_GRACE_SECS", "5".to_string())]).await;
+    let env = [("SHUTDOWN_GRACE_SECS", "5".to_string()), ("LOG_FORMAT", "json".to_string())];
+    let app = AppProcess::start(&pool, port, &log, &env).await;
     let ann = portal_through(&app.test_app(), &pool).await;
     let mut stream = ann.get(format!("{}/p/acme/live", app.base)).send().await.unwrap();
     assert_eq!(stream.status(), 200);
@@ -291,6 +294,18 @@ async fn sigterm_closes_live_streams_with_a_retry_hint_and_exits_cleanly(pool: P
     while !seen.contains("data: ready") {
         seen.push_str(&String::from_utf8_lossy(&stream.chunk().await.unwrap().unwrap()));
     }
+    // A log-in in flight when the signal comes: its body is only half sent.
+    let body = format!("login=ann%40acme.test&password={PASSWORD}");
+    let (first_half, second_half) = body.split_at(10);
+    let mut in_flight = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head = format!(
+        "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {}\r\nX-Request-Id: drill-42\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first_half}",
+        app.base,
+        body.len()
+    );
+    in_flight.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let pid = app.pid().to_string();
     let mut app = app;
@@ -304,13 +319,25 @@ async fn sigterm_closes_live_streams_with_a_retry_hint_and_exits_cleanly(pool: P
     }
     assert!(rest.contains("retry: 500"), "{rest}");
     assert!(rest.contains("data: resync"), "{rest}");
+    // The log-in in flight is finished, not cut.
+    in_flight.write_all(second_half.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).await.unwrap();
+    let status_line = answer.lines().next().unwrap_or_default().to_string();
+    assert!(status_line.contains(" 200 ") || status_line.contains(" 302 "), "{answer}");
+    assert!(answer.to_lowercase().contains("x-request-id: drill-42"), "{answer}");
+
     let status = tokio::time::timeout(Duration::from_secs(10), app.child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(signalled.elapsed() < Duration::from_secs(5), "no waiting for the grace period: {:?}", signalled.elapsed());
-    let log = std::fs::read_to_string(&log).unwrap();
-    assert!(log.contains("stopping: no new connections"), "{log}");
-    assert!(log.contains("outbox worker stopped"), "{log}");
     assert!(reqwest::Client::new().get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_err(), "nothing listens any more");
+    // JSON log lines; those of the log-in carry its request id.
+    let log = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = log.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
+    let said = |text: &str| lines.iter().any(|line| line["message"].as_str().is_some_and(|m| m.contains(text)));
+    assert!(said("stopping: no new connections") && said("outbox worker stopped"), "{log}");
+    let tagged = lines.iter().any(|line| line["event"] == "logged in" && line["span"]["request_id"] == "drill-42");
+    assert!(tagged, "the log-in's security event carries its request id:\n{log}");
 }
 
 /// The Postgres cluster scripts/test starts for this test alone (restarting the shared
