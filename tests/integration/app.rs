@@ -28,6 +28,11 @@ pub fn config(origin: &str) -> Config {
     Config::local("", origin)
 }
 
+/// A loopback port nothing listens on now (for servers a test starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| panic!("port: {e}"))
+}
+
 /// The URL of the test's own database (for processes started by the test).
 pub fn database_url_of(pool: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");

@@ -146,10 +146,6 @@ impl RecordingSmtp {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap()
-}
-
 /// Signs up "acme" through the app, confirms Ann's address and logs her in.
 async fn portal_through(app: &TestApp, pool: &PgPool) -> reqwest::Client {
     let ann = app.client();

@@ -63,10 +63,6 @@ impl SmtpServer {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap()
-}
-
 async fn status_row(pool: &PgPool) -> (String, i32, Option<String>) {
     sqlx::query_as("SELECT status::text, attempts, last_error FROM outbox ORDER BY id LIMIT 1").fetch_one(pool).await.unwrap()
 }
