@@ -95,7 +95,23 @@ pub struct Started {
 pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, String> {
     let pool = PgPoolOptions::new()
         .max_connections(20)
+        // sqlx pings a connection (a round trip) each time it is taken from the pool. A
+        // connection used a moment ago is alive, so only one idle for a while is pinged:
+        // under load that halves the round trips, and after Postgres restarts, the dead
+        // connections (idle while it was down) are still found and replaced.
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_secs(1) {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
         .acquire_timeout(Duration::from_secs(10))
+        // A request that waits this long for a connection is logged (a warning from
+        // sqlx::pool::acquire): the sign that the pool is too small for the load.
+        .acquire_slow_threshold(Duration::from_secs(1))
         .connect(database_url)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
@@ -195,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .route_layer(middleware::from_fn(crate::operations::metrics::record_request))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(crate::access::share_caller_per_request))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::log_in_first))
         .layer(middleware::from_fn(crate::server::input::refuse_unstorable_input))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))

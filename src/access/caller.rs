@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::auth::guard;
-use crate::domain::Role;
 use crate::domain::time::Zone;
+use crate::domain::{Plan, Role};
 use crate::error::AppError;
 use crate::server::{AppState, Call, call};
 
@@ -38,6 +38,11 @@ pub struct PortalCaller {
     pub is_admin: bool,
     /// The caller's time zone: times on their pages are shown in it.
     pub zone: Zone,
+    /// The portal's name, plan and invitation rule, read in the same query: the portal
+    /// frame shows them on every page.
+    pub portal_name: String,
+    pub plan: Plan,
+    pub everyone_can_invite: bool,
 }
 
 impl PortalCaller {
@@ -48,7 +53,7 @@ impl PortalCaller {
 
 pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result<PortalCaller, AppError> {
     let row = sqlx::query!(
-        r#"SELECT m.portal_id, m.role AS "role: Role", a.time_zone
+        r#"SELECT m.portal_id, m.role AS "role: Role", a.time_zone, p.name, p.plan AS "plan: Plan", p.everyone_can_invite
            FROM memberships m JOIN portals p ON p.id = m.portal_id JOIN accounts a ON a.id = m.account_id
            WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'"#,
         slug,
@@ -57,15 +62,49 @@ pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    Ok(PortalCaller { account_id, portal_id: row.portal_id, is_admin: row.role == Role::Admin, zone: Zone::from_stored(&row.time_zone) })
+    Ok(PortalCaller {
+        account_id,
+        portal_id: row.portal_id,
+        is_admin: row.role == Role::Admin,
+        zone: Zone::from_stored(&row.time_zone),
+        portal_name: row.name,
+        plan: row.plan,
+        everyone_can_invite: row.everyone_can_invite,
+    })
 }
 
 /// The first step of every portal server function: the logged-in account (401 if none)
 /// and its active membership of the portal (404 if none, so outsiders learn nothing).
+/// Within one request it is looked up once: a server-rendered page runs several server
+/// functions (the frame, the bell, the page's own data), and they share the answer.
 pub async fn current_caller(state: &AppState, slug: &str) -> Result<PortalCaller, AppError> {
+    let Some(once) =
+        leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<CallerOnce>().cloned())
+    else {
+        return look_up_caller(state, slug).await;
+    };
+    let (shared_slug, caller) =
+        once.0.get_or_try_init(|| async { Ok::<_, AppError>((slug.to_string(), look_up_caller(state, slug).await?)) }).await?;
+    // A request names one portal; a second one (never seen) is looked up on its own.
+    if shared_slug == slug { Ok(caller.clone()) } else { look_up_caller(state, slug).await }
+}
+
+async fn look_up_caller(state: &AppState, slug: &str) -> Result<PortalCaller, AppError> {
     let me = guard::require_account(state).await?;
     me.require_portal_access()?;
     portal_caller(&state.pool, me.account_id, slug).await
+}
+
+/// The request's slot for its caller, filled by the first [`current_caller`]. Errors are
+/// not kept: a later call in the same request asks again.
+#[derive(Clone, Default)]
+struct CallerOnce(std::sync::Arc<tokio::sync::OnceCell<(String, PortalCaller)>>);
+
+/// Gives every request an empty [`CallerOnce`]; the request's copies of its headers and
+/// extensions (one per server function) then share it.
+pub async fn share_caller_per_request(mut request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    request.extensions_mut().insert(CallerOnce::default());
+    next.run(request).await
 }
 
 /// Serializes the writes of one portal that check a portal-wide rule (the last admin,

@@ -12,4 +12,5 @@ pub mod invite;
 #[cfg(feature = "ssr")]
 pub use caller::{
     Member, PortalCall, PortalCaller, current_caller, in_portal, lock_portal, lock_portal_as_admin, portal_caller, require_active_member,
+    share_caller_per_request,
 };

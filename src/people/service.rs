@@ -30,6 +30,9 @@ struct ListedRow {
     department: String,
     contact_email: Option<String>,
     role: Role,
+    /// People awaiting approval in the portal (administrators only; 0 otherwise), the
+    /// same on every row: the "Pending" tab's badge, without a query of its own.
+    pending: i64,
 }
 
 /// One page of a filter. Keyset pagination on (sort_name, account_id): every page costs
@@ -62,8 +65,18 @@ pub async fn list_employees(
     // Built per request so each combination gets its own plan (a generic plan full of
     // "$n IS NULL OR" would not use the indexes).
     let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-        "SELECT m.account_id, a.first_name, a.last_name, m.position, d.name AS department, m.contact_email, m.role
-         FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
+        "SELECT m.account_id, a.first_name, a.last_name, m.position, d.name AS department, m.contact_email, m.role, ",
+    );
+    if caller.is_admin {
+        query
+            .push("(SELECT count(*) FROM memberships WHERE portal_id = ")
+            .push_bind(caller.portal_id)
+            .push(" AND status = 'pending_approval')");
+    } else {
+        query.push("0::int8");
+    }
+    query.push(
+        " AS pending FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
          WHERE m.portal_id = ",
     );
     query.push_bind(caller.portal_id).push(" AND m.status = ").push_bind(filter.status());
@@ -95,15 +108,18 @@ pub async fn list_employees(
         (true, false) => (first, if more { last } else { None }),
         (true, true) => (if more { first } else { None }, last),
     };
-    let pending_count = if caller.is_admin {
-        sqlx::query_scalar!(
-            r#"SELECT count(*) AS "count!" FROM memberships WHERE portal_id = $1 AND status = 'pending_approval'"#,
-            caller.portal_id
-        )
-        .fetch_one(pool)
-        .await?
-    } else {
-        0
+    let pending_count = match rows.first() {
+        Some(row) => row.pending,
+        // An empty page carries no count; only then is it asked for on its own.
+        None if caller.is_admin => {
+            sqlx::query_scalar!(
+                r#"SELECT count(*) AS "count!" FROM memberships WHERE portal_id = $1 AND status = 'pending_approval'"#,
+                caller.portal_id
+            )
+            .fetch_one(pool)
+            .await?
+        }
+        None => 0,
     };
     Ok(EmployeePage {
         rows: rows

@@ -11,7 +11,7 @@ use {
     crate::access::{PortalCall, in_portal},
     crate::auth::guard::{SignedIn, signed_in},
     crate::auth::{guard, session},
-    crate::domain::{Plan, Role},
+    crate::domain::Role,
     crate::server::{Call, call},
 };
 
@@ -45,16 +45,12 @@ pub async fn sign_up(
 pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
     signed_in(|SignedIn { state, me, .. }| async move {
         me.require_portal_access()?;
-        let caller = crate::access::portal_caller(&state.pool, me.account_id, &slug).await?;
-        let portal =
-            sqlx::query!(r#"SELECT slug, name, plan AS "plan: Plan", everyone_can_invite FROM portals WHERE id = $1"#, caller.portal_id)
-                .fetch_one(&state.pool)
-                .await?;
+        let caller = crate::access::current_caller(&state, &slug).await?;
         Ok(PortalHome {
-            can_invite: crate::access::invite::may_invite(caller.is_admin, portal.everyone_can_invite),
-            slug: portal.slug,
-            name: portal.name,
-            plan: portal.plan,
+            can_invite: crate::access::invite::may_invite(caller.is_admin, caller.everyone_can_invite),
+            slug,
+            name: caller.portal_name.clone(),
+            plan: caller.plan,
             my_role: if caller.is_admin { Role::Admin } else { Role::Employee },
             my_name: me.full_name(),
             my_account_id: me.account_id,

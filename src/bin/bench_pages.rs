@@ -1,0 +1,180 @@
+//! Signed-in pages under load (scripts/bench runs it). Starts the app (release build) on
+//! loopback, seeds a portal of 1,000 people, logs in, and drives two pages with wrk, a
+//! load generator in a process of its own, for the same time each:
+//!   - `/login`, the cheapest page, as the yardstick;
+//!   - the signed-in Employees page (the portal frame, the bell and the first page of
+//!     the list, all rendered on the server).
+//!
+//! Prints throughput and p50/p99 of each at 100 connections, their ratio (target >= 0.15,
+//! Employees p99 <= 25 ms), and at 200 connections whether any request waited longer
+//! than 1 s for a database connection (sqlx reports such waits; they are counted here).
+//! Needs DATABASE_URL and wrk.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use intranet::people::seed::{SeedSize, seed};
+use intranet::server::config::Config;
+use intranet::startup;
+use tracing_subscriber::layer::SubscriberExt;
+
+const PASSWORD: &str = "violet-harbor-42";
+const SLUG: &str = "pagebench";
+const SIZE: SeedSize = SeedSize { employees: 1_000, departments: 20, workgroups: 10 };
+const DURATION: &str = "10s";
+
+/// Counts sqlx's "slow acquire" warnings: a request waited longer than the pool's
+/// `acquire_slow_threshold` (1 s, set in `startup`) for a connection.
+struct SlowAcquires(Arc<AtomicU64>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SlowAcquires {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let meta = event.metadata();
+        if meta.target() == "sqlx::pool::acquire" && *meta.level() == tracing::Level::WARN {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What wrk printed, in numbers.
+struct Load {
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    errors: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let database_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL (scripts/bench does)")?;
+    let slow_acquires = Arc::new(AtomicU64::new(0));
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(SlowAcquires(slow_acquires.clone())))
+        .map_err(|e| e.to_string())?;
+
+    let pool = startup::connect_and_migrate(&database_url).await?;
+    let admin = format!("admin@{SLUG}.test");
+    seed(&pool, SLUG, &admin, PASSWORD, &SIZE).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let config = Config::local(&database_url, &base);
+    let started = startup::start(listener, config, pool.clone(), false)?;
+    let max_connections = started.state.pool.options().get_max_connections();
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
+    let login = client
+        .post(format!("{base}/api/login"))
+        .header("Origin", &base)
+        .form(&[("login", admin.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let cookie = login
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.split(';').next().filter(|pair| pair.starts_with("sid=")))
+        .map(str::to_string)
+        .ok_or("the log-in set no session cookie")?;
+    let employees = format!("{base}/p/{SLUG}/employees");
+    let page = client.get(&employees).header("Cookie", &cookie).send().await.map_err(|e| e.to_string())?;
+    let status = page.status();
+    let html = page.text().await.map_err(|e| e.to_string())?;
+    if !status.is_success() || !html.contains("Employees") {
+        return Err(format!("the Employees page did not render for the signed-in admin: {status}"));
+    }
+
+    // Statements per page: Postgres counts every statement the app runs on its own as a
+    // transaction; its counters reach pg_stat_database within a second or so.
+    let commits = || async {
+        sqlx::query_scalar::<_, i64>("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let before = commits().await?;
+    const PAGES: i64 = 20;
+    for _ in 0..PAGES {
+        let page = client.get(&employees).header("Cookie", &cookie).send().await.map_err(|e| e.to_string())?;
+        page.bytes().await.map_err(|e| e.to_string())?;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Each `commits()` is a statement of its own.
+    let statements = (commits().await? - before - 1) as f64 / PAGES as f64;
+
+    println!(
+        "app: release build, database pool of {max_connections}; wrk, 2 threads, {DURATION} per run; portal of {} people",
+        SIZE.employees
+    );
+    println!("database statements per signed-in Employees page: {statements:.1}; page size {} bytes", html.len());
+    let login_page = wrk(&format!("{base}/login"), None, 100)?;
+    let employees_page = wrk(&employees, Some(&cookie), 100)?;
+    print_load("GET /login, 100 connections", &login_page);
+    print_load("GET Employees (signed in), 100 connections", &employees_page);
+    println!(
+        "ratio Employees/login: {:.3}   (target >= 0.15; Employees p99 target <= 25 ms)",
+        employees_page.requests_per_sec / login_page.requests_per_sec
+    );
+    let before = slow_acquires.load(Ordering::Relaxed);
+    let crowded = wrk(&employees, Some(&cookie), 200)?;
+    print_load("GET Employees (signed in), 200 connections", &crowded);
+    let waits = slow_acquires.load(Ordering::Relaxed) - before;
+    println!(
+        "requests that waited > 1 s for a database connection at 200 connections: {waits} ({})",
+        if waits == 0 { "none" } else { "the pool is too small" }
+    );
+    Ok(())
+}
+
+fn print_load(name: &str, load: &Load) {
+    println!(
+        "{name:<46} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.1} ms   errors {}",
+        load.requests_per_sec, load.p50_ms, load.p99_ms, load.max_ms, load.errors
+    );
+}
+
+fn wrk(url: &str, cookie: Option<&str>, connections: u32) -> Result<Load, String> {
+    let mut command = Command::new("wrk");
+    command.args(["-t2", &format!("-c{connections}"), &format!("-d{DURATION}"), "--latency", "--timeout", "10s"]);
+    if let Some(cookie) = cookie {
+        command.args(["-H", &format!("Cookie: {cookie}")]);
+    }
+    let output = command.arg(url).output().map_err(|e| format!("cannot run wrk (scripts/bench installs it): {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    if !output.status.success() {
+        return Err(format!("wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    parse_wrk(&text).ok_or_else(|| format!("cannot read wrk's output:\n{text}"))
+}
+
+/// Reads `Requests/sec:`, the `--latency` percentiles, the latency maximum and the
+/// non-2xx/3xx and socket error counts from wrk's report.
+fn parse_wrk(text: &str) -> Option<Load> {
+    let field = |prefix: &str| text.lines().map(str::trim).find_map(|line| line.strip_prefix(prefix).map(str::trim).map(str::to_string));
+    let requests_per_sec = field("Requests/sec:")?.parse().ok()?;
+    let p50_ms = duration_ms(field("50%")?.as_str())?;
+    let p99_ms = duration_ms(field("99%")?.as_str())?;
+    // "Latency   1.23ms  456.00us  12.34ms   90.00%": mean, stdev, max, +/- stdev.
+    let max_ms = duration_ms(field("Latency")?.split_whitespace().nth(2)?)?;
+    let non_2xx: u64 = field("Non-2xx or 3xx responses:").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let socket_errors: u64 = field("Socket errors:")
+        .map(|line| line.split(',').filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    Some(Load { requests_per_sec, p50_ms, p99_ms, max_ms, errors: non_2xx + socket_errors })
+}
+
+fn duration_ms(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    match unit {
+        "us" => Some(number / 1000.0),
+        "ms" => Some(number),
+        "s" => Some(number * 1000.0),
+        "m" => Some(number * 60_000.0),
+        _ => None,
+    }
+}
