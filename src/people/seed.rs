@@ -165,14 +165,16 @@ pub async fn seed(pool: &PgPool, slug: &str, admin_login: &str, password: &str, 
     .execute(&mut *tx)
     .await
     .map_err(|e| e.to_string())?;
-    // Mostly active employees; a few of every other kind so each filter has rows.
+    // Mostly active employees; a few of every other kind so each filter has rows. The
+    // position is drawn from a hash of the id: people of one name share ids spaced
+    // evenly, so a plain `id % n` gave everyone of a name the same job.
     sqlx::query!(
         "INSERT INTO memberships (portal_id, account_id, status, role, contact_email, position, department_id)
          SELECT $1, a.id,
                 CASE WHEN a.login = $5 THEN 'active' WHEN a.id % 100 = 1 THEN 'dismissed' WHEN a.id % 100 = 2 THEN 'invited'
                      WHEN a.id % 200 = 3 THEN 'pending_approval' ELSE 'active' END::membership_status,
                 CASE WHEN a.login = $5 OR a.id % 1000 = 7 THEN 'admin' ELSE 'employee' END::member_role,
-                a.login, ($2::text[])[1 + a.id % array_length($2, 1)], ($3::bigint[])[1 + (a.id / 7) % array_length($3, 1)]
+                a.login, ($2::text[])[1 + (hashint8(a.id) & 2147483647) % array_length($2, 1)], ($3::bigint[])[1 + (a.id / 7) % array_length($3, 1)]
          FROM accounts a WHERE a.login LIKE '%@' || $4 OR a.login = $5",
         portal_id,
         &positions,

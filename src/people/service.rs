@@ -35,6 +35,89 @@ struct ListedRow {
     pending: i64,
 }
 
+/// How many people of the list a search walks in name order before it turns to the
+/// trigram index instead.
+const SEARCH_SCAN_BUDGET: i64 = 2_000;
+
+/// How a page's people are found.
+enum Strategy<'a> {
+    /// In list order (the `memberships_list` index), the page and one more.
+    InOrder,
+    /// The first this-many people in list order, of whom those matching the pattern.
+    InOrderUpTo(i64, &'a str),
+    /// Every match from the trigram index, sorted.
+    FromIndex(&'a str),
+}
+
+/// One page of a filter, from a cursor, in either direction.
+struct PageQuery<'a> {
+    caller: &'a PortalCaller,
+    filter: EmployeeFilter,
+    anchor: Option<&'a (String, i64)>,
+    backwards: bool,
+}
+
+impl PageQuery<'_> {
+    /// Built per request so each combination gets its own plan (a generic plan full of
+    /// "$n IS NULL OR" would not use the indexes). The page's people are chosen first
+    /// and only those 51 are joined to their accounts and departments.
+    fn build<'q>(&self, strategy: Strategy<'q>) -> sqlx::QueryBuilder<'q, sqlx::Postgres> {
+        let order = if self.backwards { " ORDER BY sort_name DESC, account_id DESC" } else { " ORDER BY sort_name, account_id" };
+        // Logins are private: only administrators find people by them.
+        let search_column = if self.caller.is_admin { "search_text" } else { "search_public" };
+        let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new("");
+        if let Strategy::FromIndex(pattern) = strategy {
+            // Materialized, so the planner cannot trade the index for an ordered walk.
+            query.push("WITH found AS MATERIALIZED (");
+            self.push_members(&mut query, search_column);
+            query.push(" AND ").push(search_column).push(" LIKE ").push_bind(pattern.to_string()).push(") ");
+        }
+        query.push("SELECT m.account_id, a.first_name, a.last_name, m.position, d.name AS department, m.contact_email, m.role, ");
+        if self.caller.is_admin {
+            query
+                .push("(SELECT count(*) FROM memberships WHERE portal_id = ")
+                .push_bind(self.caller.portal_id)
+                .push(" AND status = 'pending_approval')");
+        } else {
+            query.push("0::int8");
+        }
+        query.push(" AS pending FROM (");
+        match strategy {
+            Strategy::InOrder => {
+                self.push_members(&mut query, search_column);
+                query.push(order);
+            }
+            Strategy::InOrderUpTo(budget, pattern) => {
+                query.push("SELECT * FROM (");
+                self.push_members(&mut query, search_column);
+                query.push(order).push(" LIMIT ").push_bind(budget);
+                query.push(") walked WHERE search LIKE ").push_bind(pattern.to_string()).push(order);
+            }
+            Strategy::FromIndex(_) => {
+                query.push("SELECT * FROM found").push(order);
+            }
+        }
+        query.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
+        query.push(") m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id");
+        query.push(if self.backwards { " ORDER BY m.sort_name DESC, m.account_id DESC" } else { " ORDER BY m.sort_name, m.account_id" });
+        query
+    }
+
+    /// `SELECT … FROM memberships WHERE` the filter and the cursor.
+    fn push_members(&self, query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, search_column: &str) {
+        query.push("SELECT account_id, position, contact_email, role, department_id, sort_name, ");
+        query.push(search_column).push(" AS search FROM memberships WHERE portal_id = ").push_bind(self.caller.portal_id);
+        query.push(" AND status = ").push_bind(self.filter.status());
+        if self.filter == EmployeeFilter::Administrators {
+            query.push(" AND role = 'admin'");
+        }
+        if let Some((sort_name, id)) = self.anchor {
+            query.push(if self.backwards { " AND (sort_name, account_id) < (" } else { " AND (sort_name, account_id) > (" });
+            query.push_bind(sort_name.clone()).push(", ").push_bind(*id).push(")");
+        }
+    }
+}
+
 /// One page of a filter. Keyset pagination on (sort_name, account_id): every page costs
 /// the same index range scan, however deep.
 pub async fn list_employees(
@@ -62,39 +145,26 @@ pub async fn list_employees(
     };
     let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
 
-    // Built per request so each combination gets its own plan (a generic plan full of
-    // "$n IS NULL OR" would not use the indexes).
-    let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-        "SELECT m.account_id, a.first_name, a.last_name, m.position, d.name AS department, m.contact_email, m.role, ",
-    );
-    if caller.is_admin {
-        query
-            .push("(SELECT count(*) FROM memberships WHERE portal_id = ")
-            .push_bind(caller.portal_id)
-            .push(" AND status = 'pending_approval')");
-    } else {
-        query.push("0::int8");
-    }
-    query.push(
-        " AS pending FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
-         WHERE m.portal_id = ",
-    );
-    query.push_bind(caller.portal_id).push(" AND m.status = ").push_bind(filter.status());
-    if filter == EmployeeFilter::Administrators {
-        query.push(" AND m.role = 'admin'");
-    }
-    if let Some(pattern) = &pattern {
-        // Logins are private: only administrators find people by them.
-        let column = if caller.is_admin { " AND m.search_text LIKE " } else { " AND m.search_public LIKE " };
-        query.push(column).push_bind(pattern.clone());
-    }
-    if let Some((sort_name, id)) = &anchor {
-        query.push(if backwards { " AND (m.sort_name, m.account_id) < (" } else { " AND (m.sort_name, m.account_id) > (" });
-        query.push_bind(sort_name.clone()).push(", ").push_bind(*id).push(")");
-    }
-    query.push(if backwards { " ORDER BY m.sort_name DESC, m.account_id DESC" } else { " ORDER BY m.sort_name, m.account_id" });
-    query.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
-    let mut rows: Vec<ListedRow> = query.build_query_as().fetch_all(pool).await?;
+    let page = PageQuery { caller, filter, anchor: anchor.as_ref(), backwards };
+    // Not kept as prepared statements: Postgres would switch a kept one to a generic
+    // plan after five runs, and a plan that does not know the search word or the cursor
+    // cannot tell a walk from a trigram lookup.
+    let mut rows: Vec<ListedRow> = match &pattern {
+        None => page.build(Strategy::InOrder).build_query_as().persistent(false).fetch_all(pool).await?,
+        // A search walks the list in order for a while: a common word ("developer") fills
+        // the page within a few hundred rows. A rare word, or one whose people sit
+        // together in name order ("Garcia": every Garcia comes after every Adams), does
+        // not; then the matches are taken from the trigram index and sorted.
+        Some(pattern) => {
+            let scanned: Vec<ListedRow> =
+                page.build(Strategy::InOrderUpTo(SEARCH_SCAN_BUDGET, pattern)).build_query_as().persistent(false).fetch_all(pool).await?;
+            if scanned.len() as i64 > PAGE_SIZE {
+                scanned
+            } else {
+                page.build(Strategy::FromIndex(pattern)).build_query_as().persistent(false).fetch_all(pool).await?
+            }
+        }
+    };
 
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
