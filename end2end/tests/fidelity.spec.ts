@@ -219,7 +219,7 @@ test('a phone login: the login becomes a number by SMS code, and a forgotten pas
   await page.getByRole('button', { name: 'Confirm new login' }).click();
   await expect(page.getByText(`Your login is now ${e164}.`)).toBeVisible();
   await screen(page, `phone-login-changed-${page.viewportSize()?.width}`);
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
 
   // "Forgot password?" with the number: a code by SMS, not an e-mail.

@@ -36,7 +36,7 @@ export async function logIn(page: Page, login: string, password: string) {
 }
 
 export async function logOut(page: Page) {
-  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
   await expect(page).toHaveURL(/\/login$/);
   await ready(page);
 }

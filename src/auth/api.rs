@@ -26,7 +26,7 @@ pub async fn log_in(
         let remember = remember.is_some();
         let region = state.config.phone_region.as_deref();
         let outcome =
-            service::log_in(&state.pool, &state.passwords, region, &login, &password, remember, &guard::client_address(&state.config), now)
+            service::log_in(&state.pool, &state.passwords, region, &login, &password, remember, &guard::session_origin(&state.config), now)
                 .await?;
         if let Some(zone) = time_zone.as_deref().and_then(Zone::parse).filter(|zone| zone.name() != outcome.time_zone) {
             service::remember_time_zone(&state.pool, outcome.account_id, zone).await?;

@@ -122,6 +122,15 @@ pub fn client_address(config: &Config) -> String {
     config.client_address(peer, forwarded_for(&parts.headers).as_deref()).to_string()
 }
 
+/// Where this request comes from, for a session it starts: the client's address and its
+/// browser's User-Agent.
+pub fn session_origin(config: &Config) -> super::session::Origin {
+    let user_agent = request_parts()
+        .and_then(|parts| parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string))
+        .unwrap_or_default();
+    super::session::Origin::new(&client_address(config), &user_agent)
+}
+
 pub fn set_cookie(value: &str) {
     if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(value)) {
         response.append_header(header::SET_COOKIE, value);

@@ -65,9 +65,10 @@ pub async fn log_in(
     raw_login: &str,
     password: &str,
     remember: bool,
-    client: &str,
+    origin: &session::Origin,
     now: DateTime<Utc>,
 ) -> Result<LoggedIn, AppError> {
+    let client = origin.client_address.as_str();
     let login = normalize_login_input(raw_login, region);
     if login.is_empty() {
         return Err(AppError::invalid("login", "Enter your login."));
@@ -145,7 +146,7 @@ pub async fn log_in(
         [] => "/network/profile".to_string(),
         _ => "/portals".to_string(),
     };
-    let token = session::create_logged_in(pool, account_id, remember, &format!("from {client}"), now).await?;
+    let token = session::create_logged_in(pool, account_id, remember, origin, now).await?;
     Ok(LoggedIn { account_id, token, destination, time_zone: row.time_zone.unwrap_or_default() })
 }
 

@@ -54,19 +54,49 @@ impl SessionAccount {
     }
 }
 
+/// Where a session began: the account's sessions list shows it, so a person can tell
+/// their own devices from someone else's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub client_address: String,
+    pub user_agent: String,
+}
+
+/// The longest User-Agent a session keeps; browsers send about 150 characters.
+pub const MAX_USER_AGENT_CHARS: usize = 400;
+
+impl Origin {
+    pub fn new(client_address: &str, user_agent: &str) -> Origin {
+        Origin { client_address: client_address.to_string(), user_agent: user_agent.chars().take(MAX_USER_AGENT_CHARS).collect() }
+    }
+
+    /// A session started by a program (tests, benchmarks) rather than a browser.
+    pub fn at(client_address: &str) -> Origin {
+        Origin::new(client_address, "")
+    }
+}
+
 /// Starts a session and returns the secret for the cookie.
-pub async fn create(db: impl PgExecutor<'_>, account_id: i64, remember: bool, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
+pub async fn create(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    remember: bool,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<String, sqlx::Error> {
     let (token, hash) = new_secret();
     let life = lifetimes(remember);
     sqlx::query!(
-        "INSERT INTO sessions (token_hash, account_id, remember, created_at, last_seen_at, idle_timeout_secs, expires_at)
-         VALUES ($1, $2, $3, $4, $4, $5, $6)",
+        "INSERT INTO sessions (token_hash, account_id, remember, created_at, last_seen_at, idle_timeout_secs, expires_at, client_address, user_agent)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)",
         hash,
         account_id,
         remember,
         now,
         life.idle.num_seconds(),
         now + life.absolute,
+        origin.client_address,
+        origin.user_agent,
     )
     .execute(db)
     .await?;
@@ -79,15 +109,16 @@ pub async fn create_logged_in(
     db: impl PgExecutor<'_>,
     account_id: i64,
     remember: bool,
-    detail: &str,
+    origin: &Origin,
     now: DateTime<Utc>,
 ) -> Result<String, sqlx::Error> {
     let (token, hash) = new_secret();
     let life = lifetimes(remember);
+    let detail = format!("from {}", origin.client_address);
     sqlx::query!(
         "WITH session AS (
-           INSERT INTO sessions (token_hash, account_id, remember, created_at, last_seen_at, idle_timeout_secs, expires_at)
-           VALUES ($1, $2, $3, $4, $4, $5, $6))
+           INSERT INTO sessions (token_hash, account_id, remember, created_at, last_seen_at, idle_timeout_secs, expires_at, client_address, user_agent)
+           VALUES ($1, $2, $3, $4, $4, $5, $6, $8, $9))
          INSERT INTO audit_log (portal_id, actor_id, action, subject_id, detail, at)
          SELECT portal_id, $2, 'logged in', $2, $7, $4 FROM memberships WHERE account_id = $2 AND status = 'active'",
         hash,
@@ -97,6 +128,8 @@ pub async fn create_logged_in(
         life.idle.num_seconds(),
         now + life.absolute,
         detail,
+        origin.client_address,
+        origin.user_agent,
     )
     .execute(db)
     .await?;
@@ -158,6 +191,42 @@ pub async fn end_all_for_account(db: impl PgExecutor<'_>, account_id: i64, keep:
         .execute(db)
         .await?;
     Ok(done.rows_affected())
+}
+
+/// One of an account's live sessions, for its sessions list.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub id: i64,
+    pub client_address: String,
+    pub user_agent: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The session of the request asking.
+    pub this_device: bool,
+}
+
+/// The account's sessions that still let someone in: the asking one first, then the most
+/// recently seen.
+pub async fn live_sessions(pool: &PgPool, account_id: i64, current: &[u8], now: DateTime<Utc>) -> Result<Vec<LiveSession>, sqlx::Error> {
+    sqlx::query_as!(
+        LiveSession,
+        r#"SELECT id, client_address, user_agent, created_at, last_seen_at, token_hash = $2 AS "this_device!"
+           FROM sessions
+           WHERE account_id = $1 AND expires_at > $3 AND last_seen_at + make_interval(secs => idle_timeout_secs) > $3
+           ORDER BY token_hash = $2 DESC, last_seen_at DESC, id DESC"#,
+        account_id,
+        current,
+        now,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Ends one session of the account, found by its number. False when the account has no
+/// such session (another account's number ends nothing).
+pub async fn end_by_id(db: impl PgExecutor<'_>, account_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM sessions WHERE id = $1 AND account_id = $2", id, account_id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The Set-Cookie value for a new session. Without "Remember me" it is a browser-session

@@ -94,7 +94,11 @@ async fn main() -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let mut tokens = Vec::new();
     for _ in 0..streams.div_ceil(STREAMS_PER_SESSION) {
-        tokens.push(intranet::auth::session::create(&pool, account_id, false, Utc::now()).await.map_err(|e| e.to_string())?);
+        tokens.push(
+            intranet::auth::session::create(&pool, account_id, false, &intranet::auth::session::Origin::at("127.0.0.1"), Utc::now())
+                .await
+                .map_err(|e| e.to_string())?,
+        );
     }
 
     let memory_before = resident_kib(app_pid)?;

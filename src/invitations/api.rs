@@ -102,7 +102,7 @@ async fn log_in_and_open(
     if let Some(old) = guard::session_token(state.config.secure_cookies) {
         session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
     }
-    let session_token = session::create(&state.pool, account_id, false, now).await?;
+    let session_token = session::create(&state.pool, account_id, false, &guard::session_origin(&state.config), now).await?;
     guard::set_cookie(&session::cookie(&session_token, false, state.config.secure_cookies));
     leptos_axum::redirect(&format!("/p/{slug}"));
     Ok(())

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{LoginChangeAnswer, NetworkProfile};
+use super::{LoginChangeAnswer, NetworkProfile, SessionRow};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -13,9 +13,11 @@ use {
 
 #[server(endpoint = "network_profile")]
 pub async fn load_network_profile() -> Result<NetworkProfile, AppError> {
-    signed_in(|SignedIn { state, me, .. }| async move {
+    signed_in(|SignedIn { state, me, now }| async move {
         let portals = portals_of(&state.pool, me.account_id).await?;
+        let sessions = service::sessions(&state.pool, &me, now).await?;
         Ok(NetworkProfile {
+            sessions,
             login: me.login,
             first_name: me.first_name,
             last_name: me.last_name,
@@ -92,4 +94,25 @@ pub async fn confirm_login_code(code: String) -> Result<String, AppError> {
 #[server(endpoint = "confirm_login")]
 pub async fn confirm_login(token: String) -> Result<String, AppError> {
     call(|Call { state, now }| async move { service::confirm_login_change(&state.pool, &token, now).await }).await
+}
+
+/// Ends one of the account's own sessions, by its number in the list. Answers the list as
+/// it now stands.
+#[server(endpoint = "end_session")]
+pub async fn end_session(id: i64) -> Result<Vec<SessionRow>, AppError> {
+    signed_in(|SignedIn { state, me, now }| async move {
+        service::end_session(&state.pool, &me, id, now).await?;
+        service::sessions(&state.pool, &me, now).await
+    })
+    .await
+}
+
+/// "Log out everywhere else". Answers the list as it now stands: this session alone.
+#[server(endpoint = "end_other_sessions")]
+pub async fn end_other_sessions() -> Result<Vec<SessionRow>, AppError> {
+    signed_in(|SignedIn { state, me, now }| async move {
+        service::end_other_sessions(&state.pool, &me, now).await?;
+        service::sessions(&state.pool, &me, now).await
+    })
+    .await
 }

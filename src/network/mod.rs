@@ -13,6 +13,7 @@ pub mod ui;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::PortalLink;
+use crate::domain::time::Moment;
 
 /// The answer to "Change login".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,4 +31,20 @@ pub struct NetworkProfile {
     pub portals: Vec<PortalLink>,
     /// The password was generated and sent by e-mail: the page asks for a new one first.
     pub must_change_password: bool,
+    pub sessions: Vec<SessionRow>,
+}
+
+/// One of the account's live sessions, as the network profile lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRow {
+    pub id: i64,
+    /// "Chrome 131", from the User-Agent.
+    pub browser: String,
+    /// "Windows 10", from the User-Agent.
+    pub system: String,
+    pub client_address: String,
+    pub started: Moment,
+    pub last_seen: Moment,
+    /// The session of the browser looking at the list.
+    pub this_device: bool,
 }

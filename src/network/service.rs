@@ -1,7 +1,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::letters;
+use super::{SessionRow, letters};
 use crate::auth::letters::account_brand;
 use crate::auth::password_policy::check_new_password;
 use crate::auth::service::{
@@ -12,6 +12,7 @@ use crate::auth::sms_codes::{self, Checked, CodePurpose};
 use crate::crypto::passwords::Passwords;
 use crate::crypto::tokens::new_secret;
 use crate::domain::phone::PhoneNumber;
+use crate::domain::time::{Zone, moment};
 use crate::domain::{Channel, Email};
 use crate::error::AppError;
 use crate::mail::outbox::{enqueue_email, enqueue_sms};
@@ -272,4 +273,97 @@ async fn apply_login_change(tx: &mut PgConnection, account_id: i64, new_login: &
     let detail = format!("from {old_login} to {new_login}");
     crate::audit::security_event(&mut *tx, Some(account_id), "login changed", &detail, now).await?;
     Ok(())
+}
+
+/// The account's live sessions, this browser's first, with times in the account's zone.
+pub async fn sessions(pool: &PgPool, me: &SessionAccount, now: DateTime<Utc>) -> Result<Vec<SessionRow>, AppError> {
+    let zone = sqlx::query_scalar!("SELECT time_zone FROM accounts WHERE id = $1", me.account_id).fetch_one(pool).await?;
+    let zone = Zone::from_stored(&zone);
+    let live = session::live_sessions(pool, me.account_id, &me.token_hash, now).await?;
+    Ok(live
+        .into_iter()
+        .map(|s| {
+            let (browser, system) = browser_and_system(&s.user_agent);
+            SessionRow {
+                id: s.id,
+                browser,
+                system,
+                client_address: if s.client_address.is_empty() { "unknown".into() } else { s.client_address },
+                started: moment(s.created_at, zone, now),
+                last_seen: moment(s.last_seen_at, zone, now),
+                this_device: s.this_device,
+            }
+        })
+        .collect())
+}
+
+/// Ends one of the account's sessions from the list; the browser holding it gets the
+/// log-in page on its next request.
+pub async fn end_session(pool: &PgPool, me: &SessionAccount, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    // Another account's session number ends nothing and reads as unknown.
+    if !session::end_by_id(&mut *tx, me.account_id, id).await? {
+        return Err(AppError::NotFound);
+    }
+    crate::audit::security_event(&mut *tx, Some(me.account_id), "session ended", "from the sessions list", now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// "Log out everywhere else": every session of the account but the asking one ends.
+/// Answers how many ended.
+pub async fn end_other_sessions(pool: &PgPool, me: &SessionAccount, now: DateTime<Utc>) -> Result<u64, AppError> {
+    let mut tx = pool.begin().await?;
+    let ended = session::end_all_for_account(&mut *tx, me.account_id, Some(&me.token_hash)).await?;
+    if ended > 0 {
+        crate::audit::security_event(&mut *tx, Some(me.account_id), "logged out everywhere else", &format!("{ended} sessions ended"), now)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// "Chrome 131" and "Windows 10" from a User-Agent, or "Unknown browser" and "Unknown
+/// system" where it says nothing recognisable.
+pub fn browser_and_system(user_agent: &str) -> (String, String) {
+    const UNKNOWN: &str = "UNKNOWN";
+    let parsed = woothee::parser::Parser::new().parse(user_agent);
+    let browser = match &parsed {
+        Some(ua) if ua.name != UNKNOWN => match ua.version.split('.').next().filter(|v| !v.is_empty() && *v != UNKNOWN) {
+            Some(major) => format!("{} {major}", ua.name),
+            None => ua.name.to_string(),
+        },
+        _ => "Unknown browser".to_string(),
+    };
+    let system = match &parsed {
+        Some(ua) if ua.os != UNKNOWN => match ua.os_version.as_ref() {
+            // Windows names carry their version already ("Windows 10", then "NT 10.0").
+            version if version.is_empty() || version == UNKNOWN || version.starts_with("NT ") => ua.os.to_string(),
+            version => format!("{} {version}", ua.os),
+        },
+        _ => "Unknown system".to_string(),
+    };
+    (browser, system)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::browser_and_system;
+
+    #[test]
+    fn user_agents_read_as_browser_and_system() {
+        let chrome_on_windows =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(browser_and_system(chrome_on_windows), ("Chrome 131".into(), "Windows 10".into()));
+        let firefox_on_linux = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(browser_and_system(firefox_on_linux), ("Firefox 133".into(), "Linux".into()));
+        let safari_on_iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        let (browser, system) = browser_and_system(safari_on_iphone);
+        assert_eq!(browser, "Safari 17");
+        assert!(system.starts_with("iPhone"), "{system}");
+        assert_eq!(browser_and_system(""), ("Unknown browser".into(), "Unknown system".into()));
+        assert_eq!(browser_and_system("a-made-up-agent/1"), ("Unknown browser".into(), "Unknown system".into()));
+        // Programs are named for what they are.
+        assert_eq!(browser_and_system("curl/8.5.0").0, "HTTP Library curl");
+    }
 }

@@ -1,10 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::api::{ChangeLogin, ChangePassword, ConfirmLogin, ConfirmLoginCode, load_network_profile};
+use super::SessionRow;
+use super::api::{ChangeLogin, ChangePassword, ConfirmLogin, ConfirmLoginCode, EndOtherSessions, EndSession, load_network_profile};
 use crate::auth::api::LogOut;
 use crate::auth::ui::LinkGate;
-use crate::components::{Field, FormError, PlainPage, field_error};
+use crate::components::{Field, FormError, LocalTime, PlainPage, field_error};
 use crate::domain::MembershipStatus;
 
 #[component]
@@ -110,9 +111,78 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
             })}
         </section>
 
+        <ActiveSessions initial=profile.sessions />
+
         <ActionForm action=log_out attr:class="inline">
             <button type="submit" class="link-button">"Log out"</button>
         </ActionForm>
+    }
+}
+
+/// Everywhere the account is logged in, and a way to end any of it but this browser.
+#[component]
+fn ActiveSessions(initial: Vec<SessionRow>) -> impl IntoView {
+    let rows = RwSignal::new(initial);
+    let end_one = ServerAction::<EndSession>::new();
+    let end_one_value = end_one.value();
+    let end_others = ServerAction::<EndOtherSessions>::new();
+    let end_others_value = end_others.value();
+    // Both answer the list as it now stands.
+    Effect::new(move |_| {
+        if let Some(Ok(fresh)) = end_one_value.get() {
+            rows.set(fresh);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(fresh)) = end_others_value.get() {
+            rows.set(fresh);
+        }
+    });
+    let others_ended = move || end_others_value.with(|v| matches!(v, Some(Ok(_))));
+    let only_this_one = move || rows.with(|rows| rows.iter().all(|row| row.this_device));
+    view! {
+        <section aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Active sessions"</h2>
+            <p class="hint">"Everywhere your account is logged in now. If you do not recognise a session, end it and change your password."</p>
+            <FormError value=end_one_value />
+            <ul class="sessions" aria-label="Active sessions">
+                {move || rows.get().into_iter().map(|row| view! { <SessionLine row end_one /> }).collect_view()}
+            </ul>
+            <ActionForm action=end_others>
+                <FormError value=end_others_value />
+                <button type="submit" disabled=only_this_one>"Log out everywhere else"</button>
+                <Show when=others_ended>
+                    <p class="notice" role="status">"Your other sessions were logged out."</p>
+                </Show>
+            </ActionForm>
+        </section>
+    }
+    // Erased: the whole profile's view type is otherwise too deep for the compiler.
+    .into_any()
+}
+
+#[component]
+fn SessionLine(row: SessionRow, end_one: ServerAction<EndSession>) -> impl IntoView {
+    let label = format!("End the session of {} on {}, from {}", row.browser, row.system, row.client_address);
+    view! {
+        <li>
+            <div class="session-about">
+                <strong>{row.browser}</strong>
+                " on "
+                <strong>{row.system}</strong>
+                {row.this_device.then(|| view! { <span class="this-device">"This device"</span> })}
+                <br />
+                <span class="muted">
+                    {row.client_address} " · Started " <LocalTime moment=row.started /> " · Last seen " <LocalTime moment=row.last_seen />
+                </span>
+            </div>
+            {(!row.this_device).then(|| view! {
+                <ActionForm action=end_one attr:class="inline">
+                    <input type="hidden" name="id" value=row.id />
+                    <button type="submit" class="danger" aria-label=label>"End session"</button>
+                </ActionForm>
+            })}
+        </li>
     }
 }
 

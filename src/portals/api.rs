@@ -32,7 +32,7 @@ pub async fn sign_up(
         let form = SignUpForm { company_name, slug, first_name, last_name, email, password };
         let done = service::sign_up(&state.pool, &state.passwords, &state.config, &form, me.map(|m| m.account_id), now).await?;
         if done.new_account {
-            let token = session::create(&state.pool, done.account_id, false, now).await?;
+            let token = session::create(&state.pool, done.account_id, false, &guard::session_origin(&state.config), now).await?;
             guard::set_cookie(&session::cookie(&token, false, state.config.secure_cookies));
         }
         leptos_axum::redirect(&format!("/p/{}", done.slug));

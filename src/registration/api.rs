@@ -116,7 +116,7 @@ pub async fn confirm_registration(token: String, password: String) -> Result<Con
             if let Some(old) = guard::session_token(state.config.secure_cookies) {
                 session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
             }
-            let token = session::create(&state.pool, account_id, false, now).await?;
+            let token = session::create(&state.pool, account_id, false, &guard::session_origin(&state.config), now).await?;
             guard::set_cookie(&session::cookie(&token, false, state.config.secure_cookies));
         }
         Ok(confirmed)

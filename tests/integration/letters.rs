@@ -3,7 +3,7 @@
 //! where there is one) and carry one button whose link is also written out below it.
 
 use chrono::Utc;
-use intranet::auth::session;
+use intranet::auth::session::{self, Origin};
 use intranet::invitations::service::{self as invitations, InviteRequest};
 use intranet::registration::service::{self as registration, RegistrationForm, SettingsForm};
 use sqlx::PgPool;
@@ -98,7 +98,7 @@ async fn reset_and_login_change_name_the_portal_and_carry_one_button(pool: PgPoo
     assert!(html.contains("(<strong>ann@acme.test</strong>)"), "{html}");
     assert_one_button(&html, "Choose a new password", &link_in(&text, "/reset-password?token="));
 
-    let token = session::create(&pool, ann, false, now).await.unwrap();
+    let token = session::create(&pool, ann, false, &Origin::default(), now).await.unwrap();
     let me = session::find(&pool, &token, now).await.unwrap().unwrap();
     intranet::network::service::request_login_change(&pool, &passwords, &config, &me, PASSWORD, "ann@new.test", "1.1.1.1", now)
         .await

@@ -1,7 +1,7 @@
 use chrono::{Duration, Utc};
 use intranet::auth::service::FAILURES_PER_LOGIN;
 use intranet::auth::service::log_in;
-use intranet::auth::session;
+use intranet::auth::session::{self, Origin};
 use intranet::error::AppError;
 use sqlx::PgPool;
 
@@ -12,11 +12,11 @@ async fn wrong_password_and_unknown_login_get_the_same_answer(pool: PgPool) {
     let passwords = passwords();
     let now = Utc::now();
     portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
-    let wrong = log_in(&pool, &passwords, None, "ann@acme.test", "wrong password", false, "10.0.0.1", now).await;
-    let unknown = log_in(&pool, &passwords, None, "nobody@acme.test", "wrong password", false, "10.0.0.1", now).await;
+    let wrong = log_in(&pool, &passwords, None, "ann@acme.test", "wrong password", false, &Origin::at("10.0.0.1"), now).await;
+    let unknown = log_in(&pool, &passwords, None, "nobody@acme.test", "wrong password", false, &Origin::at("10.0.0.1"), now).await;
     assert_eq!(wrong.err(), Some(AppError::BadCredentials));
     assert_eq!(unknown.err(), Some(AppError::BadCredentials));
-    let ok = log_in(&pool, &passwords, None, " ANN@acme.test ", PASSWORD, false, "10.0.0.1", now).await;
+    let ok = log_in(&pool, &passwords, None, " ANN@acme.test ", PASSWORD, false, &Origin::at("10.0.0.1"), now).await;
     assert_eq!(ok.map(|l| l.destination).ok().as_deref(), Some("/p/acme"));
 }
 
@@ -28,16 +28,16 @@ async fn failed_logins_are_throttled_per_login_known_or_not(pool: PgPool) {
     for login in ["ann@acme.test", "ghost@acme.test"] {
         for attempt in 0..FAILURES_PER_LOGIN.max {
             let client = format!("10.0.1.{attempt}");
-            let result = log_in(&pool, &passwords, None, login, "wrong password", false, &client, now).await;
+            let result = log_in(&pool, &passwords, None, login, "wrong password", false, &Origin::at(&client), now).await;
             assert_eq!(result.err(), Some(AppError::BadCredentials), "attempt {attempt} for {login}");
         }
         // Locked now, even with the right password, and the answer is the same for both.
-        let locked = log_in(&pool, &passwords, None, login, PASSWORD, false, "10.0.2.1", now).await;
+        let locked = log_in(&pool, &passwords, None, login, PASSWORD, false, &Origin::at("10.0.2.1"), now).await;
         assert!(matches!(locked, Err(AppError::TooManyAttempts { retry_after: 1..=900 })), "{login}: {locked:?}");
     }
     // The window passes.
     let later = now + Duration::minutes(16);
-    assert!(log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "10.0.2.1", later).await.is_ok());
+    assert!(log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::at("10.0.2.1"), later).await.is_ok());
 }
 
 /// Guesses sent at the same moment are counted before any password is checked, so no
@@ -49,9 +49,9 @@ async fn parallel_guesses_cannot_pass_the_limit(pool: PgPool) {
     portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
     let guesses = (0..30).map(|i| {
         let (pool, passwords) = (pool.clone(), passwords.clone());
-        tokio::spawn(
-            async move { log_in(&pool, &passwords, None, "ann@acme.test", "wrong password", false, &format!("10.0.3.{i}"), now).await },
-        )
+        tokio::spawn(async move {
+            log_in(&pool, &passwords, None, "ann@acme.test", "wrong password", false, &Origin::at(&format!("10.0.3.{i}")), now).await
+        })
     });
     let answers: Vec<_> = futures::future::join_all(guesses).await.into_iter().map(|joined| joined.unwrap()).collect();
     let verified = answers.iter().filter(|a| matches!(a, Err(AppError::BadCredentials))).count();
@@ -94,9 +94,9 @@ async fn parallel_guesses_from_one_client_stop_at_its_limit(pool: PgPool) {
         .unwrap();
     let guesses = (0..20).map(|i| {
         let (pool, passwords) = (pool.clone(), passwords.clone());
-        tokio::spawn(
-            async move { log_in(&pool, &passwords, None, &format!("user{i}@x.test"), "wrong password", false, "10.7.7.7", now).await },
-        )
+        tokio::spawn(async move {
+            log_in(&pool, &passwords, None, &format!("user{i}@x.test"), "wrong password", false, &Origin::at("10.7.7.7"), now).await
+        })
     });
     let answers: Vec<_> = futures::future::join_all(guesses).await.into_iter().map(|joined| joined.unwrap()).collect();
     let checked = answers.iter().filter(|a| matches!(a, Err(AppError::BadCredentials))).count();
@@ -146,9 +146,9 @@ async fn failed_logins_are_throttled_per_client_address(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let blocked = log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "10.9.9.9", now).await;
+    let blocked = log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::at("10.9.9.9"), now).await;
     assert!(matches!(blocked, Err(AppError::TooManyAttempts { .. })), "{blocked:?}");
-    assert!(log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "10.9.9.10", now).await.is_ok());
+    assert!(log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::at("10.9.9.10"), now).await.is_ok());
 }
 
 #[sqlx::test]
@@ -156,13 +156,13 @@ async fn sessions_time_out_when_idle_and_at_the_absolute_limit(pool: PgPool) {
     let passwords = passwords();
     let t0 = Utc::now();
     let account = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", t0).await;
-    let short = session::create(&pool, account, false, t0).await.unwrap_or_default();
+    let short = session::create(&pool, account, false, &Origin::default(), t0).await.unwrap_or_default();
     assert!(session::find(&pool, &short, t0 + Duration::hours(7)).await.ok().flatten().is_some());
     // Idle for more than 8 hours after the last use.
     assert!(session::find(&pool, &short, t0 + Duration::hours(7) + Duration::hours(9)).await.ok().flatten().is_none());
 
     // "Remember me": used every day, it still ends at 30 days.
-    let long = session::create(&pool, account, true, t0).await.unwrap_or_default();
+    let long = session::create(&pool, account, true, &Origin::default(), t0).await.unwrap_or_default();
     for day in 1..30 {
         assert!(session::find(&pool, &long, t0 + Duration::days(day)).await.ok().flatten().is_some(), "day {day}");
     }
@@ -179,7 +179,7 @@ async fn a_pending_member_is_told_to_wait(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let result = log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "10.0.0.1", now).await;
+    let result = log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::at("10.0.0.1"), now).await;
     assert_eq!(result.err(), Some(AppError::AwaitingApproval));
 }
 

@@ -1,14 +1,14 @@
 use chrono::{Duration, Utc};
 use intranet::auth::service::log_in;
-use intranet::auth::session::{self, SessionAccount};
+use intranet::auth::session::{self, Origin, SessionAccount};
 use intranet::error::AppError;
-use intranet::network::service::{change_password, confirm_login_change, request_login_change};
+use intranet::network::service::{change_password, confirm_login_change, end_other_sessions, end_session, request_login_change, sessions};
 use sqlx::PgPool;
 
 use crate::app::*;
 
 async fn me(pool: &PgPool, account: i64) -> SessionAccount {
-    let token = session::create(pool, account, false, Utc::now()).await.unwrap();
+    let token = session::create(pool, account, false, &Origin::default(), Utc::now()).await.unwrap();
     session::find(pool, &token, Utc::now()).await.unwrap().unwrap()
 }
 
@@ -33,7 +33,7 @@ async fn the_login_changes_only_through_the_link_sent_to_the_new_address(pool: P
             .unwrap();
     assert_eq!(notice, 1, "the old address is told");
     // Not changed yet.
-    assert!(log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "1.1.1.1", now).await.is_ok());
+    assert!(log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::at("1.1.1.1"), now).await.is_ok());
 
     let token = token_from_outbox(&pool, "ann@new.test", "/network/confirm-login").await;
     assert_eq!(confirm_login_change(&pool, &token, now).await, Ok("ann@new.test".to_string()));
@@ -45,10 +45,10 @@ async fn the_login_changes_only_through_the_link_sent_to_the_new_address(pool: P
             .unwrap();
     assert!(changed.contains("from ann@acme.test to ann@new.test"), "the old address is told it happened: {changed}");
     assert_eq!(
-        log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "1.1.1.1", now).await.err(),
+        log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::at("1.1.1.1"), now).await.err(),
         Some(AppError::BadCredentials)
     );
-    assert!(log_in(&pool, &passwords, None, "ann@new.test", PASSWORD, false, "1.1.1.1", now).await.is_ok());
+    assert!(log_in(&pool, &passwords, None, "ann@new.test", PASSWORD, false, &Origin::at("1.1.1.1"), now).await.is_ok());
 }
 
 /// Someone with a phished password asks to move the login to their address; the owner
@@ -82,7 +82,7 @@ async fn a_new_password_voids_a_pending_login_change(pool: PgPool) {
         Err(AppError::LinkExpired),
         "the other reset link died too"
     );
-    assert!(log_in(&pool, &passwords, None, "ann@acme.test", "yet another secret", false, "1.1.1.3", now).await.is_ok());
+    assert!(log_in(&pool, &passwords, None, "ann@acme.test", "yet another secret", false, &Origin::at("1.1.1.3"), now).await.is_ok());
 }
 
 #[sqlx::test]
@@ -117,7 +117,7 @@ async fn changing_the_password_ends_the_other_sessions(pool: PgPool) {
     let passwords = passwords();
     let now = Utc::now();
     let account = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
-    let other = session::create(&pool, account, true, now).await.unwrap();
+    let other = session::create(&pool, account, true, &Origin::default(), now).await.unwrap();
     let ann = me(&pool, account).await;
     let weak = change_password(&pool, &passwords, &ann, PASSWORD, "qwertyuiop", "1.1.1.1", now).await;
     assert!(matches!(weak, Err(AppError::Invalid { ref field, .. }) if field == "new_password"));
@@ -141,4 +141,75 @@ async fn the_network_profile_is_for_its_owner_only(pool: PgPool) {
         error_of(app.post(&anonymous, "change_password", &[("current_password", "x"), ("new_password", "y")]).await).await,
         (401, AppError::Unauthorized)
     );
+    for (function, form) in [("end_session", &[("id", "1")][..]), ("end_other_sessions", &[][..])] {
+        eprintln!("FN {function}");
+        assert_eq!(error_of(app.post(&anonymous, function, form).await).await, (401, AppError::Unauthorized), "{function}");
+    }
+}
+
+const FIREFOX_ON_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+const CHROME_ON_WINDOWS: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+#[sqlx::test]
+async fn a_person_sees_their_sessions_and_ends_them_but_no_one_else_s(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let ann_id = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    let bo_id = portal_with_admin(&pool, &passwords, "bobs", "bo@bobs.test", now).await;
+    let laptop = log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::new("10.1.1.1", FIREFOX_ON_LINUX), now)
+        .await
+        .unwrap()
+        .token;
+    let later = now + Duration::minutes(5);
+    let office = log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, true, &Origin::new("10.2.2.2", CHROME_ON_WINDOWS), later)
+        .await
+        .unwrap()
+        .token;
+    let ann = session::find(&pool, &laptop, later).await.unwrap().unwrap();
+    let bo = me(&pool, bo_id).await;
+
+    let listed = sessions(&pool, &ann, later).await.unwrap();
+    let seen: Vec<(&str, &str, &str, bool)> =
+        listed.iter().map(|s| (s.browser.as_str(), s.system.as_str(), s.client_address.as_str(), s.this_device)).collect();
+    assert_eq!(seen, [("Firefox 133", "Linux", "10.1.1.1", true), ("Chrome 131", "Windows 10", "10.2.2.2", false)], "this device first");
+    assert_eq!(listed[1].started.text, "just now");
+    assert!(sessions(&pool, &bo, later).await.unwrap().iter().all(|s| s.this_device), "Bo sees only his own");
+
+    // Another account's session number ends nothing, and says no more than "not found".
+    let office_id = listed[1].id;
+    assert_eq!(end_session(&pool, &bo, office_id, later).await, Err(AppError::NotFound));
+    assert!(session::find(&pool, &office, later).await.unwrap().is_some());
+
+    end_session(&pool, &ann, office_id, later).await.unwrap();
+    assert!(session::find(&pool, &office, later).await.unwrap().is_none(), "the ended session lets no one in");
+    assert_eq!(end_session(&pool, &ann, office_id, later).await, Err(AppError::NotFound));
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE actor_id = $1 AND action = 'session ended'")
+        .bind(ann_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audit, 1, "ending a session is in the portal's audit log");
+
+    // "Log out everywhere else" keeps this one only.
+    let phone = session::create(&pool, ann_id, false, &Origin::at("10.3.3.3"), later).await.unwrap();
+    let tablet = session::create(&pool, ann_id, false, &Origin::at("10.4.4.4"), later).await.unwrap();
+    assert_eq!(end_other_sessions(&pool, &ann, later).await, Ok(2));
+    assert!(session::find(&pool, &phone, later).await.unwrap().is_none());
+    assert!(session::find(&pool, &tablet, later).await.unwrap().is_none());
+    assert!(session::find(&pool, &laptop, later).await.unwrap().is_some());
+    assert_eq!(sessions(&pool, &ann, later).await.unwrap().len(), 1);
+    assert_eq!(end_other_sessions(&pool, &ann, later).await, Ok(0));
+}
+
+#[sqlx::test]
+async fn sessions_past_their_time_out_are_not_listed(pool: PgPool) {
+    let passwords = passwords();
+    let now = Utc::now();
+    let account = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    session::create(&pool, account, false, &Origin::at("10.5.5.5"), now - Duration::hours(9)).await.unwrap();
+    let ann = me(&pool, account).await;
+    let listed = sessions(&pool, &ann, now).await.unwrap();
+    assert_eq!(listed.len(), 1, "an idle session past its 8 hours is over");
+    assert!(listed[0].this_device);
 }

@@ -1,5 +1,6 @@
 use chrono::Utc;
 use intranet::auth::service::log_in;
+use intranet::auth::session::Origin;
 use intranet::error::AppError;
 use intranet::people::EmployeeFilter;
 use intranet::people::service::{Cursor, LAST_ADMIN_MESSAGE, PAGE_SIZE, PersonAction, act_on_person, list_employees};
@@ -106,7 +107,7 @@ async fn dismissal_ends_sessions_and_blocks_log_in_and_hiring_restores(pool: PgP
     act_on_person(&pool, &admin, bo, PersonAction::Dismiss, now).await.unwrap();
     // The open session is over, and log-in is refused.
     assert_eq!(error_of(app.post(&bo_client, "portal_home", &[("slug", "acme")]).await).await, (401, AppError::Unauthorized));
-    let refused = log_in(&pool, &passwords, None, "bo@acme.test", PASSWORD, false, "10.0.0.1", now).await;
+    let refused = log_in(&pool, &passwords, None, "bo@acme.test", PASSWORD, false, &Origin::at("10.0.0.1"), now).await;
     assert_eq!(refused.err(), Some(AppError::AccessClosed));
     // Data is kept: still listed under Dismissed.
     let dismissed = list_employees(&pool, &admin, EmployeeFilter::Dismissed, "", Cursor::First).await.unwrap();
@@ -136,7 +137,8 @@ async fn a_person_dismissed_in_one_portal_keeps_the_others(pool: PgPool) {
     act_on_person(&pool, &caller(&pool, ann, "acme").await, bo, PersonAction::Dismiss, now).await.unwrap();
     assert_eq!(error_of(app.post(&bo_client, "portal_home", &[("slug", "acme")]).await).await, (404, AppError::NotFound));
     assert_eq!(app.post(&bo_client, "portal_home", &[("slug", "other")]).await.status(), 200);
-    let destination = log_in(&pool, &passwords, None, "bo@acme.test", PASSWORD, false, "10.0.0.1", now).await.unwrap().destination;
+    let destination =
+        log_in(&pool, &passwords, None, "bo@acme.test", PASSWORD, false, &Origin::at("10.0.0.1"), now).await.unwrap().destination;
     assert_eq!(destination, "/p/other");
 }
 

@@ -1,6 +1,6 @@
 use chrono::{Duration, Utc};
 use intranet::auth::service::{link_is_usable, log_in, request_password_reset, reset_password};
-use intranet::auth::session;
+use intranet::auth::session::{self, Origin};
 use intranet::error::AppError;
 use sqlx::PgPool;
 
@@ -14,8 +14,8 @@ async fn a_reset_link_works_once_and_ends_every_session(pool: PgPool) {
     let config = config(ORIGIN);
     let now = Utc::now();
     let account = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
-    let laptop = session::create(&pool, account, true, now).await.unwrap();
-    let phone = session::create(&pool, account, false, now).await.unwrap();
+    let laptop = session::create(&pool, account, true, &Origin::default(), now).await.unwrap();
+    let phone = session::create(&pool, account, false, &Origin::default(), now).await.unwrap();
 
     request_password_reset(&pool, &config, "Ann@Acme.test", now).await.unwrap();
     let token = token_from_outbox(&pool, "ann@acme.test", "/reset-password").await;
@@ -37,9 +37,9 @@ async fn a_reset_link_works_once_and_ends_every_session(pool: PgPool) {
     assert!(session::find(&pool, &laptop, now).await.unwrap().is_none());
     assert!(session::find(&pool, &phone, now).await.unwrap().is_none());
     assert_eq!(reset_password(&pool, &passwords, &token, "another-pass-99", now).await, Err(AppError::LinkExpired));
-    assert!(log_in(&pool, &passwords, None, "ann@acme.test", "amber-lantern-77", false, "1.1.1.1", now).await.is_ok());
+    assert!(log_in(&pool, &passwords, None, "ann@acme.test", "amber-lantern-77", false, &Origin::at("1.1.1.1"), now).await.is_ok());
     assert_eq!(
-        log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, "1.1.1.1", now).await.err(),
+        log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::at("1.1.1.1"), now).await.err(),
         Some(AppError::BadCredentials)
     );
 }
