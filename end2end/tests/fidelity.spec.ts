@@ -258,7 +258,7 @@ test('a join request arrives in the bell live and is approved from the notice @p
   await createPortal(page, slug, admin, password);
   await open(page, `/p/${slug}/settings`);
   await page.getByLabel('Allow quick registration').check();
-  await expect(page.getByLabel('Moderated')).toBeChecked();
+  await expect(page.getByRole('region', { name: 'Quick registration' }).getByLabel('Moderated')).toBeChecked();
   const saved = page.waitForResponse((r) => r.url().includes('/api/save_registration_settings') && r.ok());
   await page.getByRole('button', { name: 'Save registration settings' }).click();
   await saved;

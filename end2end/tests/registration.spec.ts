@@ -48,7 +48,7 @@ test('"Allow everyone to invite" shows "Invite users" on an open employee page, 
   await expect(dialog.getByRole('tabpanel').getByRole('button', { name: 'Save registration settings' })).toHaveCount(0);
   // The admin switches quick registration on as Public: the open dialog follows.
   await page.getByLabel('Allow quick registration').check();
-  await page.getByLabel('Public').check();
+  await page.getByRole('region', { name: 'Quick registration' }).getByLabel('Public').check();
   await page.getByRole('button', { name: 'Save registration settings' }).click();
   await expect(dialog.getByRole('tabpanel').getByLabel('Registration type')).toContainText('Public', { timeout: 1000 });
   await expect(dialog.getByRole('tabpanel').getByLabel('Registration link')).toHaveValue(/\/join\//);

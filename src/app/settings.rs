@@ -12,7 +12,9 @@ use crate::error::AppError;
 use crate::live::{Topic, use_live};
 use crate::portals::api::load_audit_log;
 use crate::portals::ui::PlanFacts;
-use crate::registration::ui::RegistrationSettingsPanel;
+use crate::registration::api::{CreateInviteLink, RevokeInviteLink};
+use crate::registration::ui::{InviteLinksPanel, RegistrationSettingsPanel};
+use crate::structure::api::load_department_choices;
 
 /// Portal settings, for administrators: the portal's facts and the audit log.
 #[component]
@@ -35,6 +37,10 @@ pub fn SettingsPage() -> impl IntoView {
         },
         |(slug, before, ..)| load_audit_log(slug, before),
     );
+    // Made here, outside the parts a live refresh re-mounts, so their answers stay shown.
+    let create_link = ServerAction::<CreateInviteLink>::new();
+    let revoke_link = ServerAction::<RevokeInviteLink>::new();
+    let departments = Resource::new(move || (slug.get(), live.version(Topic::Structure)), |(slug, _)| load_department_choices(slug));
     view! {
         <Title text="Settings" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -58,6 +64,17 @@ pub fn SettingsPage() -> impl IntoView {
         // Its own part of the page, loading its own data: not re-mounted when the audit
         // log or the portal's facts refresh.
         {move || view! { <RegistrationSettingsPanel slug=slug.get() on_settings_page=true /> }}
+        // Needs the departments to choose from; the panel loads its links itself.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match (home.await, departments.await) {
+                    (Ok(home), Ok(departments)) if home.my_role == Role::Admin => {
+                        view! { <InviteLinksPanel slug=home.slug departments create=create_link revoke=revoke_link /> }.into_any()
+                    }
+                    _ => ().into_any(),
+                }
+            })}
+        </Suspense>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match (home.await, audit.await) {

@@ -222,10 +222,13 @@ pub async fn live_sessions(pool: &PgPool, account_id: i64, current: &[u8], now: 
     .await
 }
 
-/// Ends one session of the account, found by its number. False when the account has no
-/// such session (another account's number ends nothing).
-pub async fn end_by_id(db: impl PgExecutor<'_>, account_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!("DELETE FROM sessions WHERE id = $1 AND account_id = $2", id, account_id).execute(db).await?;
+/// Ends one other session of the account, found by its number. False when the account
+/// has no such session (another account's number ends nothing), or when it is `current`
+/// (that one ends with "Log out").
+pub async fn end_other_by_id(db: impl PgExecutor<'_>, account_id: i64, id: i64, current: &[u8]) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM sessions WHERE id = $1 AND account_id = $2 AND token_hash <> $3", id, account_id, current)
+        .execute(db)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

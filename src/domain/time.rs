@@ -17,7 +17,7 @@ pub struct Moment {
 pub const MAX_ZONE_CHARS: usize = 64;
 
 #[cfg(feature = "ssr")]
-pub use server::{Zone, moment};
+pub use server::{Zone, end_of_day, moment, today};
 
 #[cfg(feature = "ssr")]
 mod server {
@@ -46,6 +46,20 @@ mod server {
         pub fn name(self) -> &'static str {
             self.0.name()
         }
+    }
+
+    /// The last moment of `date` in `zone`: a link that "expires on" a day works all of it.
+    pub fn end_of_day(date: chrono::NaiveDate, zone: Zone) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        let next_midnight = date.succ_opt().unwrap_or(date).and_hms_opt(0, 0, 0).unwrap_or_default();
+        // A midnight skipped by a clock change falls back to the day's end in UTC.
+        let end = zone.0.from_local_datetime(&next_midnight).earliest().map(|t| t.with_timezone(&Utc));
+        end.unwrap_or_else(|| next_midnight.and_utc()) - chrono::Duration::seconds(1)
+    }
+
+    /// The date it is in `zone` at `now`.
+    pub fn today(zone: Zone, now: DateTime<Utc>) -> chrono::NaiveDate {
+        now.with_timezone(&zone.0).date_naive()
     }
 
     /// `at` as `zone`'s people read it at `now`.
@@ -107,6 +121,16 @@ mod server {
             // In Tokyo it is already 2 December: 16:30 UTC was 01:30 there, on the 2nd.
             assert_eq!(moment(at, Zone::from_stored("Asia/Tokyo"), now).text, "today at 01:30");
             assert_eq!(moment(at - Duration::hours(2), Zone::from_stored("Asia/Tokyo"), now).text, "yesterday at 23:30");
+        }
+
+        #[test]
+        fn a_day_ends_at_its_local_midnight() {
+            let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+            let berlin = Zone::from_stored("Europe/Berlin");
+            assert_eq!(end_of_day(date, berlin).to_rfc3339(), "2026-12-31T22:59:59+00:00");
+            assert_eq!(end_of_day(date, Zone::UTC).to_rfc3339(), "2026-12-31T23:59:59+00:00");
+            let late = Utc.with_ymd_and_hms(2026, 12, 31, 23, 30, 0).single().unwrap_or_default();
+            assert_eq!(today(berlin, late).to_string(), "2027-01-01");
         }
 
         #[test]

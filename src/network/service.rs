@@ -301,8 +301,9 @@ pub async fn sessions(pool: &PgPool, me: &SessionAccount, now: DateTime<Utc>) ->
 /// log-in page on its next request.
 pub async fn end_session(pool: &PgPool, me: &SessionAccount, id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    // Another account's session number ends nothing and reads as unknown.
-    if !session::end_by_id(&mut *tx, me.account_id, id).await? {
+    // Another account's session number ends nothing and reads as unknown; so does this
+    // browser's own (it ends with "Log out").
+    if !session::end_other_by_id(&mut *tx, me.account_id, id, &me.token_hash).await? {
         return Err(AppError::NotFound);
     }
     crate::audit::security_event(&mut *tx, Some(me.account_id), "session ended", "from the sessions list", now).await?;

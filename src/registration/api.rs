@@ -1,11 +1,11 @@
 use leptos::prelude::*;
 
-use super::{ConfirmationPage, Confirmed, Outcome, QuickRegistration, RegistrationPage, RegistrationSettings};
+use super::{ConfirmationPage, Confirmed, InviteLinkRow, Outcome, QuickRegistration, RegistrationPage, RegistrationSettings};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::service::{self, RegistrationForm, SettingsForm},
+    super::service::{self, InviteLinkForm, RegistrationForm, SettingsForm},
     crate::access::{PortalCall, in_portal},
     crate::auth::{guard, session},
     crate::server::{Call, call},
@@ -36,6 +36,39 @@ pub async fn save_registration_settings(
 #[server(endpoint = "regenerate_registration_link")]
 pub async fn regenerate_registration_link(slug: String) -> Result<(), AppError> {
     in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::regenerate_link(&state.pool, &caller, now).await }).await
+}
+
+/// Settings > Invite links (administrators).
+#[server(endpoint = "invite_links")]
+pub async fn load_invite_links(slug: String) -> Result<Vec<InviteLinkRow>, AppError> {
+    in_portal(
+        slug,
+        |PortalCall { state, caller, now, .. }| async move { service::invite_links(&state.pool, &state.config, &caller, now).await },
+    )
+    .await
+}
+
+/// "Create link". Empty fields: no limit of uses, no expiry, the top department.
+#[server(endpoint = "create_invite_link")]
+pub async fn create_invite_link(
+    slug: String,
+    name: String,
+    #[server(default)] max_uses: String,
+    #[server(default)] expires_on: String,
+    #[server(default)] department_id: String,
+    link_type: String,
+) -> Result<(), AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        let form = InviteLinkForm { name, max_uses, expires_on, department_id, link_type };
+        service::create_invite_link(&state.pool, &caller, &form, now).await
+    })
+    .await
+}
+
+#[server(endpoint = "revoke_invite_link")]
+pub async fn revoke_invite_link(slug: String, id: i64) -> Result<(), AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::revoke_invite_link(&state.pool, &caller, id, now).await })
+        .await
 }
 
 /// "Allow everyone to invite new users to this Bitrix24 account".

@@ -132,6 +132,50 @@ fn is_domain_name(name: &str) -> bool {
         && (top.chars().all(|c| c.is_ascii_lowercase()) && top.len() >= 2 || top.starts_with("xn--"))
 }
 
+/// The longest name an invite link may have.
+pub const MAX_LINK_NAME_CHARS: usize = 100;
+/// Invite links a portal may have open at once.
+pub const MAX_OPEN_LINKS: i64 = 100;
+/// The largest "Maximum uses" an invite link takes.
+pub const MAX_LINK_USES: i32 = 100_000;
+
+/// Where an invite link stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkState {
+    Open,
+    UsedUp,
+    Expired,
+    Revoked,
+}
+
+impl LinkState {
+    pub fn label(self) -> &'static str {
+        match self {
+            LinkState::Open => "Open",
+            LinkState::UsedUp => "Used up",
+            LinkState::Expired => "Expired",
+            LinkState::Revoked => "Revoked",
+        }
+    }
+}
+
+/// One named invite link, as Settings lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteLinkRow {
+    pub id: i64,
+    pub name: String,
+    /// The whole link, to copy.
+    pub link: String,
+    pub uses: i32,
+    pub max_uses: Option<i32>,
+    /// "31 Dec 2026", the last day it works, in the viewer's zone.
+    pub expires_on: Option<String>,
+    /// None: the top department.
+    pub department: Option<String>,
+    pub moderated: bool,
+    pub state: LinkState,
+}
+
 /// The quick registration page, for whoever opened the link.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum RegistrationPage {

@@ -3,12 +3,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{
-    CheckRegistrationAddress, ConfirmRegistration, DecideRegistration, RegenerateRegistrationLink, RegisterByLink,
-    SaveRegistrationSettings, SetEveryoneCanInvite, load_confirmation, load_quick_registration, load_registration_page,
-    load_registration_settings,
+    CheckRegistrationAddress, ConfirmRegistration, CreateInviteLink, DecideRegistration, RegenerateRegistrationLink, RegisterByLink,
+    RevokeInviteLink, SaveRegistrationSettings, SetEveryoneCanInvite, load_confirmation, load_invite_links, load_quick_registration,
+    load_registration_page, load_registration_settings,
 };
-use super::{ConfirmationPage, Outcome, RegistrationPage, RegistrationSettings};
-use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, action_succeeded, field_error};
+use super::{ConfirmationPage, InviteLinkRow, LinkState, Outcome, RegistrationPage, RegistrationSettings};
+use crate::components::{Field, FormError, PlainPage, PortalProblem, TextArea, action_succeeded, field_error, reset_on_success};
+use crate::domain::NamedId;
 use crate::error::AppError;
 use crate::live::{Live, Topic, use_live};
 
@@ -151,6 +152,143 @@ fn SettingsForm(
                 </Show>
             </ActionForm>
         </section>
+    }
+}
+
+/// Settings > Invite links: named links with limits of their own, their uses so far, and
+/// a form to create another. `departments` are the choices for newcomers' department.
+/// The actions come from the page, so their answers survive the live refresh their own
+/// change causes.
+#[component]
+pub fn InviteLinksPanel(
+    slug: String,
+    departments: Vec<NamedId>,
+    create: ServerAction<CreateInviteLink>,
+    revoke: ServerAction<RevokeInviteLink>,
+) -> impl IntoView {
+    let live = use_live();
+    let links_slug = slug.clone();
+    let links = Resource::new(
+        move || (links_slug.clone(), live.version(Topic::Settings), create.version().get(), revoke.version().get()),
+        |(slug, ..)| load_invite_links(slug),
+    );
+    let value = create.value();
+    let created = action_succeeded(value);
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(form, value);
+    let revoke_value = revoke.value();
+    let list_slug = slug.clone();
+    view! {
+        <section class="panel" aria-labelledby="invite-links-heading">
+            <h2 id="invite-links-heading">"Invite links"</h2>
+            <p class="muted">
+                "Links with limits of their own, next to the quick registration link: how many people may join through each, "
+                "until which day, into which department, and whether an administrator approves them."
+            </p>
+            <FormError value=revoke_value />
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {
+                    let slug = list_slug.clone();
+                    move || {
+                        let slug = slug.clone();
+                        Suspend::new(async move {
+                            match links.await {
+                                Ok(rows) if rows.is_empty() => view! { <p class="muted">"No invite links yet."</p> }.into_any(),
+                                Ok(rows) => view! { <InviteLinkTable slug rows revoke /> }.into_any(),
+                                Err(AppError::Forbidden) => ().into_any(),
+                                Err(error) => view! { <PortalProblem error /> }.into_any(),
+                            }
+                        })
+                    }
+                }
+            </Transition>
+            <ActionForm action=create node_ref=form attr:novalidate=true attr:class="settings-form">
+                <h3>"Create link"</h3>
+                <FormError value />
+                <input type="hidden" name="slug" value=slug />
+                <Field label="Link name" name="name" id="link-name" error=field_error(value, "name") />
+                <Field label="Maximum uses" name="max_uses" kind="number" id="link-max-uses" error=field_error(value, "max_uses") />
+                <p class="muted">"Leave empty for no limit."</p>
+                <Field label="Expires on" name="expires_on" kind="date" id="link-expires-on" error=field_error(value, "expires_on") />
+                <p class="muted">"The link works until the end of this day. Leave empty to keep it until it is revoked."</p>
+                <div class="field">
+                    <label for="link-department">"Department"</label>
+                    <select id="link-department" name="department_id" aria-describedby="link-department-error">
+                        <option value="">"Top department"</option>
+                        {departments.into_iter().map(|d| view! { <option value=d.id>{d.name}</option> }).collect_view()}
+                    </select>
+                    <p class="field-error" id="link-department-error">{move || field_error(value, "department_id").get()}</p>
+                </div>
+                <fieldset aria-describedby="link-type-error">
+                    <legend>"Registration type"</legend>
+                    <div class="check">
+                        <input type="radio" id="link-public" name="link_type" value="public" />
+                        <label for="link-public">"Public"</label>
+                    </div>
+                    <div class="check">
+                        <input type="radio" id="link-moderated" name="link_type" value="moderated" checked />
+                        <label for="link-moderated">"Moderated"</label>
+                    </div>
+                    <p class="field-error" id="link-type-error">{move || field_error(value, "link_type").get()}</p>
+                </fieldset>
+                <button type="submit" class="primary">"Create link"</button>
+                <Show when=move || created.get()>
+                    <span class="ok" role="status">"Link created."</span>
+                </Show>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn InviteLinkTable(slug: String, rows: Vec<InviteLinkRow>, revoke: ServerAction<RevokeInviteLink>) -> impl IntoView {
+    view! {
+        <div class="table-box"><table class="people stacked" aria-label="Invite links">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Link"</th>
+                    <th scope="col">"Uses"</th>
+                    <th scope="col">"Expires"</th>
+                    <th scope="col">"Department"</th>
+                    <th scope="col">"Type"</th>
+                    <th scope="col">"State"</th>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| {
+                    let uses = match row.max_uses {
+                        Some(max) => format!("{} of {max}", row.uses),
+                        None => row.uses.to_string(),
+                    };
+                    let label = format!("Revoke the link {}", row.name);
+                    let link_label = format!("Link {}", row.name);
+                    let slug = slug.clone();
+                    view! {
+                        <tr>
+                            <td class="lead">{row.name.clone()}</td>
+                            <td data-label="Link"><input class="link-copy" readonly value=row.link aria-label=link_label /></td>
+                            <td data-label="Uses">{uses}</td>
+                            <td data-label="Expires">{row.expires_on.unwrap_or_else(|| "Never".into())}</td>
+                            <td data-label="Department">{row.department.unwrap_or_else(|| "Top department".into())}</td>
+                            <td data-label="Type">{if row.moderated { "Moderated" } else { "Public" }}</td>
+                            <td data-label="State">{row.state.label()}</td>
+                            <td class="actions">
+                                {(row.state != LinkState::Revoked).then(|| view! {
+                                    <ActionForm action=revoke attr:class="inline">
+                                        <input type="hidden" name="slug" value=slug />
+                                        <input type="hidden" name="id" value=row.id />
+                                        <button type="submit" class="danger" aria-label=label>"Revoke"</button>
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
     }
 }
 

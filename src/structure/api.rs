@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::{DepartmentMembers, Structure};
+use crate::domain::NamedId;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -12,6 +13,13 @@ use {
 #[server(endpoint = "structure")]
 pub async fn load_structure(slug: String) -> Result<Structure, AppError> {
     in_portal(slug, |PortalCall { state, caller, .. }| async move { service::load(&state.pool, &caller).await }).await
+}
+
+/// The portal's departments as choices for a select, indented by depth (any member).
+#[server(endpoint = "department_choices")]
+pub async fn load_department_choices(slug: String) -> Result<Vec<NamedId>, AppError> {
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::department_choices(&state.pool, caller.portal_id).await })
+        .await
 }
 
 #[server(endpoint = "department_members")]

@@ -65,12 +65,16 @@ pub const MATRIX: &[Row] = &[
     ("confirm_login_code", SignedIn, &[("code", "123456")]),
     ("remember_time_zone", SignedIn, &[("time_zone", "Europe/Berlin")]),
     ("join_portal", SignedIn, &[("token", "x")]),
+    // Another account's session number ends nothing (see network.rs).
+    ("end_session", SignedIn, &[("id", "1")]),
+    ("end_other_sessions", SignedIn, &[]),
     // Portal pages every member uses.
     ("portal_home", Member, &[]),
     ("employees", Member, &[("filter", "employees"), ("search", "")]),
     ("person", Member, &[("account_id", "{p}")]),
     ("structure", Member, &[]),
     ("department_members", Member, &[("department_id", "{d}")]),
+    ("department_choices", Member, &[]),
     ("workgroups", Member, &[]),
     ("create_workgroup", Member, &[("name", "Intruders"), ("description", "")]),
     ("workgroup", Member, &[("workgroup_id", "{g}")]),
@@ -127,6 +131,9 @@ pub const MATRIX: &[Row] = &[
     ("regenerate_registration_link", Admin, &[]),
     ("set_everyone_can_invite", Admin, &[("allowed", "on")]),
     ("check_registration_address", Admin, &[("email", "new@new.test")]),
+    ("invite_links", Admin, &[]),
+    ("create_invite_link", Admin, &[("name", "Intruders"), ("link_type", "public")]),
+    ("revoke_invite_link", Admin, &[("id", "1")]),
     // Until "Allow everyone to invite" is on (see registration.rs).
     ("quick_registration", Admin, &[]),
     ("decide_registration", Admin, &[("account_id", "{p}"), ("decision", "deny")]),

@@ -8,6 +8,7 @@ mod app;
 mod faults;
 mod fuzz;
 mod invitations;
+mod invite_links;
 mod isolation;
 mod letters;
 mod live;

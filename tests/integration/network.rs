@@ -181,6 +181,8 @@ async fn a_person_sees_their_sessions_and_ends_them_but_no_one_else_s(pool: PgPo
     assert_eq!(end_session(&pool, &bo, office_id, later).await, Err(AppError::NotFound));
     assert!(session::find(&pool, &office, later).await.unwrap().is_some());
 
+    // This browser's own session ends with "Log out", not from the list.
+    assert_eq!(end_session(&pool, &ann, listed[0].id, later).await, Err(AppError::NotFound));
     end_session(&pool, &ann, office_id, later).await.unwrap();
     assert!(session::find(&pool, &office, later).await.unwrap().is_none(), "the ended session lets no one in");
     assert_eq!(end_session(&pool, &ann, office_id, later).await, Err(AppError::NotFound));

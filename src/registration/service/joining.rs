@@ -18,9 +18,10 @@ use crate::registration::{CONFIRMATION_HOURS, ConfirmationPage, Confirmed, Outco
 use crate::server::config::Config;
 use crate::throttle::{self, Limit};
 
-/// The page behind the link. An unknown code looks exactly like a switched-off link.
+/// The page behind the link, as it stands now. An unknown code looks exactly like a
+/// switched-off link, and so does a revoked, expired or used-up invite link.
 pub async fn page(pool: &PgPool, code: &str) -> Result<RegistrationPage, AppError> {
-    let portal = portal_by_code(&mut *pool.acquire().await?, code).await?;
+    let portal = portal_by_code(&mut *pool.acquire().await?, code, Utc::now()).await?;
     Ok(match portal {
         Some(portal) if portal.quick_registration => RegistrationPage::Open {
             portal_name: portal.name,
@@ -79,7 +80,7 @@ pub async fn request(
     // Checked here, and again at confirmation (where it decides).
     let portal = {
         let mut db = pool.acquire().await?;
-        let portal = portal_by_code(&mut db, code).await?.ok_or_else(switched_off)?;
+        let portal = portal_by_code(&mut db, code, now).await?.ok_or_else(switched_off)?;
         match decide(&mut db, &portal, code, &email).await? {
             Outcome::SwitchedOff => return Err(switched_off()),
             Outcome::AlreadyMember => return Err(AppError::invalid("email", EMAIL_TAKEN)),
@@ -152,12 +153,15 @@ async fn request_by_token(db: &mut PgConnection, token: &str, lock: bool) -> Res
 pub async fn confirmation(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<ConfirmationPage, AppError> {
     let mut db = pool.acquire().await?;
     let Some(request) = request_by_token(&mut db, token, false).await? else { return Ok(ConfirmationPage::Unusable) };
-    let portal = portal_rules(&mut db, request.portal_id).await?;
-    let usable = request.used_at.is_none()
-        && request.expires_at > now
-        && portal.quick_registration
-        && portal.registration_code == request.registration_code;
-    Ok(if usable { ConfirmationPage::Ready { portal_name: portal.name, email: request.email } } else { ConfirmationPage::Unusable })
+    // The link it came through, as it stands now: regenerated, switched off, revoked,
+    // expired or used up since, and the request is over.
+    let portal = portal_by_code(&mut db, &request.registration_code, now).await?.filter(|p| p.id == request.portal_id);
+    Ok(match portal {
+        Some(portal) if request.used_at.is_none() && request.expires_at > now && portal.quick_registration => {
+            ConfirmationPage::Ready { portal_name: portal.name, email: request.email }
+        }
+        _ => ConfirmationPage::Unusable,
+    })
 }
 
 /// Confirms the address and applies the rule as it stands now. The password chosen at
@@ -202,7 +206,13 @@ pub async fn confirm(
     if request.used_at.is_some() || request.expires_at <= now {
         return Err(AppError::LinkExpired);
     }
-    let portal = portal_rules(&mut tx, request.portal_id).await?;
+    let portal = portal_by_code(&mut tx, &request.registration_code, now)
+        .await?
+        .filter(|p| p.id == request.portal_id)
+        .ok_or(AppError::LinkExpired)?;
+    if let Some(link_id) = portal.invite_link_id.filter(|_| !portal.quick_registration) {
+        return Err(closed_link(&mut tx, link_id, now).await?);
+    }
     let email = Email::parse(&request.email).map_err(|_| AppError::Internal)?;
     lock_address(&mut tx, portal.id, &email).await?;
     let result = decide(&mut tx, &portal, &request.registration_code, &email).await?;
@@ -214,6 +224,9 @@ pub async fn confirm(
     sqlx::query!("UPDATE registration_requests SET used_at = $2, password_hash = '' WHERE token_hash = $1", hash_secret(token), now)
         .execute(&mut *tx)
         .await?;
+    if let Some(link_id) = portal.invite_link_id {
+        take_link_use(&mut tx, link_id, now).await?;
+    }
     let changed_meanwhile = || AppError::Conflict("This address got a Bitrix24 account a moment ago. Open the link again.".into());
     let existing = sqlx::query_scalar!("SELECT id FROM accounts WHERE login = $1", email.as_str()).fetch_optional(&mut *tx).await?;
     if existing.is_some() != had_account {
@@ -229,7 +242,7 @@ pub async fn confirm(
         portal_id: portal.id,
         account_id,
         active: result == Outcome::Active,
-        department_id: None,
+        department_id: portal.department_id,
         position: None,
         contact_email: Some(&email),
         workgroup_ids: &[],
@@ -247,4 +260,36 @@ pub async fn confirm(
     }
     tx.commit().await?;
     Ok(Confirmed { outcome: result, portal_name: portal.name, portal_slug: portal.slug, existing_account: existing.is_some(), account_id })
+}
+
+/// Why a closed invite link refuses a confirmation: used up (which people are told, so
+/// they ask for a new link), or revoked or expired (like any dead link).
+async fn closed_link(tx: &mut PgConnection, link_id: i64, now: DateTime<Utc>) -> Result<AppError, AppError> {
+    let used_up = sqlx::query_scalar!(
+        r#"SELECT revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) AS "used_up!" FROM invite_links WHERE id = $1"#,
+        link_id,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(if used_up { AppError::Conflict(super::USED_UP.into()) } else { AppError::LinkExpired })
+}
+
+/// Counts one person in on an invite link, if it still has a use left. The row lock of
+/// the update makes simultaneous confirmations take turns, and each re-reads the count:
+/// a link with 10 uses left lets exactly 10 of any number of racers in.
+async fn take_link_use(tx: &mut PgConnection, link_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    let taken = sqlx::query_scalar!(
+        "UPDATE invite_links SET uses = uses + 1
+         WHERE id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) AND (max_uses IS NULL OR uses < max_uses)
+         RETURNING id",
+        link_id,
+        now
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    match taken {
+        Some(_) => Ok(()),
+        None => Err(AppError::Conflict(super::USED_UP.into())),
+    }
 }

@@ -6,8 +6,10 @@
 
 mod approval;
 mod joining;
+mod links;
 mod settings;
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use crate::domain::Email;
@@ -17,6 +19,7 @@ use crate::registration::{Outcome, Rules, letters, outcome};
 
 pub use approval::decide_registration;
 pub use joining::{ATTEMPTS_PER_CLIENT, ATTEMPTS_PER_EMAIL, RegistrationForm, SWITCHED_OFF, confirm, confirmation, page, request};
+pub use links::{InviteLinkForm, USED_UP, create_invite_link, invite_links, revoke_invite_link};
 pub use settings::{SettingsForm, check_address, quick_registration, regenerate_link, save_settings, set_everyone_can_invite, settings};
 
 pub(super) struct PortalRules {
@@ -29,6 +32,10 @@ pub(super) struct PortalRules {
     pub registration_greeting: String,
     pub registration_code: String,
     pub everyone_can_invite: bool,
+    /// Set when the code is one of the portal's named invite links: the rules above are
+    /// then the link's (open or not, Public or Moderated), and it adds a department.
+    pub invite_link_id: Option<i64>,
+    pub department_id: Option<i64>,
 }
 
 impl PortalRules {
@@ -45,22 +52,35 @@ impl PortalRules {
 pub(super) async fn portal_rules(db: &mut PgConnection, portal_id: i64) -> Result<PortalRules, AppError> {
     Ok(sqlx::query_as!(
         PortalRules,
-        "SELECT id, name, slug, quick_registration, registration_moderated, trusted_domains, registration_greeting,
-                registration_code, everyone_can_invite
-         FROM portals WHERE id = $1",
+        r#"SELECT id, name, slug, quick_registration, registration_moderated, trusted_domains, registration_greeting,
+                  registration_code, everyone_can_invite, NULL::bigint AS invite_link_id, NULL::bigint AS department_id
+           FROM portals WHERE id = $1"#,
         portal_id
     )
     .fetch_one(&mut *db)
     .await?)
 }
 
-pub(super) async fn portal_by_code(db: &mut PgConnection, code: &str) -> Result<Option<PortalRules>, AppError> {
+/// The rules behind a registration code: the portal's quick registration link, or one
+/// of its named invite links (open while not revoked, expired or used up).
+pub(super) async fn portal_by_code(db: &mut PgConnection, code: &str, now: DateTime<Utc>) -> Result<Option<PortalRules>, AppError> {
     Ok(sqlx::query_as!(
         PortalRules,
-        "SELECT id, name, slug, quick_registration, registration_moderated, trusted_domains, registration_greeting,
-                registration_code, everyone_can_invite
-         FROM portals WHERE registration_code = $1",
-        code.trim()
+        r#"SELECT id AS "id!", name AS "name!", slug AS "slug!", quick_registration AS "quick_registration!",
+                  registration_moderated AS "registration_moderated!", trusted_domains AS "trusted_domains!",
+                  registration_greeting AS "registration_greeting!", registration_code AS "registration_code!",
+                  everyone_can_invite AS "everyone_can_invite!", invite_link_id, department_id
+           FROM (SELECT id, name, slug, quick_registration, registration_moderated, trusted_domains, registration_greeting,
+                        registration_code, everyone_can_invite, NULL::bigint AS invite_link_id, NULL::bigint AS department_id
+                 FROM portals WHERE registration_code = $1
+                 UNION ALL
+                 SELECT p.id, p.name, p.slug,
+                        l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > $2)
+                          AND (l.max_uses IS NULL OR l.uses < l.max_uses),
+                        l.moderated, p.trusted_domains, p.registration_greeting, l.code, p.everyone_can_invite, l.id, l.department_id
+                 FROM invite_links l JOIN portals p ON p.id = l.portal_id WHERE l.code = $1) AS found"#,
+        code.trim(),
+        now
     )
     .fetch_optional(&mut *db)
     .await?)
@@ -80,8 +100,10 @@ pub(super) async fn decide(db: &mut PgConnection, portal: &PortalRules, code_use
     Ok(rule)
 }
 
-/// The portal whose registration page `code` opens, if it is the current link: the
-/// page's live stream is tied to it.
+/// The portal whose registration page `code` opens, if it is the current quick
+/// registration link or an open invite link: the page's live stream is tied to it. (A
+/// revoked, expired or used-up invite link never opens again, so its stream ends.)
 pub async fn portal_of_link(pool: &PgPool, code: &str) -> Result<Option<i64>, AppError> {
-    Ok(portal_by_code(&mut *pool.acquire().await?, code).await?.map(|p| p.id))
+    let found = portal_by_code(&mut *pool.acquire().await?, code, chrono::Utc::now()).await?;
+    Ok(found.filter(|p| p.invite_link_id.is_none() || p.quick_registration).map(|p| p.id))
 }
