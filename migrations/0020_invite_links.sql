@@ -22,3 +22,6 @@ CREATE TABLE invite_links (
     CHECK (max_uses IS NULL OR uses <= max_uses)
 );
 CREATE INDEX invite_links_by_portal ON invite_links (portal_id, created_at);
+-- For the ON DELETE SET NULL of a deleted department or account.
+CREATE INDEX invite_links_by_department ON invite_links (department_id) WHERE department_id IS NOT NULL;
+CREATE INDEX invite_links_by_creator ON invite_links (created_by) WHERE created_by IS NOT NULL;

@@ -64,17 +64,8 @@ pub fn SettingsPage() -> impl IntoView {
         // Its own part of the page, loading its own data: not re-mounted when the audit
         // log or the portal's facts refresh.
         {move || view! { <RegistrationSettingsPanel slug=slug.get() on_settings_page=true /> }}
-        // Needs the departments to choose from; the panel loads its links itself.
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match (home.await, departments.await) {
-                    (Ok(home), Ok(departments)) if home.my_role == Role::Admin => {
-                        view! { <InviteLinksPanel slug=home.slug departments create=create_link revoke=revoke_link /> }.into_any()
-                    }
-                    _ => ().into_any(),
-                }
-            })}
-        </Suspense>
+        // Mounted once (per portal), so a live refresh keeps its list and half-filled form.
+        {move || view! { <InviteLinksPanel slug=slug.get() departments create=create_link revoke=revoke_link /> }}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match (home.await, audit.await) {

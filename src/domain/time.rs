@@ -48,13 +48,19 @@ mod server {
         }
     }
 
-    /// The last moment of `date` in `zone`: a link that "expires on" a day works all of it.
+    /// The instant `date` ends in `zone` (the next day's start): a link that "expires on" a
+    /// day works until then.
     pub fn end_of_day(date: chrono::NaiveDate, zone: Zone) -> DateTime<Utc> {
         use chrono::TimeZone;
         let next_midnight = date.succ_opt().unwrap_or(date).and_hms_opt(0, 0, 0).unwrap_or_default();
-        // A midnight skipped by a clock change falls back to the day's end in UTC.
-        let end = zone.0.from_local_datetime(&next_midnight).earliest().map(|t| t.with_timezone(&Utc));
-        end.unwrap_or_else(|| next_midnight.and_utc()) - chrono::Duration::seconds(1)
+        // Where a clock change skips midnight (as in Santiago or Beirut), the next day
+        // starts at the first local time that exists.
+        let next_day_starts = (0..=8)
+            .map(|half_hours| next_midnight + chrono::Duration::minutes(30 * half_hours))
+            .find_map(|local| zone.0.from_local_datetime(&local).earliest())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| next_midnight.and_utc());
+        next_day_starts
     }
 
     /// The date it is in `zone` at `now`.
@@ -127,8 +133,11 @@ mod server {
         fn a_day_ends_at_its_local_midnight() {
             let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
             let berlin = Zone::from_stored("Europe/Berlin");
-            assert_eq!(end_of_day(date, berlin).to_rfc3339(), "2026-12-31T22:59:59+00:00");
-            assert_eq!(end_of_day(date, Zone::UTC).to_rfc3339(), "2026-12-31T23:59:59+00:00");
+            assert_eq!(end_of_day(date, berlin).to_rfc3339(), "2026-12-31T23:00:00+00:00");
+            assert_eq!(end_of_day(date, Zone::UTC).to_rfc3339(), "2027-01-01T00:00:00+00:00");
+            // Santiago skipped its midnight of 7 September 2025 (00:00 became 01:00, UTC-3).
+            let before_the_gap = chrono::NaiveDate::from_ymd_opt(2025, 9, 6).unwrap();
+            assert_eq!(end_of_day(before_the_gap, Zone::from_stored("America/Santiago")).to_rfc3339(), "2025-09-07T04:00:00+00:00");
             let late = Utc.with_ymd_and_hms(2026, 12, 31, 23, 30, 0).single().unwrap_or_default();
             assert_eq!(today(berlin, late).to_string(), "2027-01-01");
         }

@@ -111,7 +111,7 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
             })}
         </section>
 
-        <ActiveSessions initial=profile.sessions />
+        <ActiveSessions initial=profile.sessions password_changed=Signal::derive(move || password_done().is_some()) />
 
         <ActionForm action=log_out attr:class="inline">
             <button type="submit" class="link-button">"Log out"</button>
@@ -121,8 +121,17 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
 
 /// Everywhere the account is logged in, and a way to end any of it but this browser.
 #[component]
-fn ActiveSessions(initial: Vec<SessionRow>) -> impl IntoView {
+fn ActiveSessions(
+    initial: Vec<SessionRow>,
+    /// A new password ends the other sessions: the list follows.
+    password_changed: Signal<bool>,
+) -> impl IntoView {
     let rows = RwSignal::new(initial);
+    Effect::new(move |_| {
+        if password_changed.get() {
+            rows.update(|rows| rows.retain(|row| row.this_device));
+        }
+    });
     let end_one = ServerAction::<EndSession>::new();
     let end_one_value = end_one.value();
     let end_others = ServerAction::<EndOtherSessions>::new();
@@ -139,12 +148,16 @@ fn ActiveSessions(initial: Vec<SessionRow>) -> impl IntoView {
         }
     });
     let others_ended = move || end_others_value.with(|v| matches!(v, Some(Ok(_))));
+    let one_ended = move || end_one_value.with(|v| matches!(v, Some(Ok(_))));
     let only_this_one = move || rows.with(|rows| rows.iter().all(|row| row.this_device));
     view! {
         <section aria-labelledby="sessions-heading">
             <h2 id="sessions-heading">"Active sessions"</h2>
             <p class="hint">"Everywhere your account is logged in now. If you do not recognise a session, end it and change your password."</p>
             <FormError value=end_one_value />
+            <Show when=one_ended>
+                <p class="notice" role="status">"The session was ended. That browser gets the log-in page next."</p>
+            </Show>
             <ul class="sessions" aria-label="Active sessions">
                 {move || rows.get().into_iter().map(|row| view! { <SessionLine row end_one /> }).collect_view()}
             </ul>
@@ -163,7 +176,8 @@ fn ActiveSessions(initial: Vec<SessionRow>) -> impl IntoView {
 
 #[component]
 fn SessionLine(row: SessionRow, end_one: ServerAction<EndSession>) -> impl IntoView {
-    let label = format!("End the session of {} on {}, from {}", row.browser, row.system, row.client_address);
+    // The visible words first, so a voice command of what is seen finds the button.
+    let label = format!("End session of {} on {}, from {}", row.browser, row.system, row.client_address);
     view! {
         <li>
             <div class="session-about">

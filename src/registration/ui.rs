@@ -156,13 +156,13 @@ fn SettingsForm(
 }
 
 /// Settings > Invite links: named links with limits of their own, their uses so far, and
-/// a form to create another. `departments` are the choices for newcomers' department.
-/// The actions come from the page, so their answers survive the live refresh their own
-/// change causes.
+/// a form to create another, for administrators (others see nothing). `departments` are
+/// the choices for newcomers' department. The actions come from the page, so their
+/// answers survive the live refresh their own change causes.
 #[component]
 pub fn InviteLinksPanel(
     slug: String,
-    departments: Vec<NamedId>,
+    departments: Resource<Result<Vec<NamedId>, AppError>>,
     create: ServerAction<CreateInviteLink>,
     revoke: ServerAction<RevokeInviteLink>,
 ) -> impl IntoView {
@@ -172,12 +172,41 @@ pub fn InviteLinksPanel(
         move || (links_slug.clone(), live.version(Topic::Settings), create.version().get(), revoke.version().get()),
         |(slug, ..)| load_invite_links(slug),
     );
+    view! {
+        <Transition fallback=|| ()>
+            {
+                let slug = slug.clone();
+                move || {
+                    let slug = slug.clone();
+                    Suspend::new(async move {
+                        match (links.await, departments.await) {
+                            (Ok(rows), Ok(departments)) => view! { <InviteLinks slug rows departments create revoke /> }.into_any(),
+                            (Err(AppError::Forbidden), _) => ().into_any(),
+                            (Err(error), _) | (_, Err(error)) => view! { <PortalProblem error /> }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Transition>
+    }
+    .into_any()
+}
+
+#[component]
+fn InviteLinks(
+    slug: String,
+    rows: Vec<InviteLinkRow>,
+    departments: Vec<NamedId>,
+    create: ServerAction<CreateInviteLink>,
+    revoke: ServerAction<RevokeInviteLink>,
+) -> impl IntoView {
     let value = create.value();
     let created = action_succeeded(value);
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(form, value);
     let revoke_value = revoke.value();
-    let list_slug = slug.clone();
+    let department_error = field_error(value, "department_id");
+    let type_error = field_error(value, "link_type");
     view! {
         <section class="panel" aria-labelledby="invite-links-heading">
             <h2 id="invite-links-heading">"Invite links"</h2>
@@ -186,22 +215,11 @@ pub fn InviteLinksPanel(
                 "until which day, into which department, and whether an administrator approves them."
             </p>
             <FormError value=revoke_value />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {
-                    let slug = list_slug.clone();
-                    move || {
-                        let slug = slug.clone();
-                        Suspend::new(async move {
-                            match links.await {
-                                Ok(rows) if rows.is_empty() => view! { <p class="muted">"No invite links yet."</p> }.into_any(),
-                                Ok(rows) => view! { <InviteLinkTable slug rows revoke /> }.into_any(),
-                                Err(AppError::Forbidden) => ().into_any(),
-                                Err(error) => view! { <PortalProblem error /> }.into_any(),
-                            }
-                        })
-                    }
-                }
-            </Transition>
+            {if rows.is_empty() {
+                view! { <p class="muted">"No invite links yet."</p> }.into_any()
+            } else {
+                view! { <InviteLinkTable slug=slug.clone() rows revoke /> }.into_any()
+            }}
             <ActionForm action=create node_ref=form attr:novalidate=true attr:class="settings-form">
                 <h3>"Create link"</h3>
                 <FormError value />
@@ -213,11 +231,16 @@ pub fn InviteLinksPanel(
                 <p class="muted">"The link works until the end of this day. Leave empty to keep it until it is revoked."</p>
                 <div class="field">
                     <label for="link-department">"Department"</label>
-                    <select id="link-department" name="department_id" aria-describedby="link-department-error">
+                    <select
+                        id="link-department"
+                        name="department_id"
+                        aria-describedby="link-department-error"
+                        aria-invalid=move || if department_error.get().is_some() { "true" } else { "false" }
+                    >
                         <option value="">"Top department"</option>
                         {departments.into_iter().map(|d| view! { <option value=d.id>{d.name}</option> }).collect_view()}
                     </select>
-                    <p class="field-error" id="link-department-error">{move || field_error(value, "department_id").get()}</p>
+                    <p class="field-error" id="link-department-error">{move || department_error.get()}</p>
                 </div>
                 <fieldset aria-describedby="link-type-error">
                     <legend>"Registration type"</legend>
@@ -229,7 +252,7 @@ pub fn InviteLinksPanel(
                         <input type="radio" id="link-moderated" name="link_type" value="moderated" checked />
                         <label for="link-moderated">"Moderated"</label>
                     </div>
-                    <p class="field-error" id="link-type-error">{move || field_error(value, "link_type").get()}</p>
+                    <p class="field-error" id="link-type-error">{move || type_error.get()}</p>
                 </fieldset>
                 <button type="submit" class="primary">"Create link"</button>
                 <Show when=move || created.get()>
@@ -238,7 +261,6 @@ pub fn InviteLinksPanel(
             </ActionForm>
         </section>
     }
-    .into_any()
 }
 
 #[component]

@@ -3,6 +3,7 @@
 //! link working beside them.
 
 use chrono::{Duration, Utc};
+use intranet::domain::time::{Zone, end_of_day, today};
 use intranet::error::AppError;
 use intranet::registration::service::{self, InviteLinkForm, RegistrationForm, SWITCHED_OFF, SettingsForm, USED_UP};
 use intranet::registration::{LinkState, Outcome, RegistrationPage};
@@ -85,6 +86,13 @@ async fn invite_links_keep_their_own_limits_and_close_when_revoked(pool: PgPool)
     let partners = code_of(&pool, "Partners").await;
     let token = register(&pool, &passwords, &partners, "partner@else.test").await.unwrap();
     let pending = register(&pool, &passwords, &partners, "later@else.test").await.unwrap();
+    let waiting = register(&pool, &passwords, &partners, "waiting@else.test").await.unwrap();
+    // Switching the quick registration link on and off leaves the invite links' requests be.
+    for enabled in [true, false] {
+        let quick = SettingsForm { enabled, registration_type: "public".into(), trusted_domains: String::new(), greeting: String::new() };
+        service::save_settings(&pool, &admin, &quick, now).await.unwrap();
+    }
+    assert_eq!(service::confirm(&pool, &passwords, &local(), &waiting, CHOSEN, now).await.unwrap().outcome, Outcome::AwaitsApproval);
     assert_eq!(service::confirm(&pool, &passwords, &local(), &token, CHOSEN, now).await.unwrap().outcome, Outcome::AwaitsApproval);
     assert_eq!(membership_of(&pool, "partner@else.test").await.map(|m| m.0), Some("pending_approval".into()));
 
@@ -92,7 +100,7 @@ async fn invite_links_keep_their_own_limits_and_close_when_revoked(pool: PgPool)
     let links = service::invite_links(&pool, &local(), &admin, now).await.unwrap();
     let shown: Vec<String> =
         links.iter().map(|l| format!("{} {}/{:?} {:?} {:?}", l.name, l.uses, l.max_uses, l.state, l.department)).collect();
-    assert_eq!(shown, ["Partners 1/None Open None", "Sales fair 2/Some(2) UsedUp Some(\"Sales\")"]);
+    assert_eq!(shown, ["Partners 2/None Open None", "Sales fair 2/Some(2) UsedUp Some(\"Sales\")"]);
     assert!(links[0].link.ends_with(&format!("/join/{partners}")));
 
     // Revoking closes it at once, for registrations already under way too.
@@ -117,15 +125,23 @@ async fn a_link_works_until_the_end_of_its_day(pool: PgPool) {
     let passwords = passwords();
     let now = Utc::now();
     let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", now).await;
+    // The admin's day, in Tokyo: the link closes at the end of it there.
+    sqlx::query("UPDATE accounts SET time_zone = 'Asia/Tokyo'").execute(&pool).await.unwrap();
     let admin = caller(&pool, ann, "acme").await;
-    let today = now.date_naive().to_string();
-    service::create_invite_link(&pool, &admin, &link("Today only", "", &today, "", "public"), now).await.unwrap();
+    let tokyo = Zone::from_stored("Asia/Tokyo");
+    let their_today = today(tokyo, now);
+    service::create_invite_link(&pool, &admin, &link("Today only", "", &their_today.to_string(), "", "public"), now).await.unwrap();
     let code = code_of(&pool, "Today only").await;
     let token = register(&pool, &passwords, &code, "slow@else.test").await.unwrap();
-    let tomorrow = now + Duration::days(1) + Duration::minutes(1);
-    assert_eq!(service::confirm(&pool, &passwords, &local(), &token, CHOSEN, tomorrow).await, Err(AppError::LinkExpired));
-    assert_eq!(service::invite_links(&pool, &local(), &admin, tomorrow).await.unwrap()[0].state, LinkState::Expired);
-    assert_eq!(service::confirm(&pool, &passwords, &local(), &token, CHOSEN, now).await.unwrap().outcome, Outcome::Active);
+    // As the day ends there: well within the request's own 24 hours.
+    let closed = end_of_day(their_today, tokyo);
+    assert!(closed < now + Duration::hours(24));
+    assert_eq!(service::confirm(&pool, &passwords, &local(), &token, CHOSEN, closed).await, Err(AppError::LinkExpired));
+    assert_eq!(service::invite_links(&pool, &local(), &admin, closed).await.unwrap()[0].state, LinkState::Expired);
+    let links = service::invite_links(&pool, &local(), &admin, now).await.unwrap();
+    assert_eq!((links[0].state, links[0].expires_on.clone()), (LinkState::Open, Some(their_today.format("%-d %b %Y").to_string())));
+    let last_second = end_of_day(their_today, tokyo) - Duration::seconds(1);
+    assert_eq!(service::confirm(&pool, &passwords, &local(), &token, CHOSEN, last_second).await.unwrap().outcome, Outcome::Active);
 }
 
 #[sqlx::test]

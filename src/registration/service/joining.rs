@@ -224,9 +224,6 @@ pub async fn confirm(
     sqlx::query!("UPDATE registration_requests SET used_at = $2, password_hash = '' WHERE token_hash = $1", hash_secret(token), now)
         .execute(&mut *tx)
         .await?;
-    if let Some(link_id) = portal.invite_link_id {
-        take_link_use(&mut tx, link_id, now).await?;
-    }
     let changed_meanwhile = || AppError::Conflict("This address got a Bitrix24 account a moment ago. Open the link again.".into());
     let existing = sqlx::query_scalar!("SELECT id FROM accounts WHERE login = $1", email.as_str()).fetch_optional(&mut *tx).await?;
     if existing.is_some() != had_account {
@@ -248,6 +245,14 @@ pub async fn confirm(
         workgroup_ids: &[],
     };
     admit(&mut tx, admission, now).await?;
+    // After the membership, whose insert takes its share lock on the portal row: revoking
+    // locks the portal first and the link second, and so does this, so neither waits on
+    // the other in a circle.
+    if let Some(link_id) = portal.invite_link_id {
+        take_link_use(&mut tx, link_id, now).await?;
+        // Settings' count, and the open pages of a link now used up, follow.
+        crate::live::server::notify(&mut *tx, portal.id, crate::live::Topic::Settings).await?;
+    }
     // The confirmation link came to the address the account logs in with.
     crate::auth::email_confirmation::mark_proven(&mut tx, account_id, now).await?;
     let name = format!("{} {}", request.first_name, request.last_name);

@@ -3,7 +3,7 @@
 //! its uses so far; revoking closes it at once. People join through them exactly as
 //! through the quick registration link (`joining`), which counts each use.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use super::link_path;
@@ -52,7 +52,8 @@ pub async fn invite_links(
                 link: config.link(&link_path(&row.code)),
                 uses: row.uses,
                 max_uses: row.max_uses,
-                expires_on: row.expires_at.map(|at| today(caller.zone, at).format("%-d %b %Y").to_string()),
+                // The day it ends is the last day it works.
+                expires_on: row.expires_at.map(|at| today(caller.zone, at - Duration::seconds(1)).format("%-d %b %Y").to_string()),
                 department: row.department,
                 moderated: row.moderated,
                 state,

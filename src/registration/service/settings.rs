@@ -91,11 +91,14 @@ pub async fn save_settings(pool: &PgPool, caller: &PortalCaller, form: &Settings
     .await?;
     if old.quick_registration && !form.enabled {
         // Switching off ends the unconfirmed registrations too: switching on again must
-        // not bring back what arrived before (spam, a leaked link).
+        // not bring back what arrived before (spam, a leaked link). Only this link's: the
+        // named invite links keep their own.
         sqlx::query!(
-            "UPDATE registration_requests SET expires_at = $2 WHERE portal_id = $1 AND used_at IS NULL AND expires_at > $2",
+            "UPDATE registration_requests SET expires_at = $2
+             WHERE portal_id = $1 AND registration_code = $3 AND used_at IS NULL AND expires_at > $2",
             caller.portal_id,
-            now
+            now,
+            old.registration_code
         )
         .execute(&mut *tx)
         .await?;
