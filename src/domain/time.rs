@@ -55,12 +55,11 @@ mod server {
         let next_midnight = date.succ_opt().unwrap_or(date).and_hms_opt(0, 0, 0).unwrap_or_default();
         // Where a clock change skips midnight (as in Santiago or Beirut), the next day
         // starts at the first local time that exists.
-        let next_day_starts = (0..=8)
+        (0..=8)
             .map(|half_hours| next_midnight + chrono::Duration::minutes(30 * half_hours))
             .find_map(|local| zone.0.from_local_datetime(&local).earliest())
             .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| next_midnight.and_utc());
-        next_day_starts
+            .unwrap_or_else(|| next_midnight.and_utc())
     }
 
     /// The date it is in `zone` at `now`.

@@ -103,6 +103,11 @@ async fn invite_links_keep_their_own_limits_and_close_when_revoked(pool: PgPool)
     assert_eq!(shown, ["Partners 2/None Open None", "Sales fair 2/Some(2) UsedUp Some(\"Sales\")"]);
     assert!(links[0].link.ends_with(&format!("/join/{partners}")));
 
+    // A denied newcomer gives the use back.
+    let partner: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'partner@else.test'").fetch_one(&pool).await.unwrap();
+    service::decide_registration(&pool, &local(), &admin, partner, false, now).await.unwrap();
+    assert_eq!(service::invite_links(&pool, &local(), &admin, now).await.unwrap()[0].uses, 1);
+
     // Revoking closes it at once, for registrations already under way too.
     let partners_id = links[0].id;
     service::revoke_invite_link(&pool, &admin, partners_id, now).await.unwrap();

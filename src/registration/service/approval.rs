@@ -66,6 +66,21 @@ pub async fn decide_registration(
         sqlx::query!("DELETE FROM memberships WHERE portal_id = $1 AND account_id = $2", caller.portal_id, account_id)
             .execute(&mut *tx)
             .await?;
+        // Came through an invite link: its use comes back, so whoever holds a Moderated
+        // link cannot use it up with people the administrators turn away.
+        let given_back = sqlx::query!(
+            "WITH latest AS (SELECT registration_code FROM registration_requests
+                             WHERE portal_id = $1 AND email = $2 AND used_at IS NOT NULL ORDER BY used_at DESC LIMIT 1)
+             UPDATE invite_links SET uses = uses - 1
+             WHERE portal_id = $1 AND code = (SELECT registration_code FROM latest) AND uses > 0",
+            caller.portal_id,
+            person.login
+        )
+        .execute(&mut *tx)
+        .await?;
+        if given_back.rows_affected() > 0 {
+            notify(&mut *tx, caller.portal_id, Topic::Settings).await?;
+        }
     }
     if Email::parse(&person.login).is_ok() {
         let link = config.link("/login");
