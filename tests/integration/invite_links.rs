@@ -182,10 +182,21 @@ async fn invite_links_are_for_administrators_and_checked(pool: PgPool) {
         assert!(matches!(answer, Err(AppError::Invalid { field: ref f, .. }) if f == field), "{field}: {answer:?}");
     }
     assert!(service::invite_links(&pool, &local(), &admin, now).await.unwrap().is_empty(), "nothing half-made");
+    // At most 100 open links; a used-up one does not count.
+    service::create_invite_link(&pool, &admin, &link("Used", "1", "", "", "public"), now).await.unwrap();
+    sqlx::query("UPDATE invite_links SET uses = 1").execute(&pool).await.unwrap();
+    for i in 0..intranet::registration::MAX_OPEN_LINKS {
+        service::create_invite_link(&pool, &admin, &link(&format!("Link {i}"), "", "", "", "public"), now).await.unwrap();
+    }
+    let over = service::create_invite_link(&pool, &admin, &good, now).await;
+    assert!(matches!(over, Err(AppError::Conflict(ref m)) if m.contains("at most 100 open links")), "{over:?}");
     // Another portal's link cannot be revoked from here.
     let olga = caller(&pool, other, "other").await;
     service::create_invite_link(&pool, &olga, &good, now).await.unwrap();
-    let their_link: i64 = sqlx::query_scalar("SELECT id FROM invite_links").fetch_one(&pool).await.unwrap();
+    let their_link: i64 = sqlx::query_scalar("SELECT l.id FROM invite_links l JOIN portals p ON p.id = l.portal_id WHERE p.slug = 'other'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(service::revoke_invite_link(&pool, &admin, their_link, now).await, Err(AppError::NotFound));
 }
 

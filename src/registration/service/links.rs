@@ -112,14 +112,15 @@ pub async fn create_invite_link(pool: &PgPool, caller: &PortalCaller, form: &Inv
     };
     let open = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM invite_links
-           WHERE portal_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"#,
+           WHERE portal_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+             AND (max_uses IS NULL OR uses < max_uses)"#,
         caller.portal_id,
         now
     )
     .fetch_one(&mut *tx)
     .await?;
     if open >= MAX_OPEN_LINKS {
-        return Err(AppError::invalid("name", format!("A portal keeps at most {MAX_OPEN_LINKS} open links. Revoke one first.")));
+        return Err(AppError::Conflict(format!("A portal keeps at most {MAX_OPEN_LINKS} open links. Revoke one first.")));
     }
     let (code, _) = new_secret();
     sqlx::query!(
