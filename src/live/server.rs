@@ -228,7 +228,9 @@ where
                 let received = tokio::select! {
                     received = watch.receiver.recv() => received,
                     _ = watch.recheck.tick() => {
-                        if still_allowed().await {
+                        // Boxed: inline, the check's database future would make every
+                        // idle stream's state as large as itself.
+                        if Box::pin(still_allowed()).await {
                             continue;
                         }
                         watch.closing = true;
@@ -237,7 +239,7 @@ where
                 };
                 let data = match received {
                     Ok(HubMessage::Event(event)) if event.portal_id == portal_id && wants(event.topic) => {
-                        if event.topic == recheck_on && !still_allowed().await {
+                        if event.topic == recheck_on && !Box::pin(still_allowed()).await {
                             watch.closing = true;
                         }
                         event.topic.as_str()
