@@ -58,6 +58,8 @@ test('an admin makes an invite link with limits; it fills up, and a revoked one 
 
   // Lea joins through the fair's link, into Sales; the count follows live.
   const fairLink = await fair.getByLabel('Link Sales fair', { exact: true }).inputValue();
+  await fair.getByRole('button', { name: 'Copy the link Sales fair' }).click();
+  await expect(fair.getByRole('status')).toHaveText('Copied.');
   const lea = await (await browser.newContext()).newPage();
   await joinThrough(lea, fairLink, `lea-${admin}`, 'Lea', 'Stone');
   await expect(lea.getByRole('heading', { name: 'You have joined Acme Ltd' })).toBeVisible();

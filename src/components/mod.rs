@@ -76,6 +76,16 @@ pub fn LocalTime(moment: crate::domain::time::Moment) -> impl IntoView {
     view! { <time datetime=moment.iso title=moment.full>{moment.text}</time> }
 }
 
+/// Selects a read-only field's text and puts it on the clipboard ("Copy" beside a link).
+#[cfg(feature = "hydrate")]
+pub fn copy_field(input: &web_sys::HtmlInputElement) {
+    input.select();
+    let clipboard = window().navigator().clipboard();
+    if !clipboard.is_undefined() {
+        let _ = clipboard.write_text(&input.value());
+    }
+}
+
 /// The browser's time zone, an IANA name such as "Europe/Berlin".
 #[cfg(feature = "hydrate")]
 pub fn browser_time_zone() -> Option<String> {

@@ -291,7 +291,7 @@ fn InviteLinkTable(slug: String, rows: Vec<InviteLinkRow>, revoke: ServerAction<
                     view! {
                         <tr>
                             <td class="lead">{row.name.clone()}</td>
-                            <td data-label="Link"><input class="link-copy" readonly value=row.link aria-label=link_label /></td>
+                            <td data-label="Link"><LinkToCopy link=row.link label=link_label name=row.name.clone() revoked=row.state == LinkState::Revoked /></td>
                             <td data-label="Uses">{uses}</td>
                             <td data-label="Expires">{row.expires_on.unwrap_or_else(|| "Never".into())}</td>
                             <td data-label="Department">{row.department.unwrap_or_else(|| "Top department".into())}</td>
@@ -311,6 +311,31 @@ fn InviteLinkTable(slug: String, rows: Vec<InviteLinkRow>, revoke: ServerAction<
                 }).collect_view()}
             </tbody>
         </table></div>
+    }
+}
+
+/// An invite link in its read-only field, with "Copy" beside it while it can still be used.
+#[component]
+fn LinkToCopy(link: String, label: String, name: String, revoked: bool) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = input.get() {
+            crate::components::copy_field(&input);
+            copied.set(true);
+        }
+    };
+    view! {
+        <span class="link-to-copy">
+            <input class="link-copy" readonly value=link aria-label=label node_ref=input />
+            {(!revoked).then(|| view! {
+                <button type="button" class="small" on:click=copy aria-label=format!("Copy the link {name}")>"Copy"</button>
+            })}
+            <Show when=move || copied.get()>
+                <span class="ok" role="status">"Copied."</span>
+            </Show>
+        </span>
     }
 }
 
@@ -346,11 +371,7 @@ pub fn QuickRegistrationTab(slug: String, is_admin: bool) -> impl IntoView {
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(input) = link_input.get() {
-            input.select();
-            let clipboard = window().navigator().clipboard();
-            if !clipboard.is_undefined() {
-                let _ = clipboard.write_text(&input.value());
-            }
+            crate::components::copy_field(&input);
             copied.set(true);
         }
     };
