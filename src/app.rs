@@ -12,7 +12,7 @@ use leptos_router::{
 };
 
 use crate::activity::ui::{ActivityStreamPage, ChatPage};
-use crate::auth::ui::{ConfirmEmailPage, ForgotPasswordPage, LoginPage, PortalChooserPage, ResetPasswordPage};
+use crate::auth::ui::{ConfirmEmailPage, ForgotPasswordPage, LoginCodePage, LoginPage, PortalChooserPage, ResetPasswordPage};
 use crate::components::PlainPage;
 use crate::invitations::ui::{CompleteRegistrationPage, InvitationLinkPage};
 use crate::mail::ui::OutboxPage;
@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=SignUpPage />
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/login/code") view=LoginCodePage />
                 <Route path=path!("/portals") view=PortalChooserPage />
                 <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                 <Route path=path!("/reset-password") view=ResetPasswordPage />

@@ -33,6 +33,16 @@ pub enum AppError {
     /// own (in the network profile) before using any portal.
     #[error("Choose a new password before you continue: the one you were sent works for the first log-in only.")]
     PasswordChangeRequired,
+    /// An administrator of a portal that requires two-factor log-in for administrators,
+    /// without it: the administrator pages wait until it is set up.
+    #[error(
+        "This portal asks its administrators to use two-factor log-in. Set it up in your network profile to use the administrator pages."
+    )]
+    TwoFactorRequired,
+    /// The second step of a log-in (the two-factor code) came too late, or without its
+    /// first step.
+    #[error("Your log-in has timed out. Please enter your login and password again.")]
+    LogInExpired,
     /// A state-changing request that did not come from this site.
     #[error("This request did not come from this site and was refused.")]
     CrossSite,
@@ -92,6 +102,8 @@ impl AppError {
             AppError::AwaitingApproval => "awaiting_approval",
             AppError::AccessClosed => "access_closed",
             AppError::PasswordChangeRequired => "password_change_required",
+            AppError::TwoFactorRequired => "two_factor_required",
+            AppError::LogInExpired => "log_in_expired",
             AppError::CrossSite => "cross_site",
             AppError::LinkExpired => "link_expired",
             AppError::Conflict(_) => "conflict",
@@ -113,12 +125,13 @@ impl AppError {
     pub fn status_code(&self) -> u16 {
         match self {
             AppError::Invalid { .. } => 422,
-            AppError::Unauthorized | AppError::BadCredentials => 401,
+            AppError::Unauthorized | AppError::BadCredentials | AppError::LogInExpired => 401,
             AppError::Forbidden
             | AppError::CrossSite
             | AppError::AwaitingApproval
             | AppError::AccessClosed
-            | AppError::PasswordChangeRequired => 403,
+            | AppError::PasswordChangeRequired
+            | AppError::TwoFactorRequired => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::LinkExpired => 410,
@@ -165,6 +178,8 @@ mod tests {
         assert_eq!(AppError::Forbidden.status_code(), 403);
         assert_eq!(AppError::CrossSite.status_code(), 403);
         assert_eq!(AppError::AccessClosed.status_code(), 403);
+        assert_eq!(AppError::TwoFactorRequired.status_code(), 403);
+        assert_eq!(AppError::LogInExpired.status_code(), 401);
         assert_eq!(AppError::NotFound.status_code(), 404);
         assert_eq!(AppError::Conflict("x".into()).status_code(), 409);
         assert_eq!(AppError::LinkExpired.status_code(), 410);

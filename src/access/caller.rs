@@ -30,6 +30,18 @@ pub async fn require_active_member(pool: &PgPool, account_id: i64, slug: &str) -
     .ok_or(AppError::NotFound)
 }
 
+/// Whether the account is an active member of the portal (the person an action names,
+/// as opposed to the caller).
+pub async fn is_active_member(db: &mut sqlx::PgConnection, portal_id: i64, account_id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE portal_id = $1 AND account_id = $2 AND status = 'active') AS "active!""#,
+        portal_id,
+        account_id
+    )
+    .fetch_one(&mut *db)
+    .await?)
+}
+
 /// Who calls a portal's server function: an active member of that portal.
 #[derive(Debug, Clone)]
 pub struct PortalCaller {
@@ -43,17 +55,28 @@ pub struct PortalCaller {
     pub portal_name: String,
     pub plan: Plan,
     pub everyone_can_invite: bool,
+    /// An administrator of a portal that requires two-factor log-in for administrators,
+    /// who has not set it up: until they do, they act as an employee (`is_admin` is
+    /// false) and the administrator pages say why.
+    pub admin_needs_two_factor: bool,
 }
 
 impl PortalCaller {
     pub fn require_admin(&self) -> Result<(), AppError> {
-        if self.is_admin { Ok(()) } else { Err(AppError::Forbidden) }
+        match (self.is_admin, self.admin_needs_two_factor) {
+            (true, _) => Ok(()),
+            (false, true) => Err(AppError::TwoFactorRequired),
+            (false, false) => Err(AppError::Forbidden),
+        }
     }
 }
 
 pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result<PortalCaller, AppError> {
     let row = sqlx::query!(
-        r#"SELECT m.portal_id, m.role AS "role: Role", a.time_zone, p.name, p.plan AS "plan: Plan", p.everyone_can_invite
+        r#"SELECT m.portal_id, m.role AS "role: Role", a.time_zone, p.name, p.plan AS "plan: Plan", p.everyone_can_invite,
+                  p.admins_need_two_factor AND m.role = 'admin'
+                    AND NOT EXISTS (SELECT 1 FROM two_factor t WHERE t.account_id = m.account_id AND t.enabled_at IS NOT NULL)
+                    AS "admin_needs_two_factor!"
            FROM memberships m JOIN portals p ON p.id = m.portal_id JOIN accounts a ON a.id = m.account_id
            WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'"#,
         slug,
@@ -65,11 +88,12 @@ pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result
     Ok(PortalCaller {
         account_id,
         portal_id: row.portal_id,
-        is_admin: row.role == Role::Admin,
+        is_admin: row.role == Role::Admin && !row.admin_needs_two_factor,
         zone: Zone::from_stored(&row.time_zone),
         portal_name: row.name,
         plan: row.plan,
         everyone_can_invite: row.everyone_can_invite,
+        admin_needs_two_factor: row.admin_needs_two_factor,
     })
 }
 

@@ -10,8 +10,9 @@ use crate::components::{PortalProblem, use_current_portal, use_slug};
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::live::{Topic, use_live};
+use crate::portals::api::SetTwoFactorRule;
 use crate::portals::api::load_audit_log;
-use crate::portals::ui::PlanFacts;
+use crate::portals::ui::{PlanFacts, TwoFactorRulePanel};
 use crate::registration::api::{CreateInviteLink, RevokeInviteLink};
 use crate::registration::ui::{InviteLinksPanel, RegistrationSettingsPanel};
 use crate::structure::api::load_department_choices;
@@ -40,12 +41,14 @@ pub fn SettingsPage() -> impl IntoView {
     // Made here, outside the parts a live refresh re-mounts, so their answers stay shown.
     let create_link = ServerAction::<CreateInviteLink>::new();
     let revoke_link = ServerAction::<RevokeInviteLink>::new();
+    let two_factor_rule = ServerAction::<SetTwoFactorRule>::new();
     let departments = Resource::new(move || (slug.get(), live.version(Topic::Structure)), |(slug, _)| load_department_choices(slug));
     view! {
         <Title text="Settings" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {
+                    Ok(home) if home.admin_needs_two_factor => view! { <PortalProblem error=AppError::TwoFactorRequired /> }.into_any(),
                     Ok(home) if home.my_role != Role::Admin => view! { <PortalProblem error=AppError::Forbidden /> }.into_any(),
                     Ok(home) => view! {
                         <h1>"Settings"</h1>
@@ -63,6 +66,7 @@ pub fn SettingsPage() -> impl IntoView {
         </Suspense>
         // Its own part of the page, loading its own data: not re-mounted when the audit
         // log or the portal's facts refresh.
+        {move || view! { <TwoFactorRulePanel slug=slug.get() action=two_factor_rule /> }}
         {move || view! { <RegistrationSettingsPanel slug=slug.get() on_settings_page=true /> }}
         // Mounted once (per portal), so a live refresh keeps its list and half-filled form.
         {move || view! { <InviteLinksPanel slug=slug.get() departments create=create_link revoke=revoke_link /> }}

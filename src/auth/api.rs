@@ -7,7 +7,8 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{guard, service, session},
+    super::service::Entry,
+    super::{guard, service, session, two_factor},
     crate::auth::guard::{SignedIn, signed_in},
     crate::domain::time::Zone,
     crate::server::{Call, call},
@@ -31,14 +32,48 @@ pub async fn log_in(
         if let Some(zone) = time_zone.as_deref().and_then(Zone::parse).filter(|zone| zone.name() != outcome.time_zone) {
             service::remember_time_zone(&state.pool, outcome.account_id, zone).await?;
         }
-        // A fresh session id on every log-in; the one the browser had (if any) ends.
-        if let Some(old) = guard::session_token(state.config.secure_cookies) {
-            session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
-        }
-        guard::set_cookie(&session::cookie(&outcome.token, remember, state.config.secure_cookies));
         // `next` (an invitation link, say) wins when it is a path on this site.
         let destination = next.filter(|n| super::is_local_path(n)).unwrap_or(outcome.destination);
-        leptos_axum::redirect(&destination);
+        let secure = state.config.secure_cookies;
+        match outcome.entry {
+            Entry::Session(token) => {
+                start_session(&state, &token, remember).await?;
+                leptos_axum::redirect(&destination);
+            }
+            // Two-factor log-in: the code comes on the next page, which the cookie leads to.
+            Entry::CodeNeeded => {
+                let challenge = two_factor::start_log_in(&state.pool, outcome.account_id, remember, &destination, now).await?;
+                guard::set_cookie(&two_factor::challenge_cookie(&challenge, secure));
+                leptos_axum::redirect("/login/code");
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// A fresh session id on every log-in; the one the browser had (if any) ends.
+#[cfg(feature = "ssr")]
+async fn start_session(state: &crate::server::AppState, token: &str, remember: bool) -> Result<(), AppError> {
+    if let Some(old) = guard::session_token(state.config.secure_cookies) {
+        session::end(&state.pool, &crate::crypto::tokens::hash_secret(&old)).await?;
+    }
+    guard::set_cookie(&session::cookie(token, remember, state.config.secure_cookies));
+    Ok(())
+}
+
+/// The second step of a log-in with two-factor log-in on: the code from the app, or a
+/// recovery code. Throttled like passwords; a right code starts the session.
+#[server(endpoint = "login_code")]
+pub async fn log_in_with_code(code: String) -> Result<(), AppError> {
+    call(|Call { state, now }| async move {
+        let secure = state.config.secure_cookies;
+        let challenge = guard::cookie_value(two_factor::challenge_cookie_name(secure)).ok_or(AppError::LogInExpired)?;
+        let origin = guard::session_origin(&state.config);
+        let accepted = two_factor::finish_log_in(&state.pool, &state.config, &challenge, &code, &origin, now).await?;
+        start_session(&state, &accepted.session_token, accepted.remember).await?;
+        guard::set_cookie(&two_factor::clearing_challenge_cookie(secure));
+        leptos_axum::redirect(&accepted.destination);
         Ok(())
     })
     .await

@@ -21,6 +21,17 @@ pub fn session_token(secure: bool) -> Option<String> {
     token_from_headers(&request_parts()?.headers, secure)
 }
 
+/// The value of the request's cookie of this name.
+pub fn cookie_value(name: &str) -> Option<String> {
+    request_parts()?
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|header| session::cookie_from_header(header, name))
+        .map(str::to_string)
+}
+
 /// The session secret in a request's Cookie headers (also for plain axum handlers).
 pub fn token_from_headers(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
     headers

@@ -19,6 +19,8 @@ pub mod service;
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod sms_codes;
+#[cfg(feature = "ssr")]
+pub mod two_factor;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::letters;
-use super::session;
+use super::session::{self, SessionAccount};
 use super::sms_codes::{self, Checked, CodePurpose};
 use crate::audit;
 use crate::auth::password_policy::check_new_password;
@@ -47,14 +47,58 @@ pub async fn password_accepted(pool: &PgPool, login: &str, attempt: Taken) -> Re
     throttle::forgive(pool, attempt, FAILURES_PER_LOGIN, login).await
 }
 
-/// A successful log-in: the cookie secret and the page to go to.
+/// Re-checks the password of the person already logged in. Failures count toward the
+/// same throttle as the log-in form, so this cannot be used to guess passwords.
+pub async fn check_current_password(
+    pool: &PgPool,
+    passwords: &Passwords,
+    me: &SessionAccount,
+    password: &str,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let attempt = take_password_attempt(pool, &me.login, client, now).await?;
+    let hash = sqlx::query_scalar!("SELECT password_hash FROM accounts WHERE id = $1", me.account_id).fetch_one(pool).await?;
+    let verified = match passwords.verify(password, Some(hash)).await {
+        Ok(verified) => verified,
+        Err(busy) => {
+            password_not_checked(pool, attempt).await?;
+            return Err(busy);
+        }
+    };
+    if !verified {
+        return Err(AppError::invalid("current_password", "The current password is incorrect."));
+    }
+    password_accepted(pool, &me.login, attempt).await
+}
+
+/// A right password: a session, or (with two-factor log-in on) a code still to come.
+#[derive(Debug)]
+pub enum Entry {
+    /// The new session's secret, for the cookie.
+    Session(String),
+    /// No session yet: the log-in goes on with [`super::two_factor::start_log_in`].
+    CodeNeeded,
+}
+
+/// A successful log-in: the way in and the page to go to.
 #[derive(Debug)]
 pub struct LoggedIn {
     pub account_id: i64,
-    pub token: String,
+    pub entry: Entry,
     pub destination: String,
     /// The zone the account's times are shown in, as kept so far.
     pub time_zone: String,
+}
+
+impl LoggedIn {
+    /// The new session's secret, when the log-in is complete.
+    pub fn session_token(&self) -> Option<&str> {
+        match &self.entry {
+            Entry::Session(token) => Some(token),
+            Entry::CodeNeeded => None,
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // the region, time and client stay explicit so tests can drive them
@@ -81,8 +125,10 @@ pub async fn log_in(
     let keys = throttle::Keys::of(&[(FAILURES_PER_LOGIN, &login), (FAILURES_PER_CLIENT, client)]);
     let row = sqlx::query!(
         r#"SELECT t.event_ids, t.retry_after, a.id AS "account_id?", a.password_hash AS "password_hash?",
-                  a.must_change_password AS "must_change_password?", a.time_zone AS "time_zone?"
-           FROM throttle_take($1, $2, $3, $4, $5) t LEFT JOIN accounts a ON a.login = $6"#,
+                  a.must_change_password AS "must_change_password?", a.time_zone AS "time_zone?",
+                  tf.enabled_at IS NOT NULL AS "two_factor!"
+           FROM throttle_take($1, $2, $3, $4, $5) t LEFT JOIN accounts a ON a.login = $6
+           LEFT JOIN two_factor tf ON tf.account_id = a.id AND tf.enabled_at IS NOT NULL"#,
         &keys.buckets,
         &keys.names,
         &keys.maxes,
@@ -146,8 +192,12 @@ pub async fn log_in(
         [] => "/network/profile".to_string(),
         _ => "/portals".to_string(),
     };
-    let token = session::create_logged_in(pool, account_id, remember, origin, now).await?;
-    Ok(LoggedIn { account_id, token, destination, time_zone: row.time_zone.unwrap_or_default() })
+    let entry = if row.two_factor {
+        Entry::CodeNeeded
+    } else {
+        Entry::Session(session::create_logged_in(pool, account_id, remember, origin, now).await?)
+    };
+    Ok(LoggedIn { account_id, entry, destination, time_zone: row.time_zone.unwrap_or_default() })
 }
 
 /// Keeps the zone the account's browser reported: its times are shown in it.

@@ -250,7 +250,11 @@ pub fn clearing_cookie(secure: bool) -> String {
 /// The session secret in a Cookie header, if any: only the cookie of the name this site
 /// sets (over HTTPS, a plain `sid` may have been planted and is ignored).
 pub fn token_from_cookie_header(header: &str, secure: bool) -> Option<&str> {
-    let name = cookie_name(secure);
+    cookie_from_header(header, cookie_name(secure))
+}
+
+/// The value of the cookie of this name in a Cookie header, if any and not empty.
+pub fn cookie_from_header<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')).filter(|t| !t.is_empty())
 }
 

@@ -1,9 +1,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::api::{ConfirmEmail, ForgotPassword, LogIn, ResetPassword, ResetPasswordWithCode, link_status, my_portals};
+use super::api::{ConfirmEmail, ForgotPassword, LogIn, LogInWithCode, ResetPassword, ResetPasswordWithCode, link_status, my_portals};
 use crate::components::{Field, FormError, PlainPage, field_error};
 use crate::domain::{MembershipStatus, Role};
+use crate::error::AppError;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -45,6 +46,30 @@ pub fn LoginPage() -> impl IntoView {
                 <a href="/forgot-password">"Forgot password?"</a>
                 " · "
                 <a href="/">"Create your Bitrix24"</a>
+            </p>
+        </PlainPage>
+    }
+}
+
+/// The second step of a log-in with two-factor log-in on: the code from the app, or a
+/// recovery code. The step's secret travels in a short-lived cookie, never in the address.
+#[component]
+pub fn LoginCodePage() -> impl IntoView {
+    let action = ServerAction::<LogInWithCode>::new();
+    let value = action.value();
+    let expired = move || value.with(|v| matches!(v, Some(Err(AppError::LogInExpired))));
+    view! {
+        <PlainPage>
+            <h1>"Two-factor log-in"</h1>
+            <p class="muted">"Open the authenticator app on your phone and enter the code it shows for Bitrix24."</p>
+            <ActionForm action=action attr:novalidate=true>
+                <FormError value=value />
+                <Field label="Code" name="code" autocomplete="one-time-code" error=field_error(value, "code") />
+                <p class="hint">"Lost your phone? Enter one of your recovery codes instead. Each works once."</p>
+                <button type="submit" class="primary">"Log In"</button>
+            </ActionForm>
+            <p class="links">
+                <a href="/login">{move || if expired() { "Log in again" } else { "Back to Log In" }}</a>
             </p>
         </PlainPage>
     }

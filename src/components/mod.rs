@@ -159,6 +159,13 @@ pub fn PortalProblem(error: AppError) -> impl IntoView {
             <p><a href="/portals">"My portals"</a></p>
         }
         .into_any(),
+        AppError::TwoFactorRequired => view! {
+            <h1>"Set up two-factor log-in"</h1>
+            <p>"This portal asks its administrators to log in with a code from an authenticator app as well as the password. "
+               <a href="/network/profile">"Set up two-factor log-in in your network profile"</a>
+               " to use the administrator pages."</p>
+        }
+        .into_any(),
         AppError::Forbidden => view! {
             <h1>"Administrators only"</h1>
             <p>"Only the portal's administrators can see this page."</p>

@@ -20,6 +20,9 @@ pub struct PortalHome {
     pub can_invite: bool,
     /// The zone this person's times are shown in (detected by their browser).
     pub my_time_zone: String,
+    /// An administrator whose portal requires two-factor log-in, without it: shown as an
+    /// employee until it is set up.
+    pub admin_needs_two_factor: bool,
 }
 
 /// The portal's address from the page's route (`/p/:slug/...`).

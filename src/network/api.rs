@@ -1,13 +1,13 @@
 use leptos::prelude::*;
 
-use super::{LoginChangeAnswer, NetworkProfile, SessionRow};
+use super::{LoginChangeAnswer, NetworkProfile, SessionRow, TwoFactorSetup};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use {
     super::service,
     crate::auth::guard::{SignedIn, signed_in},
-    crate::auth::{api::portals_of, guard},
+    crate::auth::{api::portals_of, guard, two_factor},
     crate::server::{Call, call},
 };
 
@@ -16,8 +16,10 @@ pub async fn load_network_profile() -> Result<NetworkProfile, AppError> {
     signed_in(|SignedIn { state, me, now }| async move {
         let portals = portals_of(&state.pool, me.account_id).await?;
         let sessions = service::sessions(&state.pool, &me, now).await?;
+        let two_factor = service::two_factor_state(&state.pool, &me, now).await?;
         Ok(NetworkProfile {
             sessions,
+            two_factor,
             login: me.login,
             first_name: me.first_name,
             last_name: me.last_name,
@@ -113,6 +115,48 @@ pub async fn end_other_sessions() -> Result<Vec<SessionRow>, AppError> {
     signed_in(|SignedIn { state, me, now }| async move {
         service::end_other_sessions(&state.pool, &me, now).await?;
         service::sessions(&state.pool, &me, now).await
+    })
+    .await
+}
+
+/// "Set up two-factor log-in": a new secret for the authenticator app, shown as a QR code
+/// and as text. Not in force until a code from the app confirms it.
+#[server(endpoint = "begin_two_factor_setup")]
+pub async fn begin_two_factor_setup() -> Result<TwoFactorSetup, AppError> {
+    signed_in(|SignedIn { state, me, now }| async move {
+        let started = two_factor::begin_setup(&state.pool, &state.config, &me, now).await?;
+        Ok(TwoFactorSetup { secret: started.secret, qr_svg: started.qr_svg })
+    })
+    .await
+}
+
+/// Turns two-factor log-in on with a code from the app and the password. Answers the ten
+/// recovery codes, shown this once.
+#[server(endpoint = "confirm_two_factor")]
+pub async fn confirm_two_factor(current_password: String, code: String) -> Result<Vec<String>, AppError> {
+    signed_in(|SignedIn { state, me, now }| async move {
+        let client = guard::client_address(&state.config);
+        two_factor::confirm_setup(&state.pool, &state.passwords, &state.config, &me, &current_password, &code, &client, now).await
+    })
+    .await
+}
+
+/// Ten new recovery codes for a code from the app; the old ones stop working.
+#[server(endpoint = "renew_recovery_codes")]
+pub async fn renew_recovery_codes(code: String) -> Result<Vec<String>, AppError> {
+    signed_in(|SignedIn { state, me, now }| async move {
+        let client = guard::client_address(&state.config);
+        two_factor::renew_recovery_codes(&state.pool, &state.config, &me, &code, &client, now).await
+    })
+    .await
+}
+
+/// Turns two-factor log-in off, for a code from the app or a recovery code.
+#[server(endpoint = "turn_off_two_factor")]
+pub async fn turn_off_two_factor(code: String) -> Result<(), AppError> {
+    signed_in(|SignedIn { state, me, now }| async move {
+        let client = guard::client_address(&state.config);
+        two_factor::turn_off(&state.pool, &state.config, &me, &code, &client, now).await
     })
     .await
 }

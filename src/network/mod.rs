@@ -8,6 +8,7 @@ pub mod api;
 pub mod letters;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod two_factor_ui;
 pub mod ui;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,24 @@ pub struct NetworkProfile {
     /// The password was generated and sent by e-mail: the page asks for a new one first.
     pub must_change_password: bool,
     pub sessions: Vec<SessionRow>,
+    pub two_factor: TwoFactorState,
+}
+
+/// Whether the account logs in with a code after its password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorState {
+    /// When it was turned on; None while it is off.
+    pub on_since: Option<Moment>,
+    pub recovery_codes_left: i64,
+}
+
+/// A two-factor set-up under way: the secret the authenticator app is to hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    /// Base32 in groups of four, for typing into the app.
+    pub secret: String,
+    /// The `otpauth://` address as a QR code (an SVG document drawn on the server).
+    pub qr_svg: String,
 }
 
 /// One of the account's live sessions, as the network profile lists it.

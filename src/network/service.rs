@@ -1,12 +1,10 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::{SessionRow, letters};
+use super::{SessionRow, TwoFactorState, letters};
 use crate::auth::letters::account_brand;
 use crate::auth::password_policy::check_new_password;
-use crate::auth::service::{
-    CODE_GUESSES_PER_CLIENT, CODE_GUESSES_PER_LOGIN, password_accepted, password_not_checked, take_password_attempt, void_unused_tokens,
-};
+use crate::auth::service::{CODE_GUESSES_PER_CLIENT, CODE_GUESSES_PER_LOGIN, check_current_password, void_unused_tokens};
 use crate::auth::session::{self, SessionAccount};
 use crate::auth::sms_codes::{self, Checked, CodePurpose};
 use crate::crypto::passwords::Passwords;
@@ -22,31 +20,6 @@ use crate::throttle::{self, Limit};
 
 pub const LOGIN_CHANGE_LINK_LIFETIME: Duration = Duration::hours(24);
 
-/// Re-checks the password of the person already logged in. Failures count toward the
-/// same throttle as the log-in form, so this cannot be used to guess passwords.
-async fn verify_current_password(
-    pool: &PgPool,
-    passwords: &Passwords,
-    me: &SessionAccount,
-    password: &str,
-    client: &str,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let attempt = take_password_attempt(pool, &me.login, client, now).await?;
-    let hash = sqlx::query_scalar!("SELECT password_hash FROM accounts WHERE id = $1", me.account_id).fetch_one(pool).await?;
-    let verified = match passwords.verify(password, Some(hash)).await {
-        Ok(verified) => verified,
-        Err(busy) => {
-            password_not_checked(pool, attempt).await?;
-            return Err(busy);
-        }
-    };
-    if !verified {
-        return Err(AppError::invalid("current_password", "The current password is incorrect."));
-    }
-    password_accepted(pool, &me.login, attempt).await
-}
-
 /// Changes the password and logs out every other session of the account.
 pub async fn change_password(
     pool: &PgPool,
@@ -61,7 +34,7 @@ pub async fn change_password(
     if me.must_change_password && new == current {
         return Err(AppError::invalid("new_password", "Choose a password of your own, not the one you were sent."));
     }
-    verify_current_password(pool, passwords, me, current, client, now).await?;
+    check_current_password(pool, passwords, me, current, client, now).await?;
     let hash = passwords.hash(new).await?;
     let mut tx = pool.begin().await?;
     sqlx::query!("UPDATE accounts SET password_hash = $2, must_change_password = false WHERE id = $1", me.account_id, hash)
@@ -135,7 +108,7 @@ pub async fn request_login_change(
     if new_login.as_str() == me.login {
         return Err(AppError::invalid("new_login", "This is already your login."));
     }
-    verify_current_password(pool, passwords, me, current_password, client, now).await?;
+    check_current_password(pool, passwords, me, current_password, client, now).await?;
     // Each request messages a login the person typed: a few a day, within the caps.
     let _counted = throttle::take(pool, &[(LOGIN_CHANGES_PER_ACCOUNT, &me.account_id.to_string())], now).await?;
 
@@ -273,6 +246,19 @@ async fn apply_login_change(tx: &mut PgConnection, account_id: i64, new_login: &
     let detail = format!("from {old_login} to {new_login}");
     crate::audit::security_event(&mut *tx, Some(account_id), "login changed", &detail, now).await?;
     Ok(())
+}
+
+/// The account's two-factor state, with its date in the account's zone.
+pub async fn two_factor_state(pool: &PgPool, me: &SessionAccount, now: DateTime<Utc>) -> Result<TwoFactorState, AppError> {
+    let status = crate::auth::two_factor::status(pool, me.account_id).await?;
+    let on_since = match status.on_since {
+        Some(at) => {
+            let zone = sqlx::query_scalar!("SELECT time_zone FROM accounts WHERE id = $1", me.account_id).fetch_one(pool).await?;
+            Some(moment(at, Zone::from_stored(&zone), now))
+        }
+        None => None,
+    };
+    Ok(TwoFactorState { on_since, recovery_codes_left: status.recovery_codes_left })
 }
 
 /// The account's live sessions, this browser's first, with times in the account's zone.

@@ -3,6 +3,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::SessionRow;
 use super::api::{ChangeLogin, ChangePassword, ConfirmLogin, ConfirmLoginCode, EndOtherSessions, EndSession, load_network_profile};
+use super::two_factor_ui::TwoFactorSection;
 use crate::auth::api::LogOut;
 use crate::auth::ui::LinkGate;
 use crate::components::{Field, FormError, LocalTime, PlainPage, field_error};
@@ -110,6 +111,8 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
                 </ActionForm>
             })}
         </section>
+
+        <TwoFactorSection initial=profile.two_factor />
 
         <ActiveSessions initial=profile.sessions password_changed=Signal::derive(move || password_done().is_some()) />
 

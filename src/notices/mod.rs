@@ -18,6 +18,8 @@ pub enum NoticeKind {
     JoinRequest,
     /// Someone accepted an invitation the reader sent.
     InvitationAccepted,
+    /// Something was done to the reader's account's security (a two-factor reset).
+    Security,
 }
 
 impl NoticeKind {
@@ -25,11 +27,12 @@ impl NoticeKind {
         match self {
             NoticeKind::JoinRequest => "join_request",
             NoticeKind::InvitationAccepted => "invitation_accepted",
+            NoticeKind::Security => "security",
         }
     }
 
     pub fn parse(key: &str) -> Option<NoticeKind> {
-        [NoticeKind::JoinRequest, NoticeKind::InvitationAccepted].into_iter().find(|kind| kind.key() == key)
+        [NoticeKind::JoinRequest, NoticeKind::InvitationAccepted, NoticeKind::Security].into_iter().find(|kind| kind.key() == key)
     }
 }
 

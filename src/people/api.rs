@@ -45,3 +45,12 @@ pub async fn act_on_person(slug: String, account_id: i64, action: String) -> Res
     })
     .await
 }
+
+/// An administrator resets a person's two-factor log-in (they lost their phone).
+#[server(endpoint = "reset_two_factor")]
+pub async fn reset_two_factor(slug: String, account_id: i64) -> Result<(), AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::reset_two_factor(&state.pool, &caller, account_id, now).await
+    })
+    .await
+}

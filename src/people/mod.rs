@@ -115,6 +115,8 @@ pub struct PersonProfile {
     pub is_admin: bool,
     pub workgroups: Vec<NamedId>,
     pub viewer_is_admin: bool,
+    /// Whether the person logs in with two-factor log-in: for administrators only.
+    pub two_factor_on: Option<bool>,
     pub is_me: bool,
     /// Every department, indented by depth, for an administrator's "Move to" choice.
     pub department_choices: Vec<NamedId>,

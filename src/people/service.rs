@@ -214,7 +214,8 @@ pub async fn list_employees(
 pub async fn profile(pool: &PgPool, caller: &PortalCaller, account_id: i64) -> Result<PersonProfile, AppError> {
     let row = sqlx::query!(
         "SELECT a.first_name, a.last_name, a.login, m.position, m.phone, m.contact_email, m.status AS \"status: MembershipStatus\", m.role AS \"role: Role\",
-                d.id AS department_id, d.name AS department_name, mb.address AS \"mailbox_email?\"
+                d.id AS department_id, d.name AS department_name, mb.address AS \"mailbox_email?\",
+                EXISTS (SELECT 1 FROM two_factor t WHERE t.account_id = m.account_id AND t.enabled_at IS NOT NULL) AS \"two_factor!\"
          FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id
          LEFT JOIN mailboxes mb ON mb.portal_id = m.portal_id AND mb.account_id = m.account_id
          WHERE m.portal_id = $1 AND m.account_id = $2",
@@ -250,6 +251,7 @@ pub async fn profile(pool: &PgPool, caller: &PortalCaller, account_id: i64) -> R
         is_admin: row.role == Role::Admin,
         workgroups,
         viewer_is_admin: caller.is_admin,
+        two_factor_on: caller.is_admin.then_some(row.two_factor),
         is_me: caller.account_id == account_id,
         department_choices,
     })
@@ -361,6 +363,45 @@ pub async fn act_on_person(
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, action.audit_name(), Some(account_id), "", now).await?;
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
     notify(&mut *tx, caller.portal_id, Topic::Access).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An administrator resets a person's two-factor log-in (a lost phone and no recovery
+/// codes left): the person logs in with the password alone until they set it up again.
+/// Written to this portal's audit log, to the person's security log, and as a notice to
+/// the person. Their own set-up they turn off in their network profile.
+pub async fn reset_two_factor(pool: &PgPool, caller: &PortalCaller, account_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    if account_id == caller.account_id {
+        return Err(AppError::Conflict("Turn your own two-factor log-in off in your network profile.".into()));
+    }
+    let mut tx = pool.begin().await?;
+    lock_portal_as_admin(&mut tx, caller).await?;
+    // Only the portal's own active people: an account that merely shares the server is
+    // none of this administrator's business.
+    let active = crate::access::is_active_member(&mut tx, caller.portal_id, account_id).await?;
+    if !active {
+        return Err(AppError::NotFound);
+    }
+    if !crate::auth::two_factor::remove(&mut tx, account_id).await? {
+        return Err(AppError::Conflict("This person does not use two-factor log-in.".into()));
+    }
+    let detail = format!("by an administrator of {}", caller.portal_name);
+    crate::audit::security_event(&mut *tx, Some(account_id), "two-factor log-in reset", &detail, now).await?;
+    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "reset two-factor log-in", Some(account_id), "", now).await?;
+    let text =
+        "An administrator reset your two-factor log-in: you now log in with your password alone. Set it up again in your network profile.";
+    crate::notices::server::for_account(
+        &mut tx,
+        caller.portal_id,
+        account_id,
+        crate::notices::NoticeKind::Security,
+        caller.account_id,
+        text,
+        now,
+    )
+    .await?;
+    notify(&mut *tx, caller.portal_id, Topic::People).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::api::{ActOnPerson, list_employees, load_person};
+use super::api::{ActOnPerson, ResetTwoFactor, list_employees, load_person};
 use super::{EmployeeFilter, EmployeePage, PersonProfile};
 use crate::components::initials;
 use crate::components::use_slug;
@@ -185,6 +185,7 @@ pub fn PersonPage() -> impl IntoView {
     let action = ServerAction::<ActOnPerson>::new();
     let move_action = ServerAction::<MovePerson>::new();
     let decide = ServerAction::<DecideRegistration>::new();
+    let reset = ServerAction::<ResetTwoFactor>::new();
     // A decided registration leaves this page (a denied person is no member any more):
     // back to the queue.
     let navigate = leptos_router::hooks::use_navigate();
@@ -204,6 +205,7 @@ pub fn PersonPage() -> impl IntoView {
                 live.version(Topic::Structure),
                 action.version().get(),
                 move_action.version().get(),
+                reset.version().get(),
             )
         },
         |(slug, id, ..)| load_person(slug, id),
@@ -212,7 +214,7 @@ pub fn PersonPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match person.await {
-                    Ok(person) => view! { <PersonDetails person slug=slug.get_untracked() action move_action decide /> }.into_any(),
+                    Ok(person) => view! { <PersonDetails person slug=slug.get_untracked() action move_action decide reset /> }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
@@ -227,6 +229,7 @@ fn PersonDetails(
     action: ServerAction<ActOnPerson>,
     move_action: ServerAction<MovePerson>,
     decide: ServerAction<DecideRegistration>,
+    reset: ServerAction<ResetTwoFactor>,
 ) -> impl IntoView {
     let value = action.value();
     let decide_value = decide.value();
@@ -268,6 +271,12 @@ fn PersonDetails(
                         }
                     }).collect_view()}
                 </div>
+                <TwoFactorReset
+                    slug=slug.clone()
+                    account_id=id
+                    shown=person.two_factor_on == Some(true) && !person.is_me && person.status == MembershipStatus::Active
+                    reset
+                />
                 <ActionForm action=move_action attr:class="row-form">
                     <FormError value=move_value />
                     <input type="hidden" name="slug" value=move_slug />
@@ -350,5 +359,26 @@ mod tests {
             employees_href("acme", EmployeeFilter::Employees, "ann lee&co", Some(("after", 7))),
             "/p/acme/employees?filter=employees&q=ann+lee%26co&after=7"
         );
+    }
+}
+
+/// "Reset two-factor log-in", for a person who lost their phone: shown to administrators
+/// while the person uses it; the answer stays after the page refreshes.
+#[component]
+fn TwoFactorReset(slug: String, account_id: i64, shown: bool, reset: ServerAction<ResetTwoFactor>) -> impl IntoView {
+    let value = reset.value();
+    let done = action_succeeded(value);
+    view! {
+        <Show when=move || done.get()>
+            <p class="notice" role="status">"Two-factor log-in was reset. They log in with their password alone until they set it up again."</p>
+        </Show>
+        {shown.then(|| view! {
+            <ActionForm action=reset attr:class="inline">
+                <FormError value />
+                <input type="hidden" name="slug" value=slug />
+                <input type="hidden" name="account_id" value=account_id />
+                <button type="submit">"Reset two-factor log-in"</button>
+            </ActionForm>
+        })}
     }
 }

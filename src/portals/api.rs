@@ -55,6 +55,7 @@ pub async fn load_portal_home(slug: String) -> Result<PortalHome, AppError> {
             my_name: me.full_name(),
             my_account_id: me.account_id,
             my_time_zone: caller.zone.name().to_string(),
+            admin_needs_two_factor: caller.admin_needs_two_factor,
         })
     })
     .await
@@ -83,4 +84,19 @@ pub async fn mark_notices_read(slug: String, #[server(default)] notice_id: Optio
 pub async fn load_audit_log(slug: String, before: Option<i64>) -> Result<Vec<AuditEntry>, AppError> {
     in_portal(slug, |PortalCall { state, caller, now, .. }| async move { service::audit_log(&state.pool, &caller, before, now).await })
         .await
+}
+
+/// Whether administrators must use two-factor log-in here (administrators only).
+#[server(endpoint = "two_factor_rule")]
+pub async fn load_two_factor_rule(slug: String) -> Result<bool, AppError> {
+    in_portal(slug, |PortalCall { state, caller, .. }| async move { service::two_factor_rule(&state.pool, &caller).await }).await
+}
+
+/// "Require two-factor log-in for administrators", on (`required` sent) or off.
+#[server(endpoint = "set_two_factor_rule")]
+pub async fn set_two_factor_rule(slug: String, #[server(default)] required: Option<String>) -> Result<(), AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::set_two_factor_rule(&state.pool, &caller, required.is_some(), now).await
+    })
+    .await
 }

@@ -192,3 +192,34 @@ pub async fn audit_log(pool: &PgPool, caller: &PortalCaller, before: Option<i64>
     caller.require_admin()?;
     crate::audit::list(pool, caller.portal_id, before, caller.zone, now).await
 }
+
+/// Whether the portal requires its administrators to use two-factor log-in.
+pub async fn two_factor_rule(pool: &PgPool, caller: &PortalCaller) -> Result<bool, AppError> {
+    caller.require_admin()?;
+    Ok(sqlx::query_scalar!("SELECT admins_need_two_factor FROM portals WHERE id = $1", caller.portal_id).fetch_one(pool).await?)
+}
+
+/// Switches the two-factor rule for administrators. Switching it on asks the caller to
+/// have two-factor log-in themselves first: the rule would otherwise shut them out of
+/// this very page. Administrators without it lose the administrator pages at once.
+pub async fn set_two_factor_rule(pool: &PgPool, caller: &PortalCaller, required: bool, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    crate::access::lock_portal_as_admin(&mut tx, caller).await?;
+    let was = sqlx::query_scalar!("SELECT admins_need_two_factor FROM portals WHERE id = $1", caller.portal_id).fetch_one(&mut *tx).await?;
+    if was == required {
+        return Ok(());
+    }
+    if required && !crate::auth::two_factor::is_on(&mut tx, caller.account_id).await? {
+        return Err(AppError::invalid(
+            "required",
+            "Turn on two-factor log-in for yourself first (in your network profile): the rule would otherwise lock you out of Settings.",
+        ));
+    }
+    sqlx::query!("UPDATE portals SET admins_need_two_factor = $2 WHERE id = $1", caller.portal_id, required).execute(&mut *tx).await?;
+    let action =
+        if required { "required two-factor log-in for administrators" } else { "stopped requiring two-factor log-in for administrators" };
+    crate::audit::record(&mut tx, caller.portal_id, caller.account_id, action, None, "", now).await?;
+    crate::live::server::notify(&mut *tx, caller.portal_id, crate::live::Topic::Settings).await?;
+    tx.commit().await?;
+    Ok(())
+}

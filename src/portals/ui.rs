@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
-use super::api::{MarkNoticesRead, SignUp, load_notices, load_portal_home};
+use super::api::{MarkNoticesRead, SetTwoFactorRule, SignUp, load_notices, load_portal_home, load_two_factor_rule};
 use crate::auth::api::{LogOut, current_account};
-use crate::components::{CurrentPortal, Field, FormError, LocalTime, PlainPage, field_error, initials, use_slug};
+use crate::components::{CurrentPortal, Field, FormError, LocalTime, PlainPage, action_succeeded, field_error, initials, use_slug};
 use crate::domain::{Plan, Role};
 use crate::live::{self, Live, Topic};
 use crate::registration::api::DecideRegistration;
@@ -126,8 +126,14 @@ pub fn PortalLayout() -> impl IntoView {
                                     <A href=format!("{base}/structure")>"Company structure"</A>
                                     <A href=format!("{base}/workgroups")>"Workgroups"</A>
                                     <A href=format!("{base}/mail")>"Webmail"</A>
-                                    {is_admin.then(|| view! { <A href=format!("{base}/settings")>"Settings"</A> })}
+                                    {(is_admin || home.admin_needs_two_factor).then(|| view! { <A href=format!("{base}/settings")>"Settings"</A> })}
                                 </nav>
+                                {home.admin_needs_two_factor.then(|| view! {
+                                    <p class="sidebar-note">
+                                        "Administrator pages wait for your two-factor log-in. "
+                                        <a href="/network/profile">"Set it up"</a>
+                                    </p>
+                                })}
                             }
                         })
                     })}
@@ -308,5 +314,58 @@ pub fn PlanFacts(plan: Plan) -> impl IntoView {
             <p><strong data-testid="plan">{plan.name()}</strong></p>
             <p class="muted">"The plan is changed by the operator of this server."</p>
         </section>
+    }
+}
+
+/// Settings > Security: whether the portal's administrators must use two-factor log-in.
+/// The action is made by the page, outside the part a live refresh re-mounts.
+#[component]
+pub fn TwoFactorRulePanel(slug: String, action: ServerAction<SetTwoFactorRule>) -> impl IntoView {
+    let live = live::use_live();
+    let rule_slug = slug.clone();
+    let rule = Resource::new(
+        move || (rule_slug.clone(), live.version(Topic::Settings), action.version().get()),
+        |(slug, ..)| load_two_factor_rule(slug),
+    );
+    let value = action.value();
+    let saved = action_succeeded(value);
+    let error = field_error(value, "required");
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let slug = slug.clone();
+                Suspend::new(async move {
+                    rule.await.ok().map(|required| view! {
+                        <section class="panel" aria-labelledby="security-heading">
+                            <h2 id="security-heading">"Security"</h2>
+                            <ActionForm action attr:class="settings-form">
+                                <FormError value />
+                                <input type="hidden" name="slug" value=slug />
+                                <div class="check">
+                                    <input
+                                        type="checkbox"
+                                        id="admins-need-two-factor"
+                                        name="required"
+                                        value="on"
+                                        checked=required
+                                        aria-describedby="admins-need-two-factor-error"
+                                    />
+                                    <label for="admins-need-two-factor">"Require two-factor log-in for administrators"</label>
+                                </div>
+                                <p class="field-error" id="admins-need-two-factor-error">{move || error.get()}</p>
+                                <p class="hint">
+                                    "Administrators without it keep the employee pages, and are asked to set it up in their "
+                                    "network profile before they reach the administrator pages."
+                                </p>
+                                <button type="submit">"Save security rule"</button>
+                                <Show when=move || saved.get()>
+                                    <span class="ok" role="status">"Saved."</span>
+                                </Show>
+                            </ActionForm>
+                        </section>
+                    })
+                })
+            }}
+        </Transition>
     }
 }

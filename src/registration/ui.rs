@@ -42,7 +42,7 @@ pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] on_settings_pag
                                 <AddressCheck slug=slug.clone() check />
                             }.into_any(),
                             // The page around it says "Administrators only" already.
-                            Err(AppError::Forbidden) => ().into_any(),
+                            Err(AppError::Forbidden | AppError::TwoFactorRequired) => ().into_any(),
                             Err(error) => view! { <PortalProblem error /> }.into_any(),
                         }
                     })
@@ -181,7 +181,7 @@ pub fn InviteLinksPanel(
                     Suspend::new(async move {
                         match (links.await, departments.await) {
                             (Ok(rows), Ok(departments)) => view! { <InviteLinks slug rows departments create revoke /> }.into_any(),
-                            (Err(AppError::Forbidden), _) => ().into_any(),
+                            (Err(AppError::Forbidden | AppError::TwoFactorRequired), _) => ().into_any(),
                             (Err(error), _) | (_, Err(error)) => view! { <PortalProblem error /> }.into_any(),
                         }
                     })

@@ -151,13 +151,7 @@ pub async fn add_member(pool: &PgPool, caller: &PortalCaller, id: i64, account_i
         return Err(AppError::Forbidden);
     }
     let mut tx = pool.begin().await?;
-    let active = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE portal_id = $1 AND account_id = $2 AND status = 'active') AS "active!""#,
-        caller.portal_id,
-        account_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let active = crate::access::is_active_member(&mut tx, caller.portal_id, account_id).await?;
     if !active {
         return Err(AppError::invalid("account_id", "Pick an active employee of this portal."));
     }

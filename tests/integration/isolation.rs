@@ -45,6 +45,8 @@ pub const MATRIX: &[Row] = &[
     ("confirm_login", Public, &[("token", "x")]),
     ("confirm_email", Public, &[("token", "x")]),
     ("registration_completion", Public, &[("token", "x")]),
+    // The second step of a log-in: without the first step's cookie it is "log in again".
+    ("login_code", Public, &[("code", "123456")]),
     ("reset_password_with_code", Public, &[("login", "+14155550199"), ("code", "123456"), ("password", "green-meadow-19")]),
     ("complete_registration", Public, &[("token", "x"), ("password", "green-meadow-19")]),
     ("invitation", Public, &[("token", "x")]),
@@ -68,6 +70,11 @@ pub const MATRIX: &[Row] = &[
     // Another account's session number ends nothing (see network.rs).
     ("end_session", SignedIn, &[("id", "1")]),
     ("end_other_sessions", SignedIn, &[]),
+    // Two-factor log-in: each acts on the caller's own account only.
+    ("begin_two_factor_setup", SignedIn, &[]),
+    ("confirm_two_factor", SignedIn, &[("current_password", "x"), ("code", "123456")]),
+    ("renew_recovery_codes", SignedIn, &[("code", "123456")]),
+    ("turn_off_two_factor", SignedIn, &[("code", "123456")]),
     // Portal pages every member uses.
     ("portal_home", Member, &[]),
     ("employees", Member, &[("filter", "employees"), ("search", "")]),
@@ -134,6 +141,9 @@ pub const MATRIX: &[Row] = &[
     ("invite_links", Admin, &[]),
     ("create_invite_link", Admin, &[("name", "Intruders"), ("link_type", "public")]),
     ("revoke_invite_link", Admin, &[("id", "1")]),
+    ("two_factor_rule", Admin, &[]),
+    ("set_two_factor_rule", Admin, &[("required", "on")]),
+    ("reset_two_factor", Admin, &[("account_id", "{q}")]),
     // Until "Allow everyone to invite" is on (see registration.rs).
     ("quick_registration", Admin, &[]),
     ("decide_registration", Admin, &[("account_id", "{p}"), ("decision", "deny")]),

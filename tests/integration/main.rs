@@ -25,4 +25,5 @@ mod signup;
 mod sms;
 mod smtp;
 mod structure;
+mod two_factor;
 mod webmail;

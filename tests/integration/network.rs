@@ -159,12 +159,16 @@ async fn a_person_sees_their_sessions_and_ends_them_but_no_one_else_s(pool: PgPo
     let laptop = log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, false, &Origin::new("10.1.1.1", FIREFOX_ON_LINUX), now)
         .await
         .unwrap()
-        .token;
+        .session_token()
+        .map(str::to_string)
+        .unwrap();
     let later = now + Duration::minutes(5);
     let office = log_in(&pool, &passwords, None, "ann@acme.test", PASSWORD, true, &Origin::new("10.2.2.2", CHROME_ON_WINDOWS), later)
         .await
         .unwrap()
-        .token;
+        .session_token()
+        .map(str::to_string)
+        .unwrap();
     let ann = session::find(&pool, &laptop, later).await.unwrap().unwrap();
     let bo = me(&pool, bo_id).await;
 
