@@ -1,5 +1,6 @@
 import { expect, Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 
 /** Waits until the page has hydrated (the app marks <body> when its WASM is running). */
 export async function ready(page: Page) {
@@ -92,15 +93,34 @@ export function operator(...args: string[]): string {
  * `sameAs`. Adding people through the product is the invitations feature; until then
  * the test arranges its data in the database, as integration tests do.
  */
-export function addColleague(slug: string, email: string, first: string, last: string, sameAs: string) {
-  const url = process.env.E2E_DATABASE_URL;
-  if (!url) throw new Error('E2E_DATABASE_URL is not set (scripts/test sets it)');
-  const sql = `
+export function addColleague(slug: string, email: string, first: string, last: string, sameAs: string, role = 'employee') {
+  arrange(`
     INSERT INTO accounts (login, password_hash, first_name, last_name)
       SELECT '${email}', password_hash, '${first}', '${last}' FROM accounts WHERE login = '${sameAs}';
     INSERT INTO memberships (portal_id, account_id, status, role, contact_email)
-      SELECT p.id, a.id, 'active', 'employee', a.login FROM portals p, accounts a WHERE p.slug = '${slug}' AND a.login = '${email}';`;
+      SELECT p.id, a.id, 'active', '${role}', a.login FROM portals p, accounts a WHERE p.slug = '${slug}' AND a.login = '${email}';`);
+}
+
+/** Runs SQL against the browser tests' database: for arranging data, as integration tests do. */
+function arrange(sql: string) {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error('E2E_DATABASE_URL is not set (scripts/test sets it)');
   execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', sql]);
+}
+
+/**
+ * The code an authenticator app shows for a key (base32, as the network profile shows it)
+ * at a moment: RFC 6238 with SHA-1, 30-second steps and 6 digits, the way the apps do it.
+ */
+export function appCode(key: string, at = Date.now()): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bits = [...key.replace(/[\s=]/g, '').toUpperCase()].map((c) => alphabet.indexOf(c).toString(2).padStart(5, '0')).join('');
+  const secret = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', secret).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return ((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).toString().padStart(6, '0');
 }
 
 /**

@@ -63,8 +63,8 @@ pub fn TwoFactorSection(initial: TwoFactorState) -> impl IntoView {
                     <ActionForm action=renew attr:novalidate=true>
                         <FormError value=renew_value />
                         <Field label="Code from the app" name="code" id="two-factor-renew-code" autocomplete="one-time-code" error=field_error(renew_value, "code") />
+                        <p class="hint">"New recovery codes replace the old ones, which stop working."</p>
                         <button type="submit">"Get new recovery codes"</button>
-                        <p class="hint">"Your old recovery codes stop working."</p>
                     </ActionForm>
                     <ActionForm action=turn_off attr:novalidate=true>
                         <FormError value=turn_off_value />
