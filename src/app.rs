@@ -14,6 +14,7 @@ use leptos_router::{
 use crate::activity::ui::{ActivityStreamPage, ChatPage};
 use crate::auth::ui::{ConfirmEmailPage, ForgotPasswordPage, LoginCodePage, LoginPage, PortalChooserPage, ResetPasswordPage};
 use crate::components::PlainPage;
+use crate::invitations::bulk_ui::BulkInvitePage;
 use crate::invitations::ui::{CompleteRegistrationPage, InvitationLinkPage};
 use crate::mail::ui::OutboxPage;
 use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=ActivityStreamPage />
                     <Route path=path!("chat") view=ChatPage />
                     <Route path=path!("employees") view=EmployeesPage />
+                    <Route path=path!("employees/invite-list") view=BulkInvitePage />
                     <Route path=path!("people/:id") view=PersonPage />
                     <Route path=path!("people/:id/edit") view=ProfileEditorPage />
                     <Route path=path!("structure") view=StructurePage />

@@ -139,13 +139,17 @@ pub async fn lock_portal(tx: &mut sqlx::PgConnection, portal_id: i64) -> Result<
 }
 
 /// Locks the portal and re-checks, under the lock, that the caller is still an active
-/// administrator (another admin may have demoted them a moment ago).
+/// administrator (another admin may have demoted them a moment ago, or switched on the
+/// two-factor rule they do not meet).
 pub async fn lock_portal_as_admin(tx: &mut sqlx::PgConnection, caller: &PortalCaller) -> Result<(), AppError> {
     caller.require_admin()?;
     lock_portal(tx, caller.portal_id).await?;
     let still_admin = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM memberships
-           WHERE portal_id = $1 AND account_id = $2 AND status = 'active' AND role = 'admin') AS "admin!""#,
+        r#"SELECT EXISTS (SELECT 1 FROM memberships m JOIN portals p ON p.id = m.portal_id
+           WHERE m.portal_id = $1 AND m.account_id = $2 AND m.status = 'active' AND m.role = 'admin'
+             AND NOT (p.admins_need_two_factor
+                      AND NOT EXISTS (SELECT 1 FROM two_factor t WHERE t.account_id = m.account_id AND t.enabled_at IS NOT NULL))
+           ) AS "admin!""#,
         caller.portal_id,
         caller.account_id
     )

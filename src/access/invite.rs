@@ -35,7 +35,11 @@ mod server_side {
     /// Read from the database on every call, so switching it off takes effect at once.
     pub async fn require_inviter(db: &mut PgConnection, caller: &PortalCaller) -> Result<InviterScope, AppError> {
         let row = sqlx::query!(
-            r#"SELECT p.everyone_can_invite, m.department_id, m.role AS "role: Role" FROM portals p
+            r#"SELECT p.everyone_can_invite, m.department_id, m.role AS "role: Role",
+                    p.admins_need_two_factor
+                      AND NOT EXISTS (SELECT 1 FROM two_factor t WHERE t.account_id = m.account_id AND t.enabled_at IS NOT NULL)
+                      AS "held_back!"
+             FROM portals p
              JOIN memberships m ON m.portal_id = p.id AND m.account_id = $2 AND m.status = 'active'
              WHERE p.id = $1"#,
             caller.portal_id,
@@ -44,8 +48,9 @@ mod server_side {
         .fetch_optional(&mut *db)
         .await?
         .ok_or(AppError::NotFound)?;
-        // The role as it is now, not as the request began: a demotion a moment ago counts.
-        let is_admin = row.role == Role::Admin;
+        // The role as it is now, not as the request began: a demotion a moment ago counts,
+        // and so does the portal's two-factor rule for administrators.
+        let is_admin = row.role == Role::Admin && !row.held_back;
         if may_invite(is_admin, row.everyone_can_invite) {
             Ok(InviterScope { is_admin, own_department: row.department_id })
         } else {

@@ -37,7 +37,13 @@ pub fn ActivityStreamPage() -> impl IntoView {
                     Ok(home) => view! {
                         <p>"Welcome to " {home.name.clone()} ", " {home.my_name.clone()} "."</p>
                         <p class="muted">
-                            {if home.my_role == Role::Admin { "You are an administrator of this portal." } else { "You are an employee of this portal." }}
+                            {if home.my_role == Role::Admin {
+                                "You are an administrator of this portal."
+                            } else if home.admin_needs_two_factor {
+                                "You are an administrator of this portal; its administrator pages wait until you set up two-factor log-in."
+                            } else {
+                                "You are an employee of this portal."
+                            }}
                         </p>
                     }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),

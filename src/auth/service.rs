@@ -177,14 +177,9 @@ pub async fn log_in(
     )
     .fetch_all(pool)
     .await?;
+    let statuses: Vec<MembershipStatus> = portals.iter().map(|p| p.status).collect();
+    let_in_by(&statuses)?;
     let active: Vec<&str> = portals.iter().filter(|p| p.status == MembershipStatus::Active).map(|p| p.slug.as_str()).collect();
-    if active.is_empty() && portals.iter().any(|p| p.status == MembershipStatus::PendingApproval) {
-        return Err(AppError::AwaitingApproval);
-    }
-    // Dismissal closes the door: someone dismissed everywhere cannot log in at all.
-    if active.is_empty() && portals.iter().any(|p| p.status == MembershipStatus::Dismissed) {
-        return Err(AppError::AccessClosed);
-    }
     let destination = match active.as_slice() {
         // A generated password is changed first, in the network profile.
         _ if must_change_password => "/network/profile".to_string(),
@@ -198,6 +193,20 @@ pub async fn log_in(
         Entry::Session(session::create_logged_in(pool, account_id, remember, origin, now).await?)
     };
     Ok(LoggedIn { account_id, entry, destination, time_zone: row.time_zone.unwrap_or_default() })
+}
+
+/// Whether the account's memberships let it log in: not while it only awaits approval,
+/// and not once it is dismissed everywhere (dismissal closes the door).
+pub fn let_in_by(statuses: &[MembershipStatus]) -> Result<(), AppError> {
+    if statuses.contains(&MembershipStatus::Active) {
+        Ok(())
+    } else if statuses.contains(&MembershipStatus::PendingApproval) {
+        Err(AppError::AwaitingApproval)
+    } else if statuses.contains(&MembershipStatus::Dismissed) {
+        Err(AppError::AccessClosed)
+    } else {
+        Ok(())
+    }
 }
 
 /// Keeps the zone the account's browser reported: its times are shown in it.

@@ -185,11 +185,17 @@ pub async fn end(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<(), sqlx:
     Ok(())
 }
 
-/// Ends every session of the account, except the one given (the person's current one).
+/// Ends every session of the account, except the one given (the person's current one),
+/// and every log-in of it still waiting for its two-factor code.
 pub async fn end_all_for_account(db: impl PgExecutor<'_>, account_id: i64, keep: Option<&[u8]>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query!("DELETE FROM sessions WHERE account_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)", account_id, keep,)
-        .execute(db)
-        .await?;
+    let done = sqlx::query!(
+        "WITH waiting AS (DELETE FROM login_challenges WHERE account_id = $1)
+         DELETE FROM sessions WHERE account_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)",
+        account_id,
+        keep,
+    )
+    .execute(db)
+    .await?;
     Ok(done.rows_affected())
 }
 

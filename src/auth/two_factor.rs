@@ -341,7 +341,9 @@ pub async fn confirm_setup(
     let (mut tx, guess) = check_own_code(pool, key, me, &code, false, WRONG_APP_CODE, client, now).await?;
     sqlx::query!("UPDATE two_factor SET enabled_at = $2 WHERE account_id = $1", me.account_id, now).execute(&mut *tx).await?;
     let codes = replace_recovery_codes(&mut tx, me.account_id).await?;
-    audit::security_event(&mut *tx, Some(me.account_id), "two-factor log-in turned on", "", now).await?;
+    // Sessions opened with the password alone (a stolen one, say) end here.
+    session::end_all_for_account(&mut *tx, me.account_id, Some(&me.token_hash)).await?;
+    audit::security_event(&mut *tx, Some(me.account_id), "two-factor log-in turned on", "other sessions logged out", now).await?;
     tx.commit().await?;
     right_guess(pool, me.account_id, guess).await?;
     Ok(codes)
@@ -472,9 +474,20 @@ pub async fn finish_log_in(
         .execute(&mut *tx)
         .await?;
     if ended.rows_affected() != 1 {
-        // Another request with the same challenge finished first.
+        // Another request with the same challenge finished first (the password changed, or
+        // the account was dismissed, since): this one rolls back and its guess is given back.
+        drop(tx);
+        throttle::release(pool, guess).await?;
         return Err(AppError::LogInExpired);
     }
+    // The door as it is now: the account may have been dismissed since the password step.
+    let statuses = sqlx::query_scalar!(
+        r#"SELECT status AS "status: crate::domain::MembershipStatus" FROM memberships WHERE account_id = $1"#,
+        waiting.account_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    super::service::let_in_by(&statuses)?;
     let session_token = session::create_logged_in(&mut *tx, waiting.account_id, waiting.remember, origin, now).await?;
     if let Some(left) = recovery_codes_left {
         let detail = format!("from {client}; {left} recovery codes left");

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::InvitedShow;
-use super::{InvitationPage, InviteDialog, InviteReport, InvitedPage, RegistrationCompletion};
+use super::{BulkPreview, BulkSent, InvitationPage, InviteDialog, InviteReport, InvitedPage, RegistrationCompletion};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -177,6 +177,25 @@ pub async fn invite_by_sms(
     in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
         let request = InviteRequest { addresses: numbers, department_id, workgroup_ids, message: None };
         service::invite_by_sms(&state.pool, &state.config, &caller, &request, now).await
+    })
+    .await
+}
+
+/// "Invite from a list": every row of the pasted or uploaded list with its status. Nothing
+/// is sent. For administrators.
+#[server(endpoint = "preview_bulk_invitations")]
+pub async fn preview_bulk_invitations(slug: String, rows: String) -> Result<BulkPreview, AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::bulk::preview(&state.pool, &state.config, &caller, &rows, now).await
+    })
+    .await
+}
+
+/// "Send": invites the list's ready rows (checked again), in one transaction.
+#[server(endpoint = "send_bulk_invitations")]
+pub async fn send_bulk_invitations(slug: String, rows: String) -> Result<BulkSent, AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::bulk::send(&state.pool, &state.config, &caller, &rows, now).await
     })
     .await
 }

@@ -7,6 +7,7 @@
 //! `auth`, the platform and the base.
 
 pub mod api;
+pub mod bulk_ui;
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
@@ -79,6 +80,66 @@ pub struct InviteReport {
     pub resent: Vec<String>,
     /// (address as typed, why not)
     pub refused: Vec<(String, String)>,
+}
+
+/// Rows one bulk invitation may hold: a thousand people and room to spare.
+pub const MAX_BULK_ROWS: usize = 2000;
+
+/// What the bulk invitation's preview says of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkStatus {
+    Ready,
+    DuplicateInList,
+    AlreadyMember,
+    AlreadyInvited,
+    /// A bad e-mail address or phone number, or a name or position too long.
+    BadRow,
+    UnknownDepartment,
+}
+
+impl BulkStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            BulkStatus::Ready => "Ready",
+            BulkStatus::DuplicateInList => "Duplicate in the list",
+            BulkStatus::AlreadyMember => "Already a member",
+            BulkStatus::AlreadyInvited => "Already invited",
+            BulkStatus::BadRow => "Bad address or number",
+            BulkStatus::UnknownDepartment => "Unknown department",
+        }
+    }
+}
+
+/// One row of the list, as the preview shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRow {
+    /// The row's line in the list, from 1.
+    pub line: usize,
+    /// The e-mail address or phone number as the server reads it (as typed when bad).
+    pub contact: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// The department's name, or the top department's when the row names none.
+    pub department: String,
+    pub position: String,
+    pub status: BulkStatus,
+    /// Why the row is not sent; empty when it is ready.
+    pub reason: String,
+}
+
+/// The preview of a bulk invitation: every row with its status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkPreview {
+    pub rows: Vec<BulkRow>,
+    pub ready: usize,
+    pub invitations_left_today: i64,
+}
+
+/// "Send": how many were invited and how many rows were left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkSent {
+    pub invited: usize,
+    pub left_out: usize,
 }
 
 /// "Complete your registration": what the administrator entered for the person.
@@ -184,6 +245,9 @@ pub struct InvitationPage {
     pub target: String,
     pub message: String,
     pub state: InvitationState,
+    /// The name the inviter's list gave, to fill in the registration form.
+    pub first_name: String,
+    pub last_name: String,
 }
 
 #[cfg(test)]

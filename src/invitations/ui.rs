@@ -27,7 +27,10 @@ pub fn InviteUsersIfAllowed() -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                home.await.ok().filter(|h| h.can_invite).map(|_| view! {
+                home.await.ok().filter(|h| h.can_invite).map(|home| view! {
+                    {(home.my_role == crate::domain::Role::Admin).then(|| view! {
+                        <a class="button" href=format!("/p/{}/employees/invite-list", home.slug)>"Invite from a list"</a>
+                    })}
                     <button type="button" class="primary" on:click=move |_| open.update(|o| *o = !*o) aria-expanded=move || open.get().to_string()>
                         "Invite users"
                     </button>
@@ -570,8 +573,9 @@ fn InvitationView(page: InvitationPage, token: String) -> impl IntoView {
             <ActionForm action=accept attr:novalidate=true>
                 <FormError value />
                 <input type="hidden" name="token" value=token.clone() />
-                <Field label="First name" name="first_name" autocomplete="given-name" error=field_error(value, "first_name") />
-                <Field label="Last name" name="last_name" autocomplete="family-name" error=field_error(value, "last_name") />
+                // Filled in from the inviter's list, when it had the name.
+                <Field label="First name" name="first_name" autocomplete="given-name" value=page.first_name.clone() error=field_error(value, "first_name") />
+                <Field label="Last name" name="last_name" autocomplete="family-name" value=page.last_name.clone() error=field_error(value, "last_name") />
                 <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
                 <button type="submit" class="primary">"Join"</button>
             </ActionForm>

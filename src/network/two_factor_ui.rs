@@ -8,10 +8,13 @@ use super::api::{BeginTwoFactorSetup, ConfirmTwoFactor, RenewRecoveryCodes, Turn
 use super::{TwoFactorSetup, TwoFactorState};
 use crate::components::{Field, FormError, LocalTime, field_error};
 
+/// `turned_on` is set when two-factor log-in is turned on here (that ends the account's
+/// other sessions, so the sessions list follows).
 #[component]
-pub fn TwoFactorSection(initial: TwoFactorState) -> impl IntoView {
+pub fn TwoFactorSection(initial: TwoFactorState, turned_on: RwSignal<bool>) -> impl IntoView {
     let on = RwSignal::new(initial.on_since.is_some());
-    let since = initial.on_since;
+    // The date it was turned on, as loaded; a change on this page shows no date.
+    let since = RwSignal::new(initial.on_since);
     let codes_left = RwSignal::new(initial.recovery_codes_left);
     // Recovery codes just made: shown once, until the page is left.
     let fresh_codes = RwSignal::new(None::<Vec<String>>);
@@ -31,7 +34,9 @@ pub fn TwoFactorSection(initial: TwoFactorState) -> impl IntoView {
             codes_left.set(codes.len() as i64);
             fresh_codes.set(Some(codes));
             setup.set(None);
+            since.set(None);
             on.set(true);
+            turned_on.set(true);
         }
     });
     Effect::new(move |_| {
@@ -51,11 +56,10 @@ pub fn TwoFactorSection(initial: TwoFactorState) -> impl IntoView {
         <section aria-labelledby="two-factor-heading">
             <h2 id="two-factor-heading">"Two-factor log-in"</h2>
             {move || if on.get() {
-                let since = since.clone();
                 view! {
                     <p>
                         <strong>"On"</strong>
-                        {since.map(|since| view! { " since " <LocalTime moment=since /> })}
+                        {since.get().map(|since| view! { " since " <LocalTime moment=since /> })}
                         ". Logging in asks for a code from your authenticator app after the password. "
                         {move || format!("Recovery codes left: {}.", codes_left.get())}
                     </p>
@@ -131,7 +135,8 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
         <div class="recovery-codes">
             <p class="notice" role="status">
                 "Save these recovery codes somewhere safe, such as a password manager. If you lose your phone, "
-                "each one logs you in once instead of a code from the app. They are not shown again."
+                "each one logs you in once instead of a code from the app. They are not shown again. "
+                "Your other sessions, if any, were logged out."
             </p>
             <ul aria-label="Recovery codes">
                 {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}

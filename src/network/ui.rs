@@ -45,6 +45,7 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
     let code_value = code_action.value();
     let code_done = done(code_value);
     let must_change = profile.must_change_password;
+    let two_factor_turned_on = RwSignal::new(false);
     view! {
         <h1>"Network profile"</h1>
         <Show when=move || must_change && password_done().is_none()>
@@ -112,9 +113,9 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
             })}
         </section>
 
-        <TwoFactorSection initial=profile.two_factor />
+        <TwoFactorSection initial=profile.two_factor turned_on=two_factor_turned_on />
 
-        <ActiveSessions initial=profile.sessions password_changed=Signal::derive(move || password_done().is_some()) />
+        <ActiveSessions initial=profile.sessions others_ended=Signal::derive(move || password_done().is_some() || two_factor_turned_on.get()) />
 
         <ActionForm action=log_out attr:class="inline">
             <button type="submit" class="link-button">"Log out"</button>
@@ -126,12 +127,13 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
 #[component]
 fn ActiveSessions(
     initial: Vec<SessionRow>,
-    /// A new password ends the other sessions: the list follows.
-    password_changed: Signal<bool>,
+    /// A new password, or two-factor log-in turned on, ends the other sessions: the list
+    /// follows.
+    others_ended: Signal<bool>,
 ) -> impl IntoView {
     let rows = RwSignal::new(initial);
     Effect::new(move |_| {
-        if password_changed.get() {
+        if others_ended.get() {
             rows.update(|rows| rows.retain(|row| row.this_device));
         }
     });

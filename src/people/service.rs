@@ -383,6 +383,25 @@ pub async fn reset_two_factor(pool: &PgPool, caller: &PortalCaller, account_id: 
     if !active {
         return Err(AppError::NotFound);
     }
+    // A reset weakens the log-in: only an administrator who uses two-factor log-in may do
+    // it, and only for someone whose account no other portal relies on.
+    if !crate::auth::two_factor::is_on(&mut tx, caller.account_id).await? {
+        return Err(AppError::Conflict("Turn on two-factor log-in for yourself first, in your network profile.".into()));
+    }
+    let elsewhere = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM memberships WHERE account_id = $1 AND portal_id <> $2 AND status = 'active') AS "elsewhere!""#,
+        account_id,
+        caller.portal_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if elsewhere {
+        return Err(AppError::Conflict(
+            "This person also works in other Bitrix24 portals, which their two-factor log-in protects too: \
+             they turn it off themselves, with a recovery code, in their network profile."
+                .into(),
+        ));
+    }
     if !crate::auth::two_factor::remove(&mut tx, account_id).await? {
         return Err(AppError::Conflict("This person does not use two-factor log-in.".into()));
     }
@@ -402,6 +421,8 @@ pub async fn reset_two_factor(pool: &PgPool, caller: &PortalCaller, account_id: 
     )
     .await?;
     notify(&mut *tx, caller.portal_id, Topic::People).await?;
+    // An administrator held back by the portal's two-factor rule is so again at once.
+    notify(&mut *tx, caller.portal_id, Topic::Access).await?;
     tx.commit().await?;
     Ok(())
 }

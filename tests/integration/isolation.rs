@@ -128,6 +128,8 @@ pub const MATRIX: &[Row] = &[
     ("invitations", Member, &[]),
     ("resend_invitation", Admin, &[("invitation_id", "{i}")]),
     ("cancel_invitation", Admin, &[("invitation_id", "{i}")]),
+    ("preview_bulk_invitations", Admin, &[("rows", "new@new.test, New, Person")]),
+    ("send_bulk_invitations", Admin, &[("rows", "new@new.test, New, Person")]),
     ("register_user", Admin, &[("email", "new@new.test"), ("first_name", "N"), ("last_name", "N")]),
     ("registration_settings", Admin, &[]),
     (

@@ -5,6 +5,7 @@
 mod abuse;
 mod activity;
 mod app;
+mod bulk_invitations;
 mod faults;
 mod fuzz;
 mod invitations;

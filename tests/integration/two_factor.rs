@@ -81,7 +81,11 @@ async fn setting_up_needs_the_password_and_a_right_code(pool: PgPool) {
         .fetch_all(&pool)
         .await
         .unwrap();
-    assert!(hashes.iter().all(|hash| hash.len() == 32 && !codes.iter().any(|code| code.as_bytes() == hash.as_slice())), "kept hashed");
+    let mut expected: Vec<Vec<u8>> = codes.iter().map(|code| intranet::crypto::tokens::hash_secret(&code.replace('-', ""))).collect();
+    let mut stored_hashes = hashes.clone();
+    expected.sort();
+    stored_hashes.sort();
+    assert_eq!(stored_hashes, expected, "only the SHA-256 of each code is kept");
     let again = two_factor::begin_setup(&pool, &config, &ann, now).await;
     assert!(matches!(again, Err(AppError::Conflict(_))), "a set-up in force is not replaced by starting again");
 }
@@ -232,6 +236,15 @@ async fn the_portal_rule_keeps_administrators_without_it_from_the_administrator_
     assert!(bo.admin_needs_two_factor && !bo.is_admin, "Bo acts as an employee until he sets it up");
     assert_eq!(bo.require_admin().err(), Some(AppError::TwoFactorRequired));
     assert_eq!(intranet::portals::service::audit_log(&pool, &bo, None, now).await.err(), Some(AppError::TwoFactorRequired));
+    let mut db = pool.acquire().await.unwrap();
+    assert_eq!(
+        intranet::access::invite::require_inviter(&mut db, &bo).await.err(),
+        Some(AppError::Forbidden),
+        "nor may he invite as an administrator (everyone-can-invite is off)"
+    );
+    sqlx::query("UPDATE portals SET everyone_can_invite = true WHERE slug = 'acme'").execute(&pool).await.unwrap();
+    let scope = intranet::access::invite::require_inviter(&mut db, &bo).await.unwrap();
+    assert!(!scope.is_admin, "an employee's scope: his own department only");
     let cy = caller(&pool, cy_id, "acme").await;
     assert!(!cy.admin_needs_two_factor, "the rule is about administrators");
     assert_eq!(cy.require_admin().err(), Some(AppError::Forbidden));
@@ -262,6 +275,24 @@ async fn an_administrator_resets_a_person_s_two_factor_log_in_and_it_is_audited(
     assert_eq!(reset_two_factor(&pool, &zed, bo_id, now).await.err(), Some(AppError::NotFound), "nor another portal's admin");
     let ann = caller(&pool, ann_id, "acme").await;
     assert!(matches!(reset_two_factor(&pool, &ann, ann_id, now).await, Err(AppError::Conflict(_))), "one's own: in the network profile");
+    let dee_id = add_member(&pool, "acme", "dee@acme.test", ("Dee", "Dunn"), "active", "admin").await;
+    let dee = caller(&pool, dee_id, "acme").await;
+    assert!(
+        matches!(reset_two_factor(&pool, &dee, bo_id, now).await, Err(AppError::Conflict(ref m)) if m.contains("for yourself first")),
+        "an administrator without two-factor log-in cannot weaken someone else's"
+    );
+    // While Bo works in another portal too, that portal relies on his two-factor log-in.
+    add_member(&pool, "other", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    assert!(
+        matches!(reset_two_factor(&pool, &ann, bo_id, now).await, Err(AppError::Conflict(ref m)) if m.contains("other Bitrix24 portals")),
+        "one portal's administrator does not reset an account other portals rely on"
+    );
+    sqlx::query("UPDATE memberships SET status = 'dismissed' WHERE account_id = $1 AND portal_id <> $2")
+        .bind(bo_id)
+        .bind(ann.portal_id)
+        .execute(&pool)
+        .await
+        .unwrap();
     let bo_on = intranet::people::service::profile(&pool, &ann, bo_id).await.unwrap().two_factor_on;
     assert_eq!(bo_on, Some(true));
     assert_eq!(intranet::people::service::profile(&pool, &cy, bo_id).await.unwrap().two_factor_on, None, "only admins see it");
@@ -329,4 +360,63 @@ async fn over_http_the_code_step_follows_the_password_step(pool: PgPool) {
     assert_eq!(done.headers().get("location").and_then(|v| v.to_str().ok()), Some("/p/acme"));
     let profile = app.post(&browser, "network_profile", &[]).await;
     assert_eq!(profile.status(), 200, "logged in");
+}
+
+#[sqlx::test]
+async fn the_same_code_sent_twice_at_once_logs_in_once(pool: PgPool) {
+    let config = config("http://127.0.0.1:3000");
+    let now = Utc::now();
+    let ann_id = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    let (key, recovery) = turn_on(&pool, &config, ann_id, now).await;
+    let steps =
+        [(now + Duration::seconds(30), app_code(&key, now + Duration::seconds(30))), (now + Duration::seconds(60), recovery[0].clone())];
+    for (at, code) in steps {
+        // A double-click, or a replay racing the person: the same challenge and code twice.
+        let challenge = password_step(&pool, "ann@acme.test", at).await;
+        let before: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&pool).await.unwrap();
+        let tries = (0..2).map(|i| {
+            let (pool, config, challenge, code) = (pool.clone(), config.clone(), challenge.clone(), code.clone());
+            tokio::spawn(async move {
+                two_factor::finish_log_in(&pool, &config, &challenge, &code, &Origin::at(&format!("10.2.0.{i}")), at).await
+            })
+        });
+        let results = futures_of(tries).await;
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        let refused = results.iter().filter(|r| is_wrong_code(r) || matches!(r, Err(AppError::LogInExpired))).count();
+        assert_eq!((ok, refused), (1, 1), "{results:?}");
+        let after: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions").fetch_one(&pool).await.unwrap();
+        assert_eq!(after, before + 1, "one session");
+    }
+}
+
+#[sqlx::test]
+async fn a_new_password_ends_log_ins_waiting_for_their_code(pool: PgPool) {
+    let config = config("http://127.0.0.1:3000");
+    let now = Utc::now();
+    let ann_id = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    let (key, _) = turn_on(&pool, &config, ann_id, now).await;
+    let later = now + Duration::seconds(30);
+    // Someone with the old password got as far as the code.
+    let intruder = password_step(&pool, "ann@acme.test", later).await;
+    let ann = me(&pool, ann_id).await;
+    intranet::network::service::change_password(&pool, &passwords(), &ann, PASSWORD, "copper-kettle-58", "10.0.0.1", later).await.unwrap();
+    let refused = two_factor::finish_log_in(&pool, &config, &intruder, &app_code(&key, later), &Origin::at("10.9.9.9"), later).await;
+    assert_eq!(refused.err(), Some(AppError::LogInExpired));
+}
+
+#[sqlx::test]
+async fn turning_two_factor_on_ends_the_other_sessions(pool: PgPool) {
+    let config = config("http://127.0.0.1:3000");
+    let now = Utc::now();
+    let ann_id = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    let other = session::create(&pool, ann_id, false, &Origin::at("10.3.3.3"), now).await.unwrap();
+    let person = me(&pool, ann_id).await;
+    let setup = two_factor::begin_setup(&pool, &config, &person, now).await.unwrap();
+    two_factor::confirm_setup(&pool, &passwords(), &config, &person, PASSWORD, &app_code(&setup.secret, now), "10.0.0.1", now)
+        .await
+        .unwrap();
+    assert!(session::find(&pool, &other, now).await.unwrap().is_none(), "a session opened with the password alone ends");
+    let kept: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sessions WHERE token_hash = $1").bind(&person.token_hash).fetch_one(&pool).await.unwrap();
+    assert_eq!(kept, 1, "the session that turned it on stays");
 }

@@ -30,6 +30,9 @@ struct LinkedInvitation {
     invited_by: Option<i64>,
     status: InvitationStatus,
     expires_at: DateTime<Utc>,
+    first_name: String,
+    last_name: String,
+    position: String,
 }
 
 async fn by_token(db: &mut PgConnection, token: &str, lock: bool) -> Result<Option<LinkedInvitation>, AppError> {
@@ -39,7 +42,8 @@ async fn by_token(db: &mut PgConnection, token: &str, lock: bool) -> Result<Opti
         sqlx::query_as!(
             LinkedInvitation,
             r#"SELECT i.id, i.portal_id, p.name AS portal_name, p.slug AS portal_slug, i.channel AS "channel: Channel", i.target,
-                    i.department_id, i.workgroup_ids, i.message, i.invited_by, i.status AS "status: InvitationStatus", i.expires_at
+                    i.department_id, i.workgroup_ids, i.message, i.invited_by, i.status AS "status: InvitationStatus", i.expires_at,
+                    i.first_name, i.last_name, i.position
              FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN portals p ON p.id = i.portal_id
              WHERE l.token_hash = $1 FOR UPDATE OF i"#,
             hash
@@ -50,7 +54,8 @@ async fn by_token(db: &mut PgConnection, token: &str, lock: bool) -> Result<Opti
         sqlx::query_as!(
             LinkedInvitation,
             r#"SELECT i.id, i.portal_id, p.name AS portal_name, p.slug AS portal_slug, i.channel AS "channel: Channel", i.target,
-                    i.department_id, i.workgroup_ids, i.message, i.invited_by, i.status AS "status: InvitationStatus", i.expires_at
+                    i.department_id, i.workgroup_ids, i.message, i.invited_by, i.status AS "status: InvitationStatus", i.expires_at,
+                    i.first_name, i.last_name, i.position
              FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN portals p ON p.id = i.portal_id
              WHERE l.token_hash = $1"#,
             hash
@@ -97,6 +102,8 @@ pub async fn page(pool: &PgPool, token: &str, me: Option<&SessionAccount>, now: 
         target: invitation.target,
         message: invitation.message,
         state,
+        first_name: invitation.first_name,
+        last_name: invitation.last_name,
     })
 }
 
@@ -182,7 +189,7 @@ async fn join(
         account_id,
         active: true,
         department_id: invitation.department_id,
-        position: None,
+        position: Some(invitation.position.as_str()).filter(|p| !p.is_empty()),
         contact_email: contact_email.as_ref(),
         workgroup_ids: &invitation.workgroup_ids,
     };

@@ -1,9 +1,11 @@
 //! Invitation rules, by step: `sending` (the invite dialog, e-mail and SMS invitations),
 //! `invited_list` (the Invited list with resend and cancel), `acceptance` (the
 //! invitation link's page, joining, asking for a new invitation), `register` (an
-//! administrator adds a person directly), and `letters` (every message these send).
+//! administrator adds a person directly), `bulk` (inviting from a list, with a preview),
+//! and `letters` (every message these send).
 
 mod acceptance;
+pub mod bulk;
 mod invited_list;
 pub mod letters;
 mod register;
@@ -37,6 +39,26 @@ pub(super) async fn portal_facts(db: &mut PgConnection, portal_id: i64, lock: bo
             .await?
     };
     Ok(row)
+}
+
+/// Which of these logins (lower-cased addresses, E.164 numbers) already belong to the
+/// portal: as a member's login or as a member's contact e-mail.
+pub(super) async fn members_among(
+    db: &mut PgConnection,
+    portal_id: i64,
+    targets: &[String],
+) -> Result<std::collections::HashSet<String>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT e AS "e!" FROM unnest($2::text[]) AS e
+           WHERE EXISTS (SELECT 1 FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.portal_id = $1 WHERE a.login = e)
+              OR EXISTS (SELECT 1 FROM memberships WHERE portal_id = $1 AND lower(contact_email) = e)"#,
+        portal_id,
+        targets
+    )
+    .fetch_all(&mut *db)
+    .await?
+    .into_iter()
+    .collect())
 }
 
 /// Links sent by the portal in the 24 hours before `now`.

@@ -266,17 +266,7 @@ async fn invite(
     let workgroups = checked_workgroups(&mut tx, caller, scope, &request.workgroup_ids).await?;
 
     let all: Vec<String> = targets;
-    let in_use: HashSet<String> = sqlx::query_scalar!(
-        r#"SELECT e AS "e!" FROM unnest($2::text[]) AS e
-           WHERE EXISTS (SELECT 1 FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.portal_id = $1 WHERE a.login = e)
-              OR EXISTS (SELECT 1 FROM memberships WHERE portal_id = $1 AND lower(contact_email) = e)"#,
-        caller.portal_id,
-        &all
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .collect();
+    let in_use = super::members_among(&mut tx, caller.portal_id, &all).await?;
     let to_send: Vec<String> = all.iter().filter(|e| !in_use.contains(*e)).cloned().collect();
     for target in &all {
         if in_use.contains(target) {
