@@ -112,7 +112,7 @@ fn PreviewTable(shown: BulkPreview, slug: String, rows: RwSignal<String>, send: 
             <h2 id="preview-heading">"Preview"</h2>
             <p role="status">{summary}</p>
             <div class="table-box">
-                <table class="people bulk-preview">
+                <table class="people stacked" aria-label="Rows of the list">
                     <thead>
                         <tr>
                             <th scope="col">"Line"</th>
@@ -129,7 +129,7 @@ fn PreviewTable(shown: BulkPreview, slug: String, rows: RwSignal<String>, send: 
                             view! {
                                 <tr class:not-ready=!ok>
                                     <td data-label="Line">{row.line}</td>
-                                    <td data-label="E-mail or phone">{row.contact}</td>
+                                    <td class="lead" data-label="E-mail or phone">{row.contact}</td>
                                     <td data-label="Name">{format!("{} {}", row.first_name, row.last_name).trim().to_string()}</td>
                                     <td data-label="Department">{row.department}</td>
                                     <td data-label="Position">{row.position}</td>
