@@ -30,7 +30,7 @@ test('an admin uploads a list, sees every row checked, and sends the ready ones;
     `fay-${email},Fay,Fox,Marketing,`,
   ].join('\n');
   await page.getByLabel('CSV file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-  await expect(page.getByLabel('Rows')).toHaveValue(/Driver, nights/);
+  await expect(page.getByLabel('Rows', { exact: true })).toHaveValue(/Driver, nights/);
   await page.getByRole('button', { name: 'Preview' }).click();
 
   const preview = page.getByRole('region', { name: 'Preview' });
@@ -45,6 +45,13 @@ test('an admin uploads a list, sees every row checked, and sends the ready ones;
   await expect(row(6)).toContainText('Bad address or number');
   await expect(row(7)).toContainText('No department is called Marketing.');
   await screen(page, `bulk-preview-${page.viewportSize()?.width}`);
+
+  // An edit after the preview hides it: what is sent is always what was previewed.
+  await page.getByLabel('Rows', { exact: true }).press('End');
+  await page.getByLabel('Rows', { exact: true }).pressSequentially(' ');
+  await expect(page.getByText('The list has changed: press Preview to check it again.')).toBeVisible();
+  await expect(preview).toHaveCount(0);
+  await page.getByRole('button', { name: 'Preview' }).click();
 
   await preview.getByRole('button', { name: 'Send 2 invitations' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Invitations sent: 2. Rows left out: 4.' })).toBeVisible();

@@ -17,10 +17,18 @@ pub fn BulkInvitePage() -> impl IntoView {
     let preview = ServerAction::<PreviewBulkInvitations>::new();
     let send = ServerAction::<SendBulkInvitations>::new();
     let rows = RwSignal::new(String::new());
+    // The text the table on screen was made from: "Send" sends exactly that, and an edit
+    // after the preview hides the table until the list is previewed again.
+    let previewed = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if preview.value().with(|v| matches!(v, Some(Ok(_)))) {
+            previewed.set(rows.get_untracked());
+        }
+    });
     // After sending, the preview is asked again: the sent rows now read "Already invited".
     Effect::new(move |_| {
         if send.value().with(|v| matches!(v, Some(Ok(_)))) {
-            preview.dispatch(PreviewBulkInvitations { slug: slug.get_untracked(), rows: rows.get_untracked() });
+            preview.dispatch(PreviewBulkInvitations { slug: slug.get_untracked(), rows: previewed.get_untracked() });
         }
     });
     view! {
@@ -30,7 +38,7 @@ pub fn BulkInvitePage() -> impl IntoView {
                 match home.await {
                     Ok(home) if home.admin_needs_two_factor => view! { <PortalProblem error=AppError::TwoFactorRequired /> }.into_any(),
                     Ok(home) if home.my_role != Role::Admin => view! { <PortalProblem error=AppError::Forbidden /> }.into_any(),
-                    Ok(home) => view! { <ListForm slug=home.slug rows preview send /> }.into_any(),
+                    Ok(home) => view! { <ListForm slug=home.slug rows previewed preview send /> }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
@@ -42,12 +50,16 @@ pub fn BulkInvitePage() -> impl IntoView {
 fn ListForm(
     slug: String,
     rows: RwSignal<String>,
+    previewed: RwSignal<String>,
     preview: ServerAction<PreviewBulkInvitations>,
     send: ServerAction<SendBulkInvitations>,
 ) -> impl IntoView {
     let preview_value = preview.value();
     let send_value = send.value();
-    let error = field_error(preview_value, "rows");
+    // The list's own problems, and a list too large to send at all.
+    let rows_error = field_error(preview_value, "rows");
+    let form_error = field_error(preview_value, "form");
+    let error = Signal::derive(move || rows_error.get().or_else(|| form_error.get()));
     let send_error = field_error(send_value, "rows");
     let shown = move || preview_value.get().and_then(Result::ok);
     let sent = move || send_value.get().and_then(Result::ok);
@@ -83,7 +95,7 @@ fn ListForm(
                     aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                     aria-describedby="bulk-rows-error"
                 ></textarea>
-                <p class="field-error" id="bulk-rows-error">{move || error.get().or_else(|| send_error.get())}</p>
+                <p class="field-error" id="bulk-rows-error">{move || error.get()}</p>
             </div>
             <button type="submit">"Preview"</button>
         </ActionForm>
@@ -92,13 +104,26 @@ fn ListForm(
                 {format!("Invitations sent: {}. Rows left out: {}.", sent.invited, sent.left_out)}
             </p>
         })}
-        {move || shown().map(|shown| view! { <PreviewTable shown slug=send_slug.clone() rows send /> })}
+        {move || match shown() {
+            Some(_) if rows.get() != previewed.get() => {
+                view! { <p class="hint" role="status">"The list has changed: press Preview to check it again."</p> }.into_any()
+            }
+            Some(shown) => view! { <PreviewTable shown slug=send_slug.clone() previewed send send_error /> }.into_any(),
+            None => ().into_any(),
+        }}
     }
     .into_any()
 }
 
 #[component]
-fn PreviewTable(shown: BulkPreview, slug: String, rows: RwSignal<String>, send: ServerAction<SendBulkInvitations>) -> impl IntoView {
+fn PreviewTable(
+    shown: BulkPreview,
+    slug: String,
+    previewed: RwSignal<String>,
+    send: ServerAction<SendBulkInvitations>,
+    send_error: Signal<Option<String>>,
+) -> impl IntoView {
+    let send_value = send.value();
     let total = shown.rows.len();
     let summary = format!(
         "{total} rows: {} ready, {} not to be sent. Invitations left today: {}.",
@@ -127,14 +152,14 @@ fn PreviewTable(shown: BulkPreview, slug: String, rows: RwSignal<String>, send: 
                         {shown.rows.into_iter().map(|row| {
                             let ok = row.status == BulkStatus::Ready;
                             view! {
-                                <tr class:not-ready=!ok>
+                                <tr>
                                     <td data-label="Line">{row.line}</td>
                                     <td class="lead" data-label="E-mail or phone">{row.contact}</td>
                                     <td data-label="Name">{format!("{} {}", row.first_name, row.last_name).trim().to_string()}</td>
                                     <td data-label="Department">{row.department}</td>
                                     <td data-label="Position">{row.position}</td>
                                     <td data-label="Status">
-                                        <strong class=if ok { "ok" } else { "form-error" }>{row.status.label()}</strong>
+                                        <strong class=if ok { "ok" } else { "not-ready" }>{row.status.label()}</strong>
                                         {(!row.reason.is_empty()).then(|| view! { <span class="muted">" " {row.reason}</span> })}
                                     </td>
                                 </tr>
@@ -144,8 +169,12 @@ fn PreviewTable(shown: BulkPreview, slug: String, rows: RwSignal<String>, send: 
                 </table>
             </div>
             <ActionForm action=send>
+                // Refusals of the whole list: the day's cap, the SMS cap, an address not
+                // yet confirmed, rights lost a moment ago.
+                <FormError value=send_value />
+                <p class="field-error" role="alert">{move || send_error.get()}</p>
                 <input type="hidden" name="slug" value=slug />
-                <input type="hidden" name="rows" prop:value=move || rows.get() />
+                <input type="hidden" name="rows" prop:value=move || previewed.get() />
                 <button type="submit" class="primary" disabled=ready == 0>
                     {if ready == 1 { "Send 1 invitation".to_string() } else { format!("Send {ready} invitations") }}
                 </button>

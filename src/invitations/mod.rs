@@ -92,9 +92,12 @@ pub enum BulkStatus {
     DuplicateInList,
     AlreadyMember,
     AlreadyInvited,
-    /// A bad e-mail address or phone number, or a name or position too long.
+    /// A bad e-mail address or phone number.
     BadRow,
     UnknownDepartment,
+    /// A name or position the profile would refuse (too long, special characters), or a
+    /// row broken by an unclosed quote.
+    CheckRow,
 }
 
 impl BulkStatus {
@@ -106,6 +109,7 @@ impl BulkStatus {
             BulkStatus::AlreadyInvited => "Already invited",
             BulkStatus::BadRow => "Bad address or number",
             BulkStatus::UnknownDepartment => "Unknown department",
+            BulkStatus::CheckRow => "Check this row",
         }
     }
 }

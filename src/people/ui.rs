@@ -186,6 +186,8 @@ pub fn PersonPage() -> impl IntoView {
     let move_action = ServerAction::<MovePerson>::new();
     let decide = ServerAction::<DecideRegistration>::new();
     let reset = ServerAction::<ResetTwoFactor>::new();
+    // Whose two-factor log-in was reset last: the notice shows on that person's page only.
+    let reset_for = RwSignal::new(None::<i64>);
     // A decided registration leaves this page (a denied person is no member any more):
     // back to the queue.
     let navigate = leptos_router::hooks::use_navigate();
@@ -214,7 +216,7 @@ pub fn PersonPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match person.await {
-                    Ok(person) => view! { <PersonDetails person slug=slug.get_untracked() action move_action decide reset /> }.into_any(),
+                    Ok(person) => view! { <PersonDetails person slug=slug.get_untracked() action move_action decide reset reset_for /> }.into_any(),
                     Err(error) => view! { <PortalProblem error /> }.into_any(),
                 }
             })}
@@ -230,6 +232,7 @@ fn PersonDetails(
     move_action: ServerAction<MovePerson>,
     decide: ServerAction<DecideRegistration>,
     reset: ServerAction<ResetTwoFactor>,
+    reset_for: RwSignal<Option<i64>>,
 ) -> impl IntoView {
     let value = action.value();
     let decide_value = decide.value();
@@ -276,6 +279,7 @@ fn PersonDetails(
                     account_id=id
                     shown=person.two_factor_on == Some(true) && !person.is_me && person.status == MembershipStatus::Active
                     reset
+                    reset_for
                 />
                 <ActionForm action=move_action attr:class="row-form">
                     <FormError value=move_value />
@@ -365,15 +369,21 @@ mod tests {
 /// "Reset two-factor log-in", for a person who lost their phone: shown to administrators
 /// while the person uses it; the answer stays after the page refreshes.
 #[component]
-fn TwoFactorReset(slug: String, account_id: i64, shown: bool, reset: ServerAction<ResetTwoFactor>) -> impl IntoView {
+fn TwoFactorReset(
+    slug: String,
+    account_id: i64,
+    shown: bool,
+    reset: ServerAction<ResetTwoFactor>,
+    reset_for: RwSignal<Option<i64>>,
+) -> impl IntoView {
     let value = reset.value();
     let done = action_succeeded(value);
     view! {
-        <Show when=move || done.get()>
+        <Show when=move || done.get() && reset_for.get() == Some(account_id)>
             <p class="notice" role="status">"Two-factor log-in was reset. They log in with their password alone until they set it up again."</p>
         </Show>
         {shown.then(|| view! {
-            <ActionForm action=reset attr:class="inline">
+            <ActionForm action=reset attr:class="inline" on:submit=move |_| reset_for.set(Some(account_id))>
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
                 <input type="hidden" name="account_id" value=account_id />

@@ -164,3 +164,50 @@ async fn the_list_is_checked_again_when_sent_and_the_day_s_cap_holds(pool: PgPoo
     let empty = preview(&pool, &config, &ann, "\n \n", now).await;
     assert!(matches!(empty, Err(AppError::Invalid { ref field, .. }) if field == "rows"));
 }
+
+#[sqlx::test]
+async fn a_refused_send_writes_nothing_and_only_administrators_send(pool: PgPool) {
+    let mut config = config("http://127.0.0.1:3000");
+    // No SMS left today: the e-mail rows are written first, then the SMS batch is refused.
+    config.sms_caps = intranet::server::config::DailyCaps { per_portal: 0, per_instance: 1_000 };
+    let now = Utc::now();
+    let ann_id = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    let ann = caller(&pool, ann_id, "acme").await;
+    let list = "dee@acme.test,Dee,Dunn\n+1 415 555 0142,Eve,Earl";
+    assert!(send(&pool, &config, &ann, list, now).await.is_err());
+    for table in ["invitations", "invitation_links", "outbox"] {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&pool).await.unwrap();
+        assert_eq!(rows, 0, "{table}: one transaction, all or nothing");
+    }
+    let bo_id = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let bo = caller(&pool, bo_id, "acme").await;
+    assert_eq!(send(&pool, &config, &bo, "dee@acme.test,Dee,Dunn", now).await.err(), Some(AppError::Forbidden));
+}
+
+#[sqlx::test]
+async fn rows_that_would_go_wrong_are_held_back_with_their_reason(pool: PgPool) {
+    let config = config("http://127.0.0.1:3000");
+    let now = Utc::now();
+    let ann_id = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    department(&pool, "acme", "Contact center").await;
+    let ann = caller(&pool, ann_id, "acme").await;
+    // No header: a first row whose department sounds like a column name is still a person.
+    let list = "+1 415 555 0142,Eve,Earl,Contact center,Phone sales\n\
+                +14155550142,Eve,Again,,\n\
+                gus@acme.test,Gus,Gray,,Chief\u{7}Officer\n\
+                dee@acme.test,Dee,\"Dunn\n\
+                fay@acme.test,Fay,Fox,,";
+    let shown = preview(&pool, &config, &ann, list, now).await.unwrap();
+    let statuses: Vec<(usize, BulkStatus)> = shown.rows.iter().map(|r| (r.line, r.status)).collect();
+    // The unclosed quote on line 4 runs on to the end: Fay is inside Dee's row, not sent.
+    assert_eq!(
+        statuses,
+        [(1, BulkStatus::Ready), (2, BulkStatus::DuplicateInList), (3, BulkStatus::CheckRow), (4, BulkStatus::CheckRow)],
+        "{:?}",
+        shown.rows
+    );
+    assert_eq!(shown.rows[0].department, "Contact center");
+    assert_eq!(shown.rows[1].reason, "The same as line 1.", "one number, written two ways");
+    assert_eq!(shown.rows[2].reason, "Remove the special characters (tabs, line breaks).");
+    assert_eq!(shown.rows[3].reason, "This row runs over several lines: check its quotes.");
+}

@@ -17,7 +17,7 @@ use crate::domain::{Channel, Email};
 use crate::error::AppError;
 use crate::invitations::{BulkPreview, BulkRow, BulkSent, BulkStatus, MAX_BULK_ROWS, default_message};
 use crate::live::{Topic, server::notify};
-use crate::profile::{MAX_NAME_CHARS, MAX_POSITION_CHARS};
+use crate::profile::MAX_NAME_CHARS;
 use crate::server::config::Config;
 
 /// The longest list accepted, in bytes: 2,000 rows of about 250 characters.
@@ -53,14 +53,16 @@ impl Columns {
         let names: Vec<String> = cells.iter().map(|c| c.to_lowercase().replace(['-', '_'], " ")).collect();
         let find = |words: &[&str]| names.iter().position(|name| words.iter().any(|w| name.contains(w)));
         let contact = find(&["mail", "phone", "login", "contact"])?;
-        if cells[contact].contains('@') || cells[contact].chars().any(|c| c.is_ascii_digit()) {
+        // A first row with an address or number in it is a person ("Contact center" is a
+        // department), not the names of the columns.
+        if cells.iter().any(|cell| cell.contains('@') || cell.chars().any(|c| c.is_ascii_digit())) {
             return None;
         }
         Some(Columns {
             contact,
             first_name: find(&["first", "given"]),
             last_name: find(&["last", "family", "surname"]),
-            department: find(&["department"]),
+            department: find(&["department", "dept"]),
             position: find(&["position", "title"]),
         })
     }
@@ -171,18 +173,21 @@ async fn check_rows(db: &mut PgConnection, config: &Config, portal_id: i64, text
                 }
             },
         };
+        let fields = [&listed.contact, &listed.first_name, &listed.last_name, &listed.department, &listed.position];
+        if fields.iter().any(|field| field.contains('\n')) {
+            // An unclosed quote runs on into the next lines.
+            note(&mut status, &mut reason, BulkStatus::CheckRow, "This row runs over several lines: check its quotes.".into());
+        }
         if listed.first_name.chars().count() > MAX_NAME_CHARS || listed.last_name.chars().count() > MAX_NAME_CHARS {
-            note(&mut status, &mut reason, BulkStatus::BadRow, format!("A name is too long (at most {MAX_NAME_CHARS} characters)."));
+            note(&mut status, &mut reason, BulkStatus::CheckRow, format!("A name is too long (at most {MAX_NAME_CHARS} characters)."));
         }
-        if listed.position.chars().count() > MAX_POSITION_CHARS {
-            note(
-                &mut status,
-                &mut reason,
-                BulkStatus::BadRow,
-                format!("The position is too long (at most {MAX_POSITION_CHARS} characters)."),
-            );
+        if fields.iter().any(|field| field.chars().any(char::is_control)) {
+            note(&mut status, &mut reason, BulkStatus::CheckRow, "Remove the special characters (tabs, line breaks).".into());
         }
-        if status != BulkStatus::BadRow {
+        if let Err(why) = crate::profile::parse_position(&listed.position) {
+            note(&mut status, &mut reason, BulkStatus::CheckRow, format!("The position: {why}"));
+        }
+        if !matches!(status, BulkStatus::BadRow | BulkStatus::CheckRow) {
             if let Some(first) = first_line_of.get(&contact) {
                 status = BulkStatus::DuplicateInList;
                 reason = format!("The same as line {first}.");
@@ -209,7 +214,7 @@ async fn check_rows(db: &mut PgConnection, config: &Config, portal_id: i64, text
     // Members and pending invitations, for every readable address at once.
     let readable: Vec<String> = checked
         .iter()
-        .filter(|c| !matches!(c.row.status, BulkStatus::BadRow | BulkStatus::DuplicateInList))
+        .filter(|c| !matches!(c.row.status, BulkStatus::BadRow | BulkStatus::CheckRow | BulkStatus::DuplicateInList))
         .map(|c| c.row.contact.clone())
         .collect();
     let members = members_among(db, portal_id, &readable).await?;
@@ -223,13 +228,14 @@ async fn check_rows(db: &mut PgConnection, config: &Config, portal_id: i64, text
     .into_iter()
     .collect();
     for row in checked.iter_mut().map(|c| &mut c.row) {
-        if matches!(row.status, BulkStatus::BadRow | BulkStatus::DuplicateInList) {
+        if matches!(row.status, BulkStatus::BadRow | BulkStatus::CheckRow | BulkStatus::DuplicateInList) {
             continue;
         }
         if members.contains(&row.contact) {
             (row.status, row.reason) = (BulkStatus::AlreadyMember, "Already an employee of this portal.".into());
         } else if invited.contains(&row.contact) {
-            (row.status, row.reason) = (BulkStatus::AlreadyInvited, "Invited already; resend it from Employees > Invited.".into());
+            (row.status, row.reason) =
+                (BulkStatus::AlreadyInvited, "Invited already (maybe expired): resend it from Employees > Invited.".into());
         }
     }
     Ok(checked)
@@ -302,7 +308,8 @@ pub async fn send(pool: &PgPool, config: &Config, caller: &PortalCaller, text: &
             ),
         ));
     }
-    let message = default_message(&facts.name);
+    // E-mails carry the standard text; an SMS has its own fixed text and stores none.
+    let email_text = default_message(&facts.name);
     let inviter = inviter_name(&mut tx, caller.account_id).await?;
     let expires = now + Duration::days(config.invitation_days);
     for channel in [Channel::Email, Channel::Sms] {
@@ -311,6 +318,7 @@ pub async fn send(pool: &PgPool, config: &Config, caller: &PortalCaller, text: &
             continue;
         }
         let targets: Vec<String> = rows.iter().map(|c| c.row.contact.clone()).collect();
+        let message = if channel == Channel::Email { email_text.as_str() } else { "" };
         let ids: HashMap<String, i64> = sqlx::query!(
             r#"INSERT INTO invitations (portal_id, channel, target, department_id, first_name, last_name, position, message,
                                        invited_by, created_at, sent_at, expires_at)
@@ -339,7 +347,7 @@ pub async fn send(pool: &PgPool, config: &Config, caller: &PortalCaller, text: &
         for _ in &targets {
             let (token, hash) = new_secret();
             let link = config.link(&format!("/invite?token={token}"));
-            messages.push(message_for(channel, &inviter, &facts.name, &message, &link, expires)?);
+            messages.push(message_for(channel, &inviter, &facts.name, message, &link, expires)?);
             hashes.push(hash);
             tokens.push(token);
         }
