@@ -36,6 +36,7 @@ const JUDGED_NOT_STORED: &[(&str, &str, &str)] = &[
     ("employees", "filter", "an unknown filter shows the Employees list (the page's address may carry anything)"),
     ("invite_by_email", "addresses", "answers a report that refuses each bad line"),
     ("invite_by_sms", "numbers", "answers a report that refuses each bad line"),
+    ("preview_bulk_invitations", "rows", "answers a preview that marks the row bad; nothing is stored"),
     ("save_registration_settings", "enabled", "a checkbox: any value means checked"),
     ("set_everyone_can_invite", "allowed", "a checkbox: any value means checked"),
 ];
