@@ -75,19 +75,7 @@ async fn main() -> Result<(), String> {
     for run in 0..=RUNS {
         let addresses: Vec<String> = (0..ROWS).map(|i| format!("person{i}.run{run}@{slug}.example")).collect();
         let body = addresses.join("\n");
-        let started = Instant::now();
-        let response = client
-            .post(format!("{base}/api/invite_by_email"))
-            .form(&[("slug", slug.as_str()), ("addresses", body.as_str())])
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| e.to_string())?;
-        let elapsed = started.elapsed();
-        if !status.is_success() {
-            return Err(format!("invite failed: {status} {text}"));
-        }
+        let (elapsed, _) = timed_post(&client, &format!("{base}/api/invite_by_email"), &[("slug", &slug), ("addresses", &body)]).await?;
         if run > 0 {
             times.push(elapsed);
         }
@@ -155,19 +143,8 @@ async fn main() -> Result<(), String> {
     let mut times = Vec::new();
     let mut ready: usize = 0;
     for run in 0..=RUNS {
-        let started = Instant::now();
-        let response = client
-            .post(format!("{base}/api/preview_bulk_invitations"))
-            .form(&[("slug", slug.as_str()), ("rows", list.as_str())])
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| e.to_string())?;
-        let elapsed = started.elapsed();
-        if !status.is_success() {
-            return Err(format!("preview failed: {status} {text}"));
-        }
+        let (elapsed, text) =
+            timed_post(&client, &format!("{base}/api/preview_bulk_invitations"), &[("slug", &slug), ("rows", &list)]).await?;
         // The answer's "ready" count (the bench has no JSON parser of its own to spare).
         ready =
             text.split("\"ready\":").nth(1).and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).unwrap_or(0);
@@ -183,6 +160,19 @@ async fn main() -> Result<(), String> {
         ms(times[RUNS - 1])
     );
     Ok(())
+}
+
+/// One server-function call, timed from send to the whole answer; a refusal ends the run.
+async fn timed_post(client: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> Result<(Duration, String), String> {
+    let started = Instant::now();
+    let response = client.post(url).form(form).send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    if !status.is_success() {
+        return Err(format!("{url} failed: {status} {text}"));
+    }
+    Ok((elapsed, text))
 }
 
 /// The benchmark sends far more than a day's worth of messages.
