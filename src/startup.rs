@@ -204,6 +204,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/p/{slug}/live", axum::routing::get(portal_events))
         .route("/join/{code}/live", axum::routing::get(registration_events))
+        .route("/p/{slug}/employees/invited/funnel.csv", axum::routing::get(crate::invitations::export_server::funnel_csv))
         .route("/dev/outbox/{id}/html", axum::routing::get(crate::mail::preview::html_part))
         .route("/healthz", axum::routing::get(crate::operations::health::healthz))
         .route("/readyz", axum::routing::get(crate::operations::health::readyz))

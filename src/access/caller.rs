@@ -119,6 +119,15 @@ async fn look_up_caller(state: &AppState, slug: &str) -> Result<PortalCaller, Ap
     portal_caller(&state.pool, me.account_id, slug).await
 }
 
+/// The caller of a plain HTTP route (a file download), from the request's session
+/// cookie: the same checks as a server function's.
+pub async fn caller_from_headers(state: &AppState, headers: &axum::http::HeaderMap, slug: &str) -> Result<PortalCaller, AppError> {
+    let token = guard::token_from_headers(headers, state.config.secure_cookies).ok_or(AppError::Unauthorized)?;
+    let me = crate::auth::session::find(&state.pool, &token, Utc::now()).await?.ok_or(AppError::Unauthorized)?;
+    me.require_portal_access()?;
+    portal_caller(&state.pool, me.account_id, slug).await
+}
+
 /// The request's slot for its caller, filled by the first [`current_caller`]. Errors are
 /// not kept: a later call in the same request asks again.
 #[derive(Clone, Default)]

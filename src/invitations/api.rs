@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::InvitedShow;
+use super::funnel::Funnel;
 use super::{BulkPreview, BulkSent, InvitationPage, InviteDialog, InviteReport, InvitedPage, RegistrationCompletion};
 use crate::error::AppError;
 
@@ -36,6 +37,16 @@ pub async fn invite_by_email(
     in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
         let request = InviteRequest { addresses, department_id, workgroup_ids, message };
         service::invite_by_email(&state.pool, &state.config, &caller, &request, now).await
+    })
+    .await
+}
+
+/// Employees > Invited > Funnel: `by` is a [`super::funnel::FunnelGrouping`] key, `page`
+/// (of the rows) counts from 1.
+#[server(endpoint = "invitation_funnel")]
+pub async fn load_invitation_funnel(slug: String, #[server(default)] by: String, #[server(default)] page: i64) -> Result<Funnel, AppError> {
+    in_portal(slug, |PortalCall { state, caller, now, .. }| async move {
+        service::funnel::funnel(&state.pool, &caller, super::funnel::FunnelGrouping::from_key(&by), page, now).await
     })
     .await
 }

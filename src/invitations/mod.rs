@@ -9,6 +9,10 @@
 pub mod api;
 pub mod bulk_ui;
 #[cfg(feature = "ssr")]
+pub mod export_server;
+pub mod funnel;
+pub mod funnel_ui;
+#[cfg(feature = "ssr")]
 pub mod service;
 pub mod ui;
 

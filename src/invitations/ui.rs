@@ -7,6 +7,7 @@ use super::api::{
     AcceptInvitation, AskForNewInvitation, CancelInvitation, CompleteRegistration, InviteByEmail, InviteBySms, JoinPortal, RegisterUser,
     ResendInvitation, list_invitations, load_invitation, load_invite_dialog, load_registration_completion,
 };
+use super::funnel_ui::InvitationFunnel;
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport, InvitedPage, InvitedShow};
 use crate::auth::api::ResendEmailConfirmation;
 use crate::components::{Field, FormError, LocalTime, PlainPage, PortalProblem, TextArea, field_error};
@@ -349,6 +350,7 @@ pub fn InvitedList(slug: String, actions: InvitedActions) -> impl IntoView {
     let live = use_live();
     let query = use_query_map();
     let show = Signal::derive(move || InvitedShow::from_key(&query.read().get("show").unwrap_or_default()));
+    let on_funnel = Signal::derive(move || query.read().get("show").as_deref() == Some(FUNNEL_KEY));
     let search = Signal::derive(move || query.read().get("q").unwrap_or_default());
     let page_number = Signal::derive(move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
     let list_slug = slug.clone();
@@ -359,21 +361,35 @@ pub fn InvitedList(slug: String, actions: InvitedActions) -> impl IntoView {
                 show.get(),
                 search.get(),
                 page_number.get(),
+                on_funnel.get(),
                 live.version(Topic::People),
                 resend.version().get(),
                 cancel.version().get(),
             )
         },
-        |(slug, show, search, page, ..)| list_invitations(slug, show.key().to_string(), search, page),
+        move |(slug, show, search, page, funnel, ..)| async move {
+            // The funnel draws its own data; the list is not fetched behind it.
+            if funnel {
+                Ok(InvitedPage { rows: Vec::new(), total: 0, page: 1, pages: 0 })
+            } else {
+                list_invitations(slug, show.key().to_string(), search, page).await
+            }
+        },
     );
     let resent = move || resend.value().with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
     view! {
         <nav class="tabs sub-tabs" aria-label="Show">
             {InvitedShow::ALL.into_iter().map(|option| {
                 let href = format!("/p/{slug}/employees?filter=invited&show={}", option.key());
-                view! { <a href=href aria-current=move || (show.get() == option).then_some("page")>{option.label()}</a> }
+                view! { <a href=href aria-current=move || (show.get() == option && !on_funnel.get()).then_some("page")>{option.label()}</a> }
             }).collect_view()}
+            <a href=format!("/p/{slug}/employees?filter=invited&show={FUNNEL_KEY}") aria-current=move || on_funnel.get().then_some("page")>"Funnel"</a>
         </nav>
+        {
+            let slug = slug.clone();
+            move || on_funnel.get().then(|| view! { <InvitationFunnel slug=slug.clone() /> })
+        }
+        <div hidden=move || on_funnel.get()>
         <Form method="GET" action="" attr:class="search" attr:role="search">
             <input type="hidden" name="filter" value="invited" />
             <input type="hidden" name="show" value=move || show.get().key() />
@@ -408,8 +424,12 @@ pub fn InvitedList(slug: String, actions: InvitedActions) -> impl IntoView {
                 }
             }
         </Transition>
+        </div>
     }
 }
+
+/// The "Show" choice of Employees > Invited that opens the funnel.
+const FUNNEL_KEY: &str = "funnel";
 
 /// "Page 2 of 7 (312 invitations)" with links to the neighbouring pages.
 fn invited_pager(slug: &str, show: InvitedShow, search: &str, page: &InvitedPage) -> impl IntoView + use<> {

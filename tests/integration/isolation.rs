@@ -126,6 +126,7 @@ pub const MATRIX: &[Row] = &[
     ("invite_by_sms", Admin, &[("numbers", "+14155550100")]),
     // Members see the invitations they sent themselves (see the check below).
     ("invitations", Member, &[]),
+    ("invitation_funnel", Member, &[("by", "week")]),
     ("resend_invitation", Admin, &[("invitation_id", "{i}")]),
     ("cancel_invitation", Admin, &[("invitation_id", "{i}")]),
     ("preview_bulk_invitations", Admin, &[("rows", "new@new.test, New, Person")]),

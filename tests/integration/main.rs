@@ -7,6 +7,7 @@ mod activity;
 mod app;
 mod bulk_invitations;
 mod faults;
+mod funnel;
 mod fuzz;
 mod invitations;
 mod invite_links;

@@ -12,14 +12,14 @@ use tokio::process::{Child, Command};
 
 use crate::app::*;
 
-struct SmtpServer {
+pub struct SmtpServer {
     process: Child,
     maildir: PathBuf,
 }
 
 impl SmtpServer {
     /// `maildir` must not exist yet: aiosmtpd creates it with its subfolders.
-    async fn start(port: u16, maildir: &Path) -> SmtpServer {
+    pub async fn start(port: u16, maildir: &Path) -> SmtpServer {
         let python = std::env::var("SMTP_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         let process = Command::new(&python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
@@ -36,7 +36,7 @@ impl SmtpServer {
         panic!("aiosmtpd did not start on port {port}");
     }
 
-    fn received(&self) -> Vec<String> {
+    pub fn received(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
         entries.filter_map(|e| e.ok()).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect()
     }
@@ -58,7 +58,7 @@ impl SmtpServer {
         serde_json::from_slice(&output.stdout).unwrap()
     }
 
-    async fn stop(mut self) {
+    pub async fn stop(mut self) {
         let _ = self.process.kill().await;
     }
 }

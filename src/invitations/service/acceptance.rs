@@ -14,6 +14,7 @@ use crate::domain::{Channel, InvitationStatus, MembershipStatus};
 use crate::domain::{DisplayText, Email};
 use crate::error::AppError;
 use crate::invitations::{InvitationPage, InvitationState};
+use crate::live::{Topic, server::notify};
 use crate::membership::{Admission, admit};
 use crate::server::config::Config;
 
@@ -83,6 +84,17 @@ pub async fn page(pool: &PgPool, token: &str, me: Option<&SessionAccount>, now: 
     } else if invitation.expires_at <= now {
         InvitationState::Expired
     } else {
+        // The invitation funnel's "link opened": the first time a valid link showed its page.
+        let first_time = sqlx::query_scalar!(
+            "UPDATE invitations SET opened_at = $2 WHERE id = $1 AND opened_at IS NULL RETURNING id",
+            invitation.id,
+            now
+        )
+        .fetch_optional(&mut *db)
+        .await?;
+        if first_time.is_some() {
+            notify(&mut *db, invitation.portal_id, Topic::People).await?;
+        }
         match me {
             Some(me) if me.login == invitation.target => InvitationState::JoinAs { name: me.full_name() },
             Some(me) => InvitationState::WrongAccount { logged_in_as: me.login.clone() },

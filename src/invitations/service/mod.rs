@@ -2,10 +2,11 @@
 //! `invited_list` (the Invited list with resend and cancel), `acceptance` (the
 //! invitation link's page, joining, asking for a new invitation), `register` (an
 //! administrator adds a person directly), `bulk` (inviting from a list, with a preview),
-//! and `letters` (every message these send).
+//! `funnel` (how far each invitation got, and the sums), and `letters` (every message these send).
 
 mod acceptance;
 pub mod bulk;
+pub mod funnel;
 mod invited_list;
 pub mod letters;
 mod register;

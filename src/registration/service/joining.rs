@@ -38,11 +38,18 @@ pub async fn page(pool: &PgPool, code: &str) -> Result<RegistrationPage, AppErro
 pub const ATTEMPTS_PER_CLIENT: Limit = Limit { bucket: "registration-client", max: 10, window: Duration::hours(1) };
 pub const ATTEMPTS_PER_EMAIL: Limit = Limit { bucket: "registration-email", max: 3, window: Duration::hours(1) };
 
-/// Counts and records one attempt. Unconfirmed requests that expired long ago are
-/// trimmed here, which keeps the table small without a job.
+/// Counts and records one attempt. Unconfirmed requests that expired a day ago lose the
+/// password and name chosen for them here, without a job; the rest stays for the
+/// invitation funnel, where they count as registrations never confirmed.
 async fn record_attempt(pool: &PgPool, client: &str, email: &Email, now: DateTime<Utc>) -> Result<(), AppError> {
     let _counted = throttle::take(pool, &[(ATTEMPTS_PER_CLIENT, client), (ATTEMPTS_PER_EMAIL, email.as_str())], now).await?;
-    sqlx::query!("DELETE FROM registration_requests WHERE expires_at < $1", now - Duration::days(1)).execute(pool).await?;
+    sqlx::query!(
+        "UPDATE registration_requests SET password_hash = '', first_name = '', last_name = ''
+         WHERE used_at IS NULL AND password_hash <> '' AND expires_at < $1",
+        now - Duration::days(1)
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -90,27 +97,31 @@ pub async fn request(
     let password_hash = passwords.hash(&form.password).await?;
     let mut tx = pool.begin().await?;
     let (token, token_hash) = new_secret();
+    let link = config.link(&format!("/register/confirm?token={token}"));
+    let letter = letters::ConfirmRegistration { brand: &portal.name, first_name: first.as_str(), link: &link, hours: CONFIRMATION_HOURS };
+    let message = letters::confirm_registration(&letter)?;
+    crate::mail::quota::spend(&mut tx, config, crate::domain::Channel::Email, Some(portal.id), 1, now).await?;
+    let outbox_id = enqueue_email(&mut *tx, email.as_str(), &message, &[&token]).await?;
     sqlx::query!(
         "INSERT INTO registration_requests
-           (token_hash, portal_id, registration_code, email, first_name, last_name, password_hash, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+           (token_hash, portal_id, registration_code, invite_link_id, email, first_name, last_name, password_hash, created_at, expires_at, outbox_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         token_hash,
         portal.id,
         portal.registration_code,
+        portal.invite_link_id,
         email.as_str(),
         first.as_str(),
         last.as_str(),
         password_hash,
         now,
-        now + Duration::hours(CONFIRMATION_HOURS)
+        now + Duration::hours(CONFIRMATION_HOURS),
+        outbox_id
     )
     .execute(&mut *tx)
     .await?;
-    let link = config.link(&format!("/register/confirm?token={token}"));
-    let letter = letters::ConfirmRegistration { brand: &portal.name, first_name: first.as_str(), link: &link, hours: CONFIRMATION_HOURS };
-    let message = letters::confirm_registration(&letter)?;
-    crate::mail::quota::spend(&mut tx, config, crate::domain::Channel::Email, Some(portal.id), 1, now).await?;
-    enqueue_email(&mut *tx, email.as_str(), &message, &[&token]).await?;
+    // The invitation funnel counts the registration from here.
+    crate::live::server::notify(&mut *tx, portal.id, crate::live::Topic::People).await?;
     tx.commit().await?;
     Ok(email.to_string())
 }
@@ -158,10 +169,27 @@ pub async fn confirmation(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Res
     let portal = portal_by_code(&mut db, &request.registration_code, now).await?.filter(|p| p.id == request.portal_id);
     Ok(match portal {
         Some(portal) if request.used_at.is_none() && request.expires_at > now && portal.quick_registration => {
+            mark_opened(&mut db, token, now).await?;
             ConfirmationPage::Ready { portal_name: portal.name, email: request.email }
         }
         _ => ConfirmationPage::Unusable,
     })
+}
+
+/// The invitation funnel's "link opened": the first time the confirmation link showed
+/// its form.
+async fn mark_opened(db: &mut PgConnection, token: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let first_time = sqlx::query_scalar!(
+        "UPDATE registration_requests SET opened_at = $2 WHERE token_hash = $1 AND opened_at IS NULL RETURNING portal_id",
+        hash_secret(token),
+        now
+    )
+    .fetch_optional(&mut *db)
+    .await?;
+    if let Some(portal_id) = first_time {
+        crate::live::server::notify(&mut *db, portal_id, crate::live::Topic::People).await?;
+    }
+    Ok(())
 }
 
 /// Confirms the address and applies the rule as it stands now. The password chosen at
@@ -221,9 +249,6 @@ pub async fn confirm(
         Outcome::AlreadyMember => return Err(AppError::Conflict(EMAIL_TAKEN.into())),
         Outcome::Active | Outcome::AwaitsApproval => {}
     }
-    sqlx::query!("UPDATE registration_requests SET used_at = $2, password_hash = '' WHERE token_hash = $1", hash_secret(token), now)
-        .execute(&mut *tx)
-        .await?;
     let changed_meanwhile = || AppError::Conflict("This address got a Bitrix24 account a moment ago. Open the link again.".into());
     let existing = sqlx::query_scalar!("SELECT id FROM accounts WHERE login = $1", email.as_str()).fetch_optional(&mut *tx).await?;
     if existing.is_some() != had_account {
@@ -235,6 +260,14 @@ pub async fn confirm(
             .await?
             .ok_or_else(changed_meanwhile)?,
     };
+    sqlx::query!(
+        "UPDATE registration_requests SET used_at = $2, password_hash = '', account_id = $3 WHERE token_hash = $1",
+        hash_secret(token),
+        now,
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?;
     let admission = Admission {
         portal_id: portal.id,
         account_id,
