@@ -159,6 +159,30 @@ async fn main() -> Result<(), String> {
         ms(times[RUNS * 95 / 100]),
         ms(times[RUNS - 1])
     );
+
+    // 4. Employees > Invited > Funnel over every invitation step 1 sent (all delivered in
+    //    step 2): the sums by channel and by week, the chart and the first page of rows.
+    let invitations: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM invitations WHERE portal_id = (SELECT id FROM portals WHERE slug = $1)")
+            .bind(&slug)
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| e.to_string())?;
+    let mut times = Vec::new();
+    for run in 0..=RUNS {
+        let by = if run % 2 == 0 { "channel" } else { "week" };
+        let (elapsed, _) = timed_post(&client, &format!("{base}/api/invitation_funnel"), &[("slug", &slug), ("by", by)]).await?;
+        if run > 0 {
+            times.push(elapsed);
+        }
+    }
+    times.sort();
+    println!(
+        "invitation funnel over {invitations} invitations ({RUNS} runs): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        ms(times[RUNS / 2]),
+        ms(times[RUNS * 95 / 100]),
+        ms(times[RUNS - 1])
+    );
     Ok(())
 }
 

@@ -19,8 +19,28 @@ fn funnel_href(slug: &str, by: FunnelGrouping, page: i64) -> String {
     href
 }
 
+/// What the funnel last summed up, and what screen readers were last told. The Employees
+/// page keeps them, outside the part a live update redraws (the funnel with it).
+#[derive(Clone, Copy)]
+pub struct FunnelNews {
+    last: RwSignal<Option<String>>,
+    announcement: RwSignal<String>,
+}
+
+impl Default for FunnelNews {
+    fn default() -> FunnelNews {
+        FunnelNews { last: RwSignal::new(None), announcement: RwSignal::new(String::new()) }
+    }
+}
+
+/// The live region that announces the funnel's changes; it must stay on the page.
 #[component]
-pub fn InvitationFunnel(slug: String) -> impl IntoView {
+pub fn FunnelAnnouncer(news: FunnelNews) -> impl IntoView {
+    view! { <p class="visually-hidden" role="status">{move || news.announcement.get()}</p> }
+}
+
+#[component]
+pub fn InvitationFunnel(slug: String, news: FunnelNews) -> impl IntoView {
     let live = use_live();
     let query = use_query_map();
     let by = Signal::derive(move || FunnelGrouping::from_key(&query.read().get("by").unwrap_or_default()));
@@ -30,6 +50,19 @@ pub fn InvitationFunnel(slug: String) -> impl IntoView {
         move || (resource_slug.clone(), by.get(), page_number.get(), live.version(Topic::People)),
         |(slug, by, page, _)| load_invitation_funnel(slug, by.key().to_string(), page),
     );
+    // Screen readers hear the summary when a live update changes it.
+    Effect::new(move || {
+        if let Some(Ok(funnel)) = funnel.get() {
+            let now = summary(&funnel.total);
+            let last = news.last.get_untracked();
+            if last.as_ref().is_some_and(|last| *last != now) {
+                news.announcement.set(now.clone());
+            }
+            if last.as_ref() != Some(&now) {
+                news.last.set(Some(now));
+            }
+        }
+    });
     let tabs_slug = slug.clone();
     view! {
         <section class="funnel" aria-labelledby="funnel-heading">
@@ -61,21 +94,26 @@ pub fn InvitationFunnel(slug: String) -> impl IntoView {
     }
 }
 
-#[component]
-fn FunnelView(funnel: Funnel, slug: String) -> impl IntoView {
-    let Funnel { grouping, groups, total, chart, rows, page, pages } = funnel;
+/// "3 of 12 invited are active (25%)."
+fn summary(total: &[i64; 5]) -> String {
     let sent = total[0];
-    let summary = if sent == 0 {
+    if sent == 0 {
         "No invitations yet.".to_string()
     } else {
         format!("{} of {sent} invited are active ({}).", total[4], share_of_sent(total[4], sent))
-    };
+    }
+}
+
+#[component]
+fn FunnelView(funnel: Funnel, slug: String) -> impl IntoView {
+    let Funnel { grouping, groups, total, chart, rows, page, pages } = funnel;
+    let summary = summary(&total);
     let previous = (page > 1).then(|| funnel_href(&slug, grouping, page - 1));
     let next = (page < pages).then(|| funnel_href(&slug, grouping, page + 1));
     let counts_href = funnel_csv_href(&slug, grouping.key());
     let rows_href = funnel_csv_href(&slug, "invitation");
     view! {
-        <p class="funnel-summary" role="status">{summary}</p>
+        <p class="funnel-summary">{summary}</p>
         <div class="funnel-figures">
             <div class="funnel-chart-box" inner_html=chart></div>
             <CountsTable grouping groups total />
@@ -104,7 +142,7 @@ fn FunnelView(funnel: Funnel, slug: String) -> impl IntoView {
 fn CountsTable(grouping: FunnelGrouping, groups: Vec<FunnelCounts>, total: [i64; 5]) -> impl IntoView {
     let caption = format!("Invitation funnel {}", grouping.label().to_lowercase());
     view! {
-        <div class="table-box"><table class="funnel-counts">
+        <div class="table-box"><table class="people stacked funnel-counts">
             <caption>{caption}</caption>
             <thead>
                 <tr>
@@ -116,18 +154,27 @@ fn CountsTable(grouping: FunnelGrouping, groups: Vec<FunnelCounts>, total: [i64;
                 {groups.into_iter().map(|group| view! {
                     <tr>
                         <th scope="row">{group.label}</th>
-                        {group.counts.into_iter().map(|count| view! { <td class="number">{count}</td> }).collect_view()}
+                        {counted(group.counts)}
                     </tr>
                 }).collect_view()}
             </tbody>
             <tfoot>
                 <tr>
                     <th scope="row">"Total"</th>
-                    {total.into_iter().map(|count| view! { <td class="number">{count}</td> }).collect_view()}
+                    {counted(total)}
                 </tr>
             </tfoot>
         </table></div>
     }
+}
+
+/// A row's counts, each labelled with its step for the stacked layout of phones.
+fn counted(counts: [i64; 5]) -> impl IntoView {
+    FunnelStep::ALL
+        .into_iter()
+        .zip(counts)
+        .map(|(step, count)| view! { <td class="number" data-label=step.label()>{count}</td> })
+        .collect_view()
 }
 
 /// Each invitation with the time it reached each step, or a dash.
@@ -146,7 +193,7 @@ fn StepsTable(rows: Vec<FunnelRow>) -> impl IntoView {
             <tbody>
                 {rows.into_iter().map(|row| view! {
                     <tr>
-                        <td class="lead">{row.contact}</td>
+                        <th scope="row" class="lead">{row.contact}</th>
                         <td data-label="Channel">{row.channel}</td>
                         <td data-label="Invited by">{row.invited_by}</td>
                         {FunnelStep::ALL.into_iter().zip(row.steps).map(|(step, at)| view! {

@@ -7,7 +7,7 @@ use super::api::{
     AcceptInvitation, AskForNewInvitation, CancelInvitation, CompleteRegistration, InviteByEmail, InviteBySms, JoinPortal, RegisterUser,
     ResendInvitation, list_invitations, load_invitation, load_invite_dialog, load_registration_completion,
 };
-use super::funnel_ui::InvitationFunnel;
+use super::funnel_ui::{FunnelNews, InvitationFunnel};
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport, InvitedPage, InvitedShow};
 use crate::auth::api::ResendEmailConfirmation;
 use crate::components::{Field, FormError, LocalTime, PlainPage, PortalProblem, TextArea, field_error};
@@ -333,11 +333,12 @@ fn InviteOutcome(report: InviteReport) -> impl IntoView {
 pub struct InvitedActions {
     pub resend: ServerAction<ResendInvitation>,
     pub cancel: ServerAction<CancelInvitation>,
+    pub funnel_news: FunnelNews,
 }
 
 impl Default for InvitedActions {
     fn default() -> InvitedActions {
-        InvitedActions { resend: ServerAction::new(), cancel: ServerAction::new() }
+        InvitedActions { resend: ServerAction::new(), cancel: ServerAction::new(), funnel_news: FunnelNews::default() }
     }
 }
 
@@ -346,7 +347,7 @@ impl Default for InvitedActions {
 /// "Show" away. It pages, and finds an address or number.
 #[component]
 pub fn InvitedList(slug: String, actions: InvitedActions) -> impl IntoView {
-    let InvitedActions { resend, cancel } = actions;
+    let InvitedActions { resend, cancel, funnel_news } = actions;
     let live = use_live();
     let query = use_query_map();
     let show = Signal::derive(move || InvitedShow::from_key(&query.read().get("show").unwrap_or_default()));
@@ -387,7 +388,7 @@ pub fn InvitedList(slug: String, actions: InvitedActions) -> impl IntoView {
         </nav>
         {
             let slug = slug.clone();
-            move || on_funnel.get().then(|| view! { <InvitationFunnel slug=slug.clone() /> })
+            move || on_funnel.get().then(|| view! { <InvitationFunnel slug=slug.clone() news=funnel_news /> })
         }
         <div hidden=move || on_funnel.get()>
         <Form method="GET" action="" attr:class="search" attr:role="search">

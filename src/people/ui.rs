@@ -9,6 +9,7 @@ use crate::components::initials;
 use crate::components::use_slug;
 use crate::components::{FormError, PortalProblem, action_succeeded};
 use crate::domain::MembershipStatus;
+use crate::invitations::funnel_ui::FunnelAnnouncer;
 use crate::invitations::ui::{InviteUsersIfAllowed, InvitedActions, InvitedList};
 use crate::live::{Topic, use_live};
 use crate::registration::api::DecideRegistration;
@@ -69,6 +70,7 @@ pub fn EmployeesPage() -> impl IntoView {
             <h1>"Employees"</h1>
             <InviteUsersIfAllowed />
         </div>
+        <FunnelAnnouncer news=invited_actions.funnel_news />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {

@@ -115,14 +115,48 @@ async fn each_step_is_recorded_and_every_count_is_a_count_of_the_list(pool: PgPo
     assert_eq!(by_week.groups.len(), 1, "everything happened this week");
     assert_eq!(by_week.total, by_channel.total, "every grouping adds up to the same total");
 
-    // Gus became active when approved, not when he confirmed.
-    let active: bool = sqlx::query_scalar(
-        "SELECT m.active_since IS NOT NULL FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE a.login = 'gus@else.test'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert!(active, "an approval makes the person active");
+    // Gus became active when approved, after he confirmed.
+    let gus = by_channel.rows.iter().find(|r| r.contact == "gus@else.test").unwrap();
+    let (registered, active) = (gus.steps[3].as_ref().unwrap(), gus.steps[4].as_ref().unwrap());
+    assert!(registered.iso <= active.iso);
+
+    // A day after Hal's confirmation link expired, the address typed into the public form
+    // is gone; the row still counts as sent and delivered.
+    let later = now + chrono::Duration::hours(intranet::registration::CONFIRMATION_HOURS + 25);
+    let form =
+        RegistrationForm { email: "ida@else.test".into(), first_name: "Ida".into(), last_name: "Ives".into(), password: CHOSEN.into() };
+    let quick: String = sqlx::query_scalar("SELECT registration_code FROM portals").fetch_one(&pool).await.unwrap();
+    registration::request(&pool, &passwords(), &config("http://127.0.0.1:9"), &quick, &form, "another-client", later).await.unwrap();
+    let kept: (String, String, String) =
+        sqlx::query_as("SELECT email, first_name, password_hash FROM registration_requests WHERE invite_link_id IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, (String::new(), String::new(), String::new()));
+    let after = funnel(&pool, &ann, FunnelGrouping::Channel, 1, later).await.unwrap();
+    assert_eq!(after.total, [6, 5, 3, 2, 2], "Ida's registration is sent, not yet delivered");
+    let link_row = after.rows.iter().find(|r| r.channel == "Invite link: Fair").unwrap();
+    assert_eq!(link_row.contact, "Address not kept (never confirmed)");
+    assert!(link_row.steps[1].is_some());
+}
+
+#[sqlx::test]
+async fn a_registration_turned_away_stays_registered_and_never_becomes_active(pool: PgPool) {
+    let now = Utc::now();
+    let ann_id = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", now).await;
+    let ann = caller(&pool, ann_id, "acme").await;
+    sqlx::query("UPDATE portals SET quick_registration = true").execute(&pool).await.unwrap();
+    let quick: String = sqlx::query_scalar("SELECT registration_code FROM portals").fetch_one(&pool).await.unwrap();
+    // Turned away once, then approved on a second try: two rows, one of them active.
+    for approve in [false, true] {
+        let token = register_through(&pool, &quick, "jo@else.test").await;
+        let confirmed = registration::confirm(&pool, &passwords(), &config("http://127.0.0.1:9"), &token, CHOSEN, now).await.unwrap();
+        registration::decide_registration(&pool, &config("http://127.0.0.1:9"), &ann, confirmed.account_id, approve, now).await.unwrap();
+    }
+    let shown = funnel(&pool, &ann, FunnelGrouping::Channel, 1, now).await.unwrap();
+    assert_eq!(shown.total, [2, 0, 0, 2, 1], "sent, delivered, opened, registered, active");
+    // A page past the end shows the last one.
+    assert_eq!(funnel(&pool, &ann, FunnelGrouping::Channel, 9, now).await.unwrap().page, 1);
 }
 
 #[sqlx::test]

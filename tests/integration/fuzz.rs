@@ -34,6 +34,7 @@ const JUDGED_NOT_STORED: &[(&str, &str, &str)] = &[
     ("registration_page", "code", "answers the page of an unusable link"),
     ("registration_confirmation", "token", "answers the page of an unusable link"),
     ("employees", "filter", "an unknown filter shows the Employees list (the page's address may carry anything)"),
+    ("invitation_funnel", "by", "an unknown grouping shows the sums by channel (the page's address may carry anything)"),
     ("invite_by_email", "addresses", "answers a report that refuses each bad line"),
     ("invite_by_sms", "numbers", "answers a report that refuses each bad line"),
     ("preview_bulk_invitations", "rows", "answers a preview that marks the row bad; nothing is stored"),

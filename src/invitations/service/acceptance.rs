@@ -85,16 +85,18 @@ pub async fn page(pool: &PgPool, token: &str, me: Option<&SessionAccount>, now: 
         InvitationState::Expired
     } else {
         // The invitation funnel's "link opened": the first time a valid link showed its page.
+        let mut tx = sqlx::Connection::begin(&mut *db).await?;
         let first_time = sqlx::query_scalar!(
             "UPDATE invitations SET opened_at = $2 WHERE id = $1 AND opened_at IS NULL RETURNING id",
             invitation.id,
             now
         )
-        .fetch_optional(&mut *db)
+        .fetch_optional(&mut *tx)
         .await?;
         if first_time.is_some() {
-            notify(&mut *db, invitation.portal_id, Topic::People).await?;
+            notify(&mut *tx, invitation.portal_id, Topic::People).await?;
         }
+        tx.commit().await?;
         match me {
             Some(me) if me.login == invitation.target => InvitationState::JoinAs { name: me.full_name() },
             Some(me) => InvitationState::WrongAccount { logged_in_as: me.login.clone() },
@@ -211,7 +213,7 @@ async fn join(
         crate::auth::email_confirmation::mark_proven(tx, account_id, now).await?;
     }
     sqlx::query!(
-        "UPDATE invitations SET status = 'accepted', accepted_at = $2, accepted_by = $3 WHERE id = $1",
+        "UPDATE invitations SET status = 'accepted', accepted_at = $2, active_at = $2, accepted_by = $3 WHERE id = $1",
         invitation.id,
         now,
         account_id

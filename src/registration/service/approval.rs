@@ -56,6 +56,18 @@ pub async fn decide_registration(
         sqlx::query!("UPDATE memberships SET status = 'active' WHERE portal_id = $1 AND account_id = $2", caller.portal_id, account_id)
             .execute(&mut *tx)
             .await?;
+        // The invitation funnel: the registration that brought the person in is active now.
+        sqlx::query!(
+            "UPDATE registration_requests SET active_at = $3
+             WHERE id = (SELECT id FROM registration_requests WHERE portal_id = $1 AND account_id = $2 AND used_at IS NOT NULL
+                         ORDER BY used_at DESC LIMIT 1)
+               AND active_at IS NULL",
+            caller.portal_id,
+            account_id,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
         announce_joined(&mut tx, caller.portal_id, account_id, now).await?;
         crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "approved registration", Some(account_id), &person.login, now)
             .await?;

@@ -39,12 +39,13 @@ pub const ATTEMPTS_PER_CLIENT: Limit = Limit { bucket: "registration-client", ma
 pub const ATTEMPTS_PER_EMAIL: Limit = Limit { bucket: "registration-email", max: 3, window: Duration::hours(1) };
 
 /// Counts and records one attempt. Unconfirmed requests that expired a day ago lose the
-/// password and name chosen for them here, without a job; the rest stays for the
-/// invitation funnel, where they count as registrations never confirmed.
+/// address, names and password typed into the form here, without a job (anyone may type
+/// anyone's address); the rest stays for the invitation funnel, where they count as
+/// registrations never confirmed.
 async fn record_attempt(pool: &PgPool, client: &str, email: &Email, now: DateTime<Utc>) -> Result<(), AppError> {
     let _counted = throttle::take(pool, &[(ATTEMPTS_PER_CLIENT, client), (ATTEMPTS_PER_EMAIL, email.as_str())], now).await?;
     sqlx::query!(
-        "UPDATE registration_requests SET password_hash = '', first_name = '', last_name = ''
+        "UPDATE registration_requests SET password_hash = '', email = '', first_name = '', last_name = ''
          WHERE used_at IS NULL AND password_hash <> '' AND expires_at < $1",
         now - Duration::days(1)
     )
@@ -179,16 +180,18 @@ pub async fn confirmation(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Res
 /// The invitation funnel's "link opened": the first time the confirmation link showed
 /// its form.
 async fn mark_opened(db: &mut PgConnection, token: &str, now: DateTime<Utc>) -> Result<(), AppError> {
+    let mut tx = sqlx::Connection::begin(&mut *db).await?;
     let first_time = sqlx::query_scalar!(
         "UPDATE registration_requests SET opened_at = $2 WHERE token_hash = $1 AND opened_at IS NULL RETURNING portal_id",
         hash_secret(token),
         now
     )
-    .fetch_optional(&mut *db)
+    .fetch_optional(&mut *tx)
     .await?;
     if let Some(portal_id) = first_time {
-        crate::live::server::notify(&mut *db, portal_id, crate::live::Topic::People).await?;
+        crate::live::server::notify(&mut *tx, portal_id, crate::live::Topic::People).await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -261,10 +264,12 @@ pub async fn confirm(
             .ok_or_else(changed_meanwhile)?,
     };
     sqlx::query!(
-        "UPDATE registration_requests SET used_at = $2, password_hash = '', account_id = $3 WHERE token_hash = $1",
+        "UPDATE registration_requests SET used_at = $2, password_hash = '', account_id = $3, active_at = CASE WHEN $4 THEN $2::timestamptz END
+         WHERE token_hash = $1",
         hash_secret(token),
         now,
-        account_id
+        account_id,
+        result == Outcome::Active
     )
     .execute(&mut *tx)
     .await?;
