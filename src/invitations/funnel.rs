@@ -103,6 +103,9 @@ pub struct FunnelRow {
     pub steps: [Option<Moment>; 5],
 }
 
+/// The "Show" choice of Employees > Invited that opens the funnel.
+pub const FUNNEL_KEY: &str = "funnel";
+
 /// The address of a download: `by` is a grouping's key for the sums, or `invitation` for
 /// every row with its times.
 pub fn funnel_csv_href(slug: &str, by: &str) -> String {

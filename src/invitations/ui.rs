@@ -7,6 +7,7 @@ use super::api::{
     AcceptInvitation, AskForNewInvitation, CancelInvitation, CompleteRegistration, InviteByEmail, InviteBySms, JoinPortal, RegisterUser,
     ResendInvitation, list_invitations, load_invitation, load_invite_dialog, load_registration_completion,
 };
+use super::funnel::FUNNEL_KEY;
 use super::funnel_ui::{FunnelNews, InvitationFunnel};
 use super::{InvitationPage, InvitationRow, InvitationState, InviteDialog, InviteReport, InvitedPage, InvitedShow};
 use crate::auth::api::ResendEmailConfirmation;
@@ -428,9 +429,6 @@ pub fn InvitedList(slug: String, actions: InvitedActions) -> impl IntoView {
         </div>
     }
 }
-
-/// The "Show" choice of Employees > Invited that opens the funnel.
-const FUNNEL_KEY: &str = "funnel";
 
 /// "Page 2 of 7 (312 invitations)" with links to the neighbouring pages.
 fn invited_pager(slug: &str, show: InvitedShow, search: &str, page: &InvitedPage) -> impl IntoView + use<> {

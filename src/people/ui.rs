@@ -9,6 +9,7 @@ use crate::components::initials;
 use crate::components::use_slug;
 use crate::components::{FormError, PortalProblem, action_succeeded};
 use crate::domain::MembershipStatus;
+use crate::invitations::funnel::FUNNEL_KEY;
 use crate::invitations::funnel_ui::FunnelAnnouncer;
 use crate::invitations::ui::{InviteUsersIfAllowed, InvitedActions, InvitedList};
 use crate::live::{Topic, use_live};
@@ -70,7 +71,11 @@ pub fn EmployeesPage() -> impl IntoView {
             <h1>"Employees"</h1>
             <InviteUsersIfAllowed />
         </div>
-        <FunnelAnnouncer news=invited_actions.funnel_news />
+        // Outside the refreshed list, like the actions: what it says must survive a refresh.
+        {move || {
+            let on_funnel = filter.get() == EmployeeFilter::Invited && query.read().get("show").as_deref() == Some(FUNNEL_KEY);
+            on_funnel.then(|| view! { <FunnelAnnouncer news=invited_actions.funnel_news /> })
+        }}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
