@@ -57,3 +57,16 @@ letter_templates!(PasswordChanged: ChangedText = "auth/letters/password_changed.
 pub fn password_changed(letter: &PasswordChanged) -> Result<Email, askama::Error> {
     compose("Your password was changed".into(), &ChangedText { letter }, &ChangedHtml { letter })
 }
+
+/// After an administrator of `portal` reset the account's two-factor log-in: it weakens the
+/// log-in, so the person hears of it outside the portal too.
+pub struct TwoFactorReset<'a> {
+    pub brand: &'a str,
+    pub portal: &'a str,
+}
+
+letter_templates!(TwoFactorReset: TwoFactorResetText = "auth/letters/two_factor_reset.txt", TwoFactorResetHtml = "auth/letters/two_factor_reset.html");
+
+pub fn two_factor_reset(letter: &TwoFactorReset) -> Result<Email, askama::Error> {
+    compose("Your two-factor log-in was reset".into(), &TwoFactorResetText { letter }, &TwoFactorResetHtml { letter })
+}

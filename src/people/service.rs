@@ -408,6 +408,14 @@ pub async fn reset_two_factor(pool: &PgPool, caller: &PortalCaller, account_id: 
     let detail = format!("by an administrator of {}", caller.portal_name);
     crate::audit::security_event(&mut *tx, Some(account_id), "two-factor log-in reset", &detail, now).await?;
     crate::audit::record(&mut tx, caller.portal_id, caller.account_id, "reset two-factor log-in", Some(account_id), "", now).await?;
+    // By e-mail as well as in the bell: a reset the person did not ask for must reach them
+    // even if they never open the portal.
+    let login = sqlx::query_scalar!("SELECT login FROM accounts WHERE id = $1", account_id).fetch_one(&mut *tx).await?;
+    if crate::domain::Email::parse(&login).is_ok() {
+        let brand = crate::auth::letters::account_brand(&mut tx, account_id).await?;
+        let letter = crate::auth::letters::TwoFactorReset { brand: &brand, portal: &caller.portal_name };
+        crate::mail::outbox::enqueue_email(&mut *tx, &login, &crate::auth::letters::two_factor_reset(&letter)?, &[]).await?;
+    }
     let text =
         "An administrator reset your two-factor log-in: you now log in with your password alone. Set it up again in your network profile.";
     crate::notices::server::for_account(

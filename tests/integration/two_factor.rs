@@ -312,6 +312,12 @@ async fn an_administrator_resets_a_person_s_two_factor_log_in_and_it_is_audited(
         .await
         .unwrap();
     assert!(notice.starts_with("An administrator reset your two-factor log-in"), "{notice}");
+    let mailed: String =
+        sqlx::query_scalar("SELECT body FROM outbox WHERE recipient = 'bo@acme.test' AND subject = 'Your two-factor log-in was reset'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(mailed.contains("An administrator of acme Ltd reset the two-factor log-in"), "{mailed}");
     assert!(matches!(reset_two_factor(&pool, &ann, bo_id, now).await, Err(AppError::Conflict(_))), "nothing left to reset");
 }
 
