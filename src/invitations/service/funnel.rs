@@ -83,6 +83,16 @@ async fn counts(tx: &mut PgConnection, caller: &PortalCaller, grouping: FunnelGr
     Ok(groups.into_iter().map(|(_, counts)| counts).collect())
 }
 
+/// The sums by the grouping, with the zone their weeks are in.
+async fn grouped(
+    tx: &mut PgConnection,
+    caller: &PortalCaller,
+    grouping: FunnelGrouping,
+) -> Result<(&'static str, Vec<FunnelCounts>), AppError> {
+    let zone = if grouping == FunnelGrouping::Week { week_zone(&mut *tx, caller).await? } else { "UTC" };
+    Ok((zone, counts(tx, caller, grouping, zone).await?))
+}
+
 /// The sum of the groups, step by step.
 pub fn total(groups: &[FunnelCounts]) -> [i64; 5] {
     let mut total = [0; 5];
@@ -150,8 +160,7 @@ pub async fn funnel(
     now: DateTime<Utc>,
 ) -> Result<Funnel, AppError> {
     let mut tx = snapshot(pool).await?;
-    let zone = if grouping == FunnelGrouping::Week { week_zone(&mut tx, caller).await? } else { "UTC" };
-    let groups = counts(&mut tx, caller, grouping, zone).await?;
+    let (_, groups) = grouped(&mut tx, caller, grouping).await?;
     let total = total(&groups);
     // Every row is sent, so the first step's count is the number of rows.
     let pages = (total[0] + FUNNEL_PAGE_SIZE - 1) / FUNNEL_PAGE_SIZE;
@@ -231,8 +240,7 @@ pub async fn rows_csv(pool: &PgPool, caller: &PortalCaller) -> Result<String, Ap
 /// The export of the sums by the grouping, with a closing "Total" row.
 pub async fn counts_csv(pool: &PgPool, caller: &PortalCaller, grouping: FunnelGrouping) -> Result<String, AppError> {
     let mut tx = snapshot(pool).await?;
-    let zone = if grouping == FunnelGrouping::Week { week_zone(&mut tx, caller).await? } else { "UTC" };
-    let groups = counts(&mut tx, caller, grouping, zone).await?;
+    let (zone, groups) = grouped(&mut tx, caller, grouping).await?;
     tx.commit().await?;
     let first = match grouping {
         FunnelGrouping::Week => format!("{} ({zone})", grouping.column()),
