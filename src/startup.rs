@@ -136,10 +136,13 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     };
 
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let assets_version = crate::server::assets::version(&site_root, "intranet");
     let leptos_options = LeptosOptions::builder()
         .output_name("intranet")
-        .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
-        .site_pkg_dir("pkg")
+        .site_root(site_root)
+        // Pages name the browser's files under their version (server::assets).
+        .site_pkg_dir(crate::server::assets::versioned_pkg_dir(&assets_version))
         .site_addr(addr)
         .env(leptos::config::Env::PROD)
         .build();
@@ -209,6 +212,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(crate::operations::health::healthz))
         .route("/readyz", axum::routing::get(crate::operations::health::readyz))
         .route("/metrics", axum::routing::get(crate::operations::metrics::metrics_page))
+        .merge(crate::server::assets::routes(&state.leptos_options.site_root, &state.leptos_options.site_pkg_dir))
         .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
         .route_layer(middleware::from_fn(crate::operations::metrics::record_request))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

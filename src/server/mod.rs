@@ -1,7 +1,8 @@
 //! Platform, server side: configuration, shared state, the server-function preamble,
-//! cross-site refusal and migrations. Start-up lives in the composition root.
+//! cross-site refusal, migrations and the versioned browser files. Start-up lives in the composition root.
 //! May depend on: `crypto`, `live`, `error`.
 
+pub mod assets;
 pub mod config;
 pub mod input;
 pub mod migrations;
