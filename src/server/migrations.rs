@@ -4,7 +4,7 @@
 //! their first text has sqlx's record of that text's checksum and would refuse to start;
 //! [`run`] first brings such a database to what the edited text makes, and records the
 //! edited checksum, in one transaction. The recorded checksums (`migrations/landed.sha384`
-//! for 0001 to 0009, then one `<name>.sql.sha384` per migration) and the test below keep
+//! for 0001 to 0011, and one `<name>.sql.sha384` per migration from 0010 on) and the test below keep
 //! any landed migration from changing again.
 
 use sqlx::PgPool;
@@ -115,8 +115,9 @@ mod tests {
     use sha2::{Digest, Sha384};
 
     /// Forward-only migrations: each migration's checksum is recorded when it is added,
-    /// and a recorded file must never change. The checksums of 0001 to 0009 are in
-    /// `migrations/landed.sha384`, which itself never changes again; every later
+    /// and a recorded file must never change. The checksums of 0001 to 0011 are in
+    /// `migrations/landed.sha384` (0010 and 0011 also in their own files, with the same
+    /// sums), which itself never changes again; every later
     /// migration brings its own `<name>.sql.sha384` beside it, in the same commit (a new
     /// file, so recording it edits nothing that has landed).
     #[test]
