@@ -35,6 +35,9 @@ struct ListedRow {
     pending: i64,
 }
 
+/// What a page reads of each of its people's memberships.
+const LISTED_COLUMNS: &str = "account_id, position, contact_email, role, department_id, sort_name";
+
 /// How many people of the list a search walks in name order before it turns to the
 /// trigram index instead.
 const SEARCH_SCAN_BUDGET: i64 = 2_000;
@@ -47,7 +50,15 @@ enum Strategy<'a> {
     InOrderUpTo(i64, &'a str),
     /// Every match from the trigram index, sorted.
     FromIndex(&'a str),
+    /// The first people in list order of each of these words (those of the portal's
+    /// words that contain a one-word search), merged.
+    ByWords(&'a [String]),
 }
+
+/// A one-word search goes word by word when at most this many of the portal's words
+/// contain it; more (a few letters of every e-mail address, say), and it takes every
+/// match from the trigram index instead.
+const SEARCH_MAX_WORDS: i64 = 32;
 
 /// One page of a filter, from a cursor, in either direction.
 struct PageQuery<'a> {
@@ -68,8 +79,10 @@ impl PageQuery<'_> {
         let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new("");
         if let Strategy::FromIndex(pattern) = strategy {
             // Materialized, so the planner cannot trade the index for an ordered walk.
+            // Only the sort key is kept of every match (a common surname matches tens of
+            // thousands at a million people): the page's 51 are read in full afterwards.
             query.push("WITH found AS MATERIALIZED (");
-            self.push_members(&mut query, search_column);
+            self.push_members(&mut query, "sort_name, account_id");
             query.push(" AND ").push(search_column).push(" LIKE ").push_bind(pattern.to_string()).push(") ");
         }
         query.push("SELECT m.account_id, a.first_name, a.last_name, m.position, d.name AS department, m.contact_email, m.role, ");
@@ -84,17 +97,33 @@ impl PageQuery<'_> {
         query.push(" AS pending FROM (");
         match strategy {
             Strategy::InOrder => {
-                self.push_members(&mut query, search_column);
+                self.push_members(&mut query, LISTED_COLUMNS);
                 query.push(order);
             }
             Strategy::InOrderUpTo(budget, pattern) => {
                 query.push("SELECT * FROM (");
-                self.push_members(&mut query, search_column);
+                self.push_members(&mut query, &format!("{LISTED_COLUMNS}, {search_column} AS search"));
                 query.push(order).push(" LIMIT ").push_bind(budget);
                 query.push(") walked WHERE search LIKE ").push_bind(pattern.to_string()).push(order);
             }
             Strategy::FromIndex(_) => {
-                query.push("SELECT * FROM found").push(order);
+                query.push("SELECT listed.* FROM (SELECT * FROM found").push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1);
+                query.push(") page JOIN memberships listed ON listed.portal_id = ").push_bind(self.caller.portal_id);
+                query.push(" AND listed.account_id = page.account_id");
+            }
+            Strategy::ByWords(words) => {
+                // A person found by two of the words counts once.
+                query.push("SELECT listed.* FROM (SELECT DISTINCT sort_name, account_id FROM unnest(").push_bind(words.to_vec());
+                query.push("::text[]) AS w (word) CROSS JOIN LATERAL (SELECT sort_name, account_id FROM member_words WHERE portal_id = ");
+                query.push_bind(self.caller.portal_id).push(" AND status = ").push_bind(self.filter.status()).push(" AND word = w.word");
+                if !self.caller.is_admin {
+                    query.push(" AND NOT private");
+                }
+                self.push_anchor(&mut query);
+                query.push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1).push(") found");
+                query.push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1);
+                query.push(") page JOIN memberships listed ON listed.portal_id = ").push_bind(self.caller.portal_id);
+                query.push(" AND listed.account_id = page.account_id");
             }
         }
         query.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
@@ -103,18 +132,42 @@ impl PageQuery<'_> {
         query
     }
 
-    /// `SELECT … FROM memberships WHERE` the filter and the cursor.
-    fn push_members(&self, query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, search_column: &str) {
-        query.push("SELECT account_id, position, contact_email, role, department_id, sort_name, ");
-        query.push(search_column).push(" AS search FROM memberships WHERE portal_id = ").push_bind(self.caller.portal_id);
+    /// `SELECT columns FROM memberships WHERE` the filter and the cursor.
+    fn push_members(&self, query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, columns: &str) {
+        query.push("SELECT ").push(columns).push(" FROM memberships WHERE portal_id = ").push_bind(self.caller.portal_id);
         query.push(" AND status = ").push_bind(self.filter.status());
         if self.filter == EmployeeFilter::Administrators {
             query.push(" AND role = 'admin'");
         }
+        self.push_anchor(query);
+    }
+
+    /// ` AND (sort_name, account_id)` past the cursor, in the page's direction.
+    fn push_anchor(&self, query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>) {
         if let Some((sort_name, id)) = self.anchor {
             query.push(if self.backwards { " AND (sort_name, account_id) < (" } else { " AND (sort_name, account_id) > (" });
             query.push_bind(sort_name.clone()).push(", ").push_bind(*id).push(")");
         }
+    }
+
+    /// The portal's words that contain a one-word search, when the search can go word by
+    /// word: one word (a search with a space spans words), of three letters or more (the
+    /// trigram index finds nothing shorter), at most [`SEARCH_MAX_WORDS`] of them, and
+    /// not the administrators filter (the words do not know roles).
+    async fn matching_words(&self, pool: &PgPool, search: &str, pattern: &str) -> Result<Option<Vec<String>>, AppError> {
+        let search = search.trim();
+        if search.contains(' ') || search.chars().count() < 3 || self.filter == EmployeeFilter::Administrators {
+            return Ok(None);
+        }
+        let words = sqlx::query_scalar!(
+            "SELECT word FROM portal_words WHERE portal_id = $1 AND word LIKE $2 LIMIT $3",
+            self.caller.portal_id,
+            pattern,
+            SEARCH_MAX_WORDS + 1
+        )
+        .fetch_all(pool)
+        .await?;
+        Ok((words.len() as i64 <= SEARCH_MAX_WORDS).then_some(words))
     }
 }
 
@@ -160,6 +213,8 @@ pub async fn list_employees(
                 page.build(Strategy::InOrderUpTo(SEARCH_SCAN_BUDGET, pattern)).build_query_as().persistent(false).fetch_all(pool).await?;
             if scanned.len() as i64 > PAGE_SIZE {
                 scanned
+            } else if let Some(words) = page.matching_words(pool, search, pattern).await? {
+                page.build(Strategy::ByWords(&words)).build_query_as().persistent(false).fetch_all(pool).await?
             } else {
                 page.build(Strategy::FromIndex(pattern)).build_query_as().persistent(false).fetch_all(pool).await?
             }

@@ -67,19 +67,8 @@ async fn pages_walk_forwards_and_backwards_without_gaps(pool: PgPool) {
     .await
     .unwrap();
     let admin = caller(&pool, ann, "acme").await;
-    let mut seen = Vec::new();
-    let mut cursor = Cursor::First;
-    let mut pages = Vec::new();
-    loop {
-        let page = list_employees(&pool, &admin, EmployeeFilter::Employees, "", cursor).await.unwrap();
-        assert!(page.rows.len() as i64 <= PAGE_SIZE);
-        seen.extend(page.rows.iter().map(|r| r.account_id));
-        pages.push(page.clone());
-        match page.next {
-            Some(next) => cursor = Cursor::After(next),
-            None => break,
-        }
-    }
+    let (seen, pages) = every_page(&pool, &admin, EmployeeFilter::Employees, "").await;
+    assert!(pages.iter().all(|page| page.rows.len() as i64 <= PAGE_SIZE));
     assert_eq!(pages.len(), 3);
     let mut unique = seen.clone();
     unique.sort();
@@ -278,4 +267,105 @@ async fn only_administrators_find_people_by_login(pool: PgPool) {
         let refused = intranet::workgroups::service::add_member(&pool, &employee, group, outsider, now).await;
         assert!(refused.as_ref().is_err_and(|e| e.for_field("account_id").is_some()), "{refused:?}");
     }
+}
+
+/// Every page of a search, followed by "Next page" to the end: the people's ids, and the
+/// pages themselves (to walk back through).
+async fn every_page(
+    pool: &PgPool,
+    who: &intranet::access::PortalCaller,
+    filter: EmployeeFilter,
+    search: &str,
+) -> (Vec<i64>, Vec<intranet::people::EmployeePage>) {
+    let (mut ids, mut pages, mut cursor) = (Vec::new(), Vec::new(), Cursor::First);
+    loop {
+        let page = list_employees(pool, who, filter, search, cursor).await.unwrap();
+        ids.extend(page.rows.iter().map(|r| r.account_id));
+        pages.push(page.clone());
+        match page.next {
+            Some(next) => cursor = Cursor::After(next),
+            None => return (ids, pages),
+        }
+    }
+}
+
+/// The people a search must find, in list order, straight from the search columns.
+async fn every_match(pool: &PgPool, column: &str, status: &str, search: &str) -> Vec<i64> {
+    sqlx::query_scalar(&format!(
+        "SELECT account_id FROM memberships WHERE portal_id = 1 AND status = $1::membership_status AND {column} LIKE '%' || $2 || '%'
+         ORDER BY sort_name, account_id"
+    ))
+    .bind(status)
+    .bind(search)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// A one-word search whose people all come late in name order (a common surname in a big
+/// portal) goes word by word: the same people, in the same order, as every match sorted,
+/// page after page in both directions, and logins stay private.
+#[sqlx::test]
+async fn a_one_word_search_finds_every_match_in_order_however_late_they_come(pool: PgPool) {
+    let passwords = passwords();
+    let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", Utc::now()).await;
+    // 2,100 Adamses fill the list's start, past what a search walks in list order; after
+    // them 130 Garcias (every tenth dismissed), someone who is a Garcia only by position,
+    // and someone only by login (a phone-style login and no contact e-mail).
+    sqlx::query(
+        "WITH a AS (INSERT INTO accounts (login, password_hash, first_name, last_name)
+                    SELECT 'a' || g || '@acme.test', 'x', 'Al', 'Adams' FROM generate_series(1, 2100) g
+                    UNION ALL
+                    SELECT 'g' || g || '@acme.test', 'x', 'Gil' || g, 'Garcia' FROM generate_series(1, 130) g
+                    RETURNING id, login)
+         INSERT INTO memberships (portal_id, account_id, status, role, contact_email)
+         SELECT 1, id, CASE WHEN login LIKE 'g%0@%' THEN 'dismissed' ELSE 'active' END::membership_status, 'employee', login FROM a",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let liaison = add_member(&pool, "acme", "zed@acme.test", ("Zed", "Zulu"), "active", "employee").await;
+    sqlx::query("UPDATE memberships SET position = 'Garcia liaison' WHERE account_id = $1").bind(liaison).execute(&pool).await.unwrap();
+    let hidden = add_member(&pool, "acme", "hal@acme.test", ("Hal", "Hidden"), "active", "employee").await;
+    sqlx::query("UPDATE accounts SET login = 'garcia.phone' WHERE id = $1").bind(hidden).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE memberships SET contact_email = NULL WHERE account_id = $1").bind(hidden).execute(&pool).await.unwrap();
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let (admin, employee) = (caller(&pool, ann, "acme").await, caller(&pool, bo, "acme").await);
+
+    for search in ["garcia", "GARCIA", "arci"] {
+        let wanted = every_match(&pool, "search_text", "active", &search.to_lowercase()).await;
+        assert_eq!(wanted.len(), 117 + 2, "the seeded matches");
+        assert!(wanted.contains(&hidden) && wanted.contains(&liaison));
+        let (found, pages) = every_page(&pool, &admin, EmployeeFilter::Employees, search).await;
+        assert_eq!(found, wanted, "{search}: an administrator's pages");
+        assert_eq!(pages.len(), 3);
+        // "Previous page" from the last page gives back the middle page exactly.
+        let back =
+            list_employees(&pool, &admin, EmployeeFilter::Employees, search, Cursor::Before(pages[2].previous.unwrap())).await.unwrap();
+        assert_eq!(back.rows, pages[1].rows);
+    }
+    let (found, _) = every_page(&pool, &employee, EmployeeFilter::Employees, "garcia").await;
+    assert_eq!(found, every_match(&pool, "search_public", "active", "garcia").await);
+    assert!(!found.contains(&hidden), "an employee does not find a login");
+    assert!(found.contains(&liaison));
+    let (dismissed, _) = every_page(&pool, &admin, EmployeeFilter::Dismissed, "garcia").await;
+    assert_eq!(dismissed, every_match(&pool, "search_text", "dismissed", "garcia").await);
+    assert_eq!(dismissed.len(), 13);
+
+    // The words follow every change: a new name and login, a dismissal.
+    let renamed: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'g1@acme.test'").fetch_one(&pool).await.unwrap();
+    sqlx::query("UPDATE accounts SET last_name = 'Gomez', login = 'gomez@acme.test' WHERE id = $1")
+        .bind(renamed)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE memberships SET contact_email = NULL WHERE account_id = $1").bind(renamed).execute(&pool).await.unwrap();
+    act_on_person(&pool, &admin, liaison, PersonAction::Dismiss, Utc::now()).await.unwrap();
+    let (found, _) = every_page(&pool, &admin, EmployeeFilter::Employees, "garcia").await;
+    assert_eq!(found, every_match(&pool, "search_text", "active", "garcia").await);
+    assert!(!found.contains(&renamed) && !found.contains(&liaison));
+    let (gomez, _) = every_page(&pool, &admin, EmployeeFilter::Employees, "gomez").await;
+    assert_eq!(gomez, [renamed]);
+    let (dismissed, _) = every_page(&pool, &admin, EmployeeFilter::Dismissed, "liaison").await;
+    assert_eq!(dismissed, [liaison]);
 }
