@@ -151,22 +151,27 @@ impl PageQuery<'_> {
     }
 
     /// The portal's words that contain a one-word search, when the search can go word by
-    /// word: one word (a search with a space spans words), of three letters or more (the
-    /// trigram index finds nothing shorter), at most [`SEARCH_MAX_WORDS`] of them, and
-    /// not the administrators filter (the words do not know roles).
+    /// word: ASCII letters and digits alone (so it lies inside one word; see migration
+    /// 0024), three or more of them (the trigram index finds nothing shorter), at most
+    /// [`SEARCH_MAX_WORDS`] words, and not the administrators filter (the words do not
+    /// know roles). Colleagues see only public words: a word that only logins have
+    /// neither finds nor, by its count, hints at anyone.
     async fn matching_words(&self, pool: &PgPool, search: &str, pattern: &str) -> Result<Option<Vec<String>>, AppError> {
         let search = search.trim();
-        if search.contains(' ') || search.chars().count() < 3 || self.filter == EmployeeFilter::Administrators {
+        let one_word = search.chars().all(|c| c.is_ascii_alphanumeric());
+        if !one_word || search.len() < 3 || self.filter == EmployeeFilter::Administrators {
             return Ok(None);
         }
-        let words = sqlx::query_scalar!(
-            "SELECT word FROM portal_words WHERE portal_id = $1 AND word LIKE $2 LIMIT $3",
-            self.caller.portal_id,
-            pattern,
-            SEARCH_MAX_WORDS + 1
-        )
-        .fetch_all(pool)
-        .await?;
+        // Not kept as a prepared statement, for the reason `list_employees` gives.
+        let words: Vec<String> =
+            sqlx::query_scalar("SELECT word FROM portal_words WHERE portal_id = $1 AND word LIKE $2 AND (public OR $3) LIMIT $4")
+                .bind(self.caller.portal_id)
+                .bind(pattern)
+                .bind(self.caller.is_admin)
+                .bind(SEARCH_MAX_WORDS + 1)
+                .persistent(false)
+                .fetch_all(pool)
+                .await?;
         Ok((words.len() as i64 <= SEARCH_MAX_WORDS).then_some(words))
     }
 }

@@ -310,16 +310,17 @@ async fn a_one_word_search_finds_every_match_in_order_however_late_they_come(poo
     let passwords = passwords();
     let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", Utc::now()).await;
     // 2,100 Adamses fill the list's start, past what a search walks in list order; after
-    // them 130 Garcias (every tenth dismissed), someone who is a Garcia only by position,
-    // and someone only by login (a phone-style login and no contact e-mail).
+    // them 130 Garcias (every tenth dismissed), each with the surname in their own e-mail
+    // address, someone who is a Garcia only by position, and someone only by login (and
+    // no contact e-mail).
     sqlx::query(
         "WITH a AS (INSERT INTO accounts (login, password_hash, first_name, last_name)
                     SELECT 'a' || g || '@acme.test', 'x', 'Al', 'Adams' FROM generate_series(1, 2100) g
                     UNION ALL
-                    SELECT 'g' || g || '@acme.test', 'x', 'Gil' || g, 'Garcia' FROM generate_series(1, 130) g
+                    SELECT 'gil' || g || '.garcia@acme.test', 'x', 'Gil' || g, 'Garcia' FROM generate_series(1, 130) g
                     RETURNING id, login)
          INSERT INTO memberships (portal_id, account_id, status, role, contact_email)
-         SELECT 1, id, CASE WHEN login LIKE 'g%0@%' THEN 'dismissed' ELSE 'active' END::membership_status, 'employee', login FROM a",
+         SELECT 1, id, CASE WHEN login LIKE 'gil%0.garcia@%' THEN 'dismissed' ELSE 'active' END::membership_status, 'employee', login FROM a",
     )
     .execute(&pool)
     .await
@@ -327,7 +328,7 @@ async fn a_one_word_search_finds_every_match_in_order_however_late_they_come(poo
     let liaison = add_member(&pool, "acme", "zed@acme.test", ("Zed", "Zulu"), "active", "employee").await;
     sqlx::query("UPDATE memberships SET position = 'Garcia liaison' WHERE account_id = $1").bind(liaison).execute(&pool).await.unwrap();
     let hidden = add_member(&pool, "acme", "hal@acme.test", ("Hal", "Hidden"), "active", "employee").await;
-    sqlx::query("UPDATE accounts SET login = 'garcia.phone' WHERE id = $1").bind(hidden).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE accounts SET login = 'garcia.zzq' WHERE id = $1").bind(hidden).execute(&pool).await.unwrap();
     sqlx::query("UPDATE memberships SET contact_email = NULL WHERE account_id = $1").bind(hidden).execute(&pool).await.unwrap();
     let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
     let (admin, employee) = (caller(&pool, ann, "acme").await, caller(&pool, bo, "acme").await);
@@ -344,8 +345,11 @@ async fn a_one_word_search_finds_every_match_in_order_however_late_they_come(poo
             list_employees(&pool, &admin, EmployeeFilter::Employees, search, Cursor::Before(pages[2].previous.unwrap())).await.unwrap();
         assert_eq!(back.rows, pages[1].rows);
     }
-    let (found, _) = every_page(&pool, &employee, EmployeeFilter::Employees, "garcia").await;
+    let (found, pages) = every_page(&pool, &employee, EmployeeFilter::Employees, "garcia").await;
     assert_eq!(found, every_match(&pool, "search_public", "active", "garcia").await);
+    let back =
+        list_employees(&pool, &employee, EmployeeFilter::Employees, "garcia", Cursor::Before(pages[2].previous.unwrap())).await.unwrap();
+    assert_eq!(back.rows, pages[1].rows);
     assert!(!found.contains(&hidden), "an employee does not find a login");
     assert!(found.contains(&liaison));
     let (dismissed, _) = every_page(&pool, &admin, EmployeeFilter::Dismissed, "garcia").await;
@@ -353,7 +357,7 @@ async fn a_one_word_search_finds_every_match_in_order_however_late_they_come(poo
     assert_eq!(dismissed.len(), 13);
 
     // The words follow every change: a new name and login, a dismissal.
-    let renamed: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'g1@acme.test'").fetch_one(&pool).await.unwrap();
+    let renamed: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE login = 'gil1.garcia@acme.test'").fetch_one(&pool).await.unwrap();
     sqlx::query("UPDATE accounts SET last_name = 'Gomez', login = 'gomez@acme.test' WHERE id = $1")
         .bind(renamed)
         .execute(&pool)
@@ -368,4 +372,26 @@ async fn a_one_word_search_finds_every_match_in_order_however_late_they_come(poo
     assert_eq!(gomez, [renamed]);
     let (dismissed, _) = every_page(&pool, &admin, EmployeeFilter::Dismissed, "liaison").await;
     assert_eq!(dismissed, [liaison]);
+
+    // A word only a login has is for administrators, and goes with its last person.
+    assert_eq!(every_page(&pool, &admin, EmployeeFilter::Employees, "zzq").await.0, [hidden]);
+    assert!(every_page(&pool, &employee, EmployeeFilter::Employees, "zzq").await.0.is_empty());
+    let public_words = |word: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT public FROM portal_words WHERE word = $1").bind(word).fetch_optional(&pool).await.unwrap()
+        }
+    };
+    assert_eq!(public_words("zzq").await, Some(false));
+    assert_eq!(public_words("garcia").await, Some(true));
+    sqlx::query("DELETE FROM memberships WHERE account_id = $1").bind(hidden).execute(&pool).await.unwrap();
+    assert_eq!(public_words("zzq").await, None);
+    assert_eq!(public_words("gomez").await, Some(true));
+    let words_without_person: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM portal_words pw WHERE NOT EXISTS (SELECT 1 FROM member_words mw WHERE mw.portal_id = pw.portal_id AND mw.word = pw.word)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(words_without_person, 0);
 }
