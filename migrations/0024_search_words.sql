@@ -55,18 +55,25 @@ $$;
 
 -- Rewrites one membership's words.
 CREATE FUNCTION membership_words() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    words text[];
+    public_words text[];
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         DELETE FROM member_words WHERE portal_id = OLD.portal_id AND account_id = OLD.account_id;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        words := ARRAY(SELECT search_words(NEW.search_text));
+        public_words := ARRAY(SELECT search_words(NEW.search_public));
         INSERT INTO member_words (portal_id, account_id, word, private, status, sort_name)
-        SELECT NEW.portal_id, NEW.account_id, w, w NOT IN (SELECT search_words(NEW.search_public)), NEW.status, NEW.sort_name
-          FROM search_words(NEW.search_text) w;
+        SELECT NEW.portal_id, NEW.account_id, w, NOT (w = ANY (public_words)), NEW.status, NEW.sort_name FROM unnest(words) w;
         -- In word order, so two admissions adding the same new words cannot deadlock.
+        -- Words already there are left alone (not locked); only a word turning public
+        -- is updated.
         INSERT INTO portal_words (portal_id, word, public)
-        SELECT NEW.portal_id, w, w IN (SELECT search_words(NEW.search_public)) FROM search_words(NEW.search_text) w ORDER BY w
-        ON CONFLICT (portal_id, word) DO UPDATE SET public = true WHERE NOT portal_words.public AND EXCLUDED.public;
+        SELECT NEW.portal_id, w, w = ANY (public_words) FROM unnest(words) w ORDER BY w
+        ON CONFLICT (portal_id, word) DO NOTHING;
+        UPDATE portal_words SET public = true WHERE portal_id = NEW.portal_id AND word = ANY (public_words) AND NOT public;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM forget_portal_words(OLD.portal_id, ARRAY(SELECT search_words(OLD.search_text)));
