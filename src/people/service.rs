@@ -108,8 +108,7 @@ impl PageQuery<'_> {
             }
             Strategy::FromIndex(_) => {
                 query.push("SELECT listed.* FROM (SELECT * FROM found").push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1);
-                query.push(") page JOIN memberships listed ON listed.portal_id = ").push_bind(self.caller.portal_id);
-                query.push(" AND listed.account_id = page.account_id");
+                self.push_listed_rows(&mut query);
             }
             Strategy::ByWords(words) => {
                 // A person found by two of the words counts once.
@@ -122,8 +121,7 @@ impl PageQuery<'_> {
                 self.push_anchor(&mut query);
                 query.push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1).push(") found");
                 query.push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1);
-                query.push(") page JOIN memberships listed ON listed.portal_id = ").push_bind(self.caller.portal_id);
-                query.push(" AND listed.account_id = page.account_id");
+                self.push_listed_rows(&mut query);
             }
         }
         query.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
@@ -140,6 +138,13 @@ impl PageQuery<'_> {
             query.push(" AND role = 'admin'");
         }
         self.push_anchor(query);
+    }
+
+    /// Closes a `SELECT listed.* FROM (` the page's keys `) page` and joins their
+    /// memberships in full.
+    fn push_listed_rows(&self, query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>) {
+        query.push(") page JOIN memberships listed ON listed.portal_id = ").push_bind(self.caller.portal_id);
+        query.push(" AND listed.account_id = page.account_id");
     }
 
     /// ` AND (sort_name, account_id)` past the cursor, in the page's direction.
