@@ -11,7 +11,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
@@ -153,11 +152,6 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
         AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores)?, live: live.clone(), imap_tls };
     let router = router(state.clone());
     let server = tokio::spawn(async move {
-        // Pages stream in several chunks; without TCP_NODELAY, Nagle's algorithm and the
-        // client's delayed ACK stall each page by ~40 ms.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
         // One deadline for everything in flight, set when the signal comes.
         let deadline = Arc::new(std::sync::OnceLock::<tokio::time::Instant>::new());
         let signalled = {
@@ -171,9 +165,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
                 live.shutdown();
             }
         };
-        let serving = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(signalled)
-            .into_future();
+        let serving = crate::server::http1::serve(listener, router, signalled);
         let mut stopped = stopping.clone();
         let grace_over = {
             let deadline = Arc::clone(&deadline);
@@ -182,13 +174,10 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
                 tokio::time::sleep_until(deadline.get().copied().unwrap_or_else(|| tokio::time::Instant::now() + grace)).await;
             }
         };
-        let served = tokio::select! {
-            served = serving => served.map_err(|e| e.to_string()),
-            () = grace_over => {
-                tracing::warn!("grace period over: requests still in flight are cut");
-                Ok(())
-            }
-        };
+        tokio::select! {
+            () = serving => {}
+            () = grace_over => tracing::warn!("grace period over: requests still in flight are cut"),
+        }
         let until = deadline.get().copied().unwrap_or_else(|| tokio::time::Instant::now() + grace);
         if let Some(worker) = worker
             && tokio::time::timeout_at(until, worker).await.is_err()
@@ -196,7 +185,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
             // Its claims run out with their lease, and another worker sends those messages.
             tracing::warn!("grace period over: the outbox worker's batch is left to its lease");
         }
-        served
+        Ok(())
     });
     Ok(Started { addr, state, server })
 }

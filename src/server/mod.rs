@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod config;
+pub mod http1;
 pub mod input;
 pub mod migrations;
 pub mod origin;
