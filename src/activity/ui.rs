@@ -1,3 +1,4 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -19,7 +20,7 @@ pub fn ActivityStreamPage() -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(form, value);
     let home = use_current_portal();
-    let feed = Resource::new(
+    let feed = page_data(
         move || (slug.get(), live.version(Topic::Stream), live.version(Topic::Access), publish.version().get()),
         |(slug, ..)| load_stream(slug, None),
     );
@@ -96,7 +97,7 @@ pub fn ChatPage() -> impl IntoView {
     let value = send.value();
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(form, value);
-    let messages = Resource::new(
+    let messages = page_data(
         move || (slug.get(), live.version(Topic::Chat), live.version(Topic::Access), send.version().get()),
         |(slug, ..)| load_chat(slug, None),
     );

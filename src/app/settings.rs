@@ -1,6 +1,7 @@
 //! The Settings page: it puts several features together (the portal's plan, the
 //! registration settings, the audit log), so it lives in the composition root.
 
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -25,7 +26,7 @@ pub fn SettingsPage() -> impl IntoView {
     let home = use_current_portal();
     let query = use_query_map();
     let before = Signal::derive(move || query.read().get("before").and_then(|b| b.parse::<i64>().ok()));
-    let audit = Resource::new(
+    let audit = page_data(
         move || {
             (
                 slug.get(),
@@ -42,7 +43,7 @@ pub fn SettingsPage() -> impl IntoView {
     let create_link = ServerAction::<CreateInviteLink>::new();
     let revoke_link = ServerAction::<RevokeInviteLink>::new();
     let two_factor_rule = ServerAction::<SetTwoFactorRule>::new();
-    let departments = Resource::new(move || (slug.get(), live.version(Topic::Structure)), |(slug, _)| load_department_choices(slug));
+    let departments = page_data(move || (slug.get(), live.version(Topic::Structure)), |(slug, _)| load_department_choices(slug));
     view! {
         <Title text="Settings" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

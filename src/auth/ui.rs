@@ -1,3 +1,4 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -77,7 +78,7 @@ pub fn LoginCodePage() -> impl IntoView {
 
 #[component]
 pub fn PortalChooserPage() -> impl IntoView {
-    let portals = Resource::new(|| (), |_| my_portals());
+    let portals = page_data(|| (), |_| my_portals());
     view! {
         <PlainPage>
             <h1>"Choose a Bitrix24"</h1>
@@ -174,7 +175,7 @@ fn ResetWithCode(login: String) -> impl IntoView {
 pub fn LinkGate(purpose: &'static str, children: ChildrenFn) -> impl IntoView {
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
-    let status = Resource::new(token, move |token| link_status(token, purpose.to_string()));
+    let status = page_data(token, move |token| link_status(token, purpose.to_string()));
     view! {
         <Suspense fallback=|| view! { <p>"Checking the link…"</p> }>
             {move || {

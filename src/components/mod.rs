@@ -2,10 +2,12 @@
 //! messages, and the page frames.
 //! Base layer. May depend on: `domain`, `error`.
 
+mod page_data;
 mod portal;
 
 use leptos::prelude::*;
 
+pub use page_data::{JsonBytes, PageData, page_data};
 pub use portal::{CurrentPortal, PortalHome, initials, use_current_portal, use_slug};
 
 use crate::error::AppError;

@@ -1,5 +1,6 @@
 //! The portal a page is in, shared by every page inside the portal frame.
 
+use super::{PageData, page_data};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
@@ -33,12 +34,12 @@ pub fn use_slug() -> Signal<String> {
 
 /// The portal and the viewer, loaded once by the frame for the pages inside it.
 #[derive(Clone, Copy)]
-pub struct CurrentPortal(pub Resource<Result<PortalHome, AppError>>);
+pub struct CurrentPortal(pub PageData<Result<PortalHome, AppError>>);
 
 /// The frame's portal resource (refetched when access or settings change).
-pub fn use_current_portal() -> Resource<Result<PortalHome, AppError>> {
+pub fn use_current_portal() -> PageData<Result<PortalHome, AppError>> {
     // Every portal page sits inside the frame; outside it there is no portal to show.
-    use_context::<CurrentPortal>().map(|current| current.0).unwrap_or_else(|| Resource::new(|| (), |_| async { Err(AppError::NotFound) }))
+    use_context::<CurrentPortal>().map(|current| current.0).unwrap_or_else(|| page_data(|| (), |_| async { Err(AppError::NotFound) }))
 }
 
 /// Two letters for the avatar placeholder.

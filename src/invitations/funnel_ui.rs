@@ -2,6 +2,7 @@
 //! the CSV downloads, and each invitation with the time of every step it reached. It
 //! follows live as people open their links and join.
 
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -46,7 +47,7 @@ pub fn InvitationFunnel(slug: String, news: FunnelNews) -> impl IntoView {
     let by = Signal::derive(move || FunnelGrouping::from_key(&query.read().get("by").unwrap_or_default()));
     let page_number = Signal::derive(move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
     let resource_slug = slug.clone();
-    let funnel = Resource::new(
+    let funnel = page_data(
         move || (resource_slug.clone(), by.get(), page_number.get(), live.version(Topic::People)),
         |(slug, by, page, _)| load_invitation_funnel(slug, by.key().to_string(), page),
     );

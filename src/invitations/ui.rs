@@ -1,3 +1,4 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -48,7 +49,7 @@ pub fn InviteUsersIfAllowed() -> impl IntoView {
 #[component]
 fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'static) -> impl IntoView {
     let dialog_slug = slug.clone();
-    let dialog = Resource::new(move || dialog_slug.clone(), load_invite_dialog);
+    let dialog = page_data(move || dialog_slug.clone(), load_invite_dialog);
     let close_button = close.clone();
     view! {
         <section class="panel invite-dialog" role="dialog" aria-label="Invite users">
@@ -356,7 +357,7 @@ pub fn InvitedList(slug: String, actions: InvitedActions) -> impl IntoView {
     let search = Signal::derive(move || query.read().get("q").unwrap_or_default());
     let page_number = Signal::derive(move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1));
     let list_slug = slug.clone();
-    let page = Resource::new(
+    let page = page_data(
         move || {
             (
                 list_slug.clone(),
@@ -516,7 +517,7 @@ fn InvitationTable(
 pub fn CompleteRegistrationPage() -> impl IntoView {
     let query = use_query_map();
     let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
-    let page = Resource::new(move || token.get(), load_registration_completion);
+    let page = page_data(move || token.get(), load_registration_completion);
     let complete = ServerAction::<CompleteRegistration>::new();
     let value = complete.value();
     view! {
@@ -558,7 +559,7 @@ pub fn CompleteRegistrationPage() -> impl IntoView {
 pub fn InvitationLinkPage() -> impl IntoView {
     let query = use_query_map();
     let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
-    let page = Resource::new(move || token.get(), load_invitation);
+    let page = page_data(move || token.get(), load_invitation);
     view! {
         <Title text="Invitation" />
         <PlainPage>

@@ -1,10 +1,11 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 
 use super::{OutboxMessage, api::dev_outbox};
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
-    let messages = Resource::new(|| (), |_| dev_outbox());
+    let messages = page_data(|| (), |_| dev_outbox());
     view! {
         <div class="wide-page">
             <header class="brand">

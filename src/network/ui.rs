@@ -1,3 +1,4 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -11,7 +12,7 @@ use crate::domain::MembershipStatus;
 
 #[component]
 pub fn NetworkProfilePage() -> impl IntoView {
-    let profile = Resource::new(|| (), |_| load_network_profile());
+    let profile = page_data(|| (), |_| load_network_profile());
     view! {
         <PlainPage>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>

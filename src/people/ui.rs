@@ -1,3 +1,4 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -48,7 +49,7 @@ pub fn EmployeesPage() -> impl IntoView {
     let filter = Signal::derive(move || EmployeeFilter::from_key(&query.read().get("filter").unwrap_or_default()));
     let search = Signal::derive(move || query.read().get("q").unwrap_or_default());
     let cursor = move |name: &str| query.read().get(name).and_then(|v| v.parse::<i64>().ok());
-    let page = Resource::new(
+    let page = page_data(
         move || {
             (
                 slug.get(),
@@ -203,7 +204,7 @@ pub fn PersonPage() -> impl IntoView {
             navigate(&format!("/p/{}/employees?filter=pending", slug.get_untracked()), Default::default());
         }
     });
-    let person = Resource::new(
+    let person = page_data(
         move || {
             (
                 slug.get(),

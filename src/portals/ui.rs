@@ -1,3 +1,4 @@
+use crate::components::{PageData, page_data};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
@@ -14,7 +15,7 @@ use crate::registration::ui::RegistrationDecision;
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let value = action.value();
-    let me = Resource::new(|| (), |_| current_account());
+    let me = page_data(|| (), |_| current_account());
     view! {
         <PlainPage>
             <h1>"Create your Bitrix24"</h1>
@@ -64,10 +65,8 @@ pub fn PortalLayout() -> impl IntoView {
     let live = Live::default();
     provide_context(live);
     live::connect(slug, live);
-    let home = Resource::new(
-        move || (slug.get(), live.version(Topic::Access), live.version(Topic::Settings)),
-        |(slug, ..)| load_portal_home(slug),
-    );
+    let home =
+        page_data(move || (slug.get(), live.version(Topic::Access), live.version(Topic::Settings)), |(slug, ..)| load_portal_home(slug));
     provide_context(CurrentPortal(home));
     send_to_log_in_when_signed_out(home);
     keep_browser_time_zone(home, live);
@@ -151,7 +150,7 @@ pub fn PortalLayout() -> impl IntoView {
 #[derive(Clone, Copy)]
 struct Bell {
     open: RwSignal<bool>,
-    notices: Resource<Result<crate::notices::Notices, crate::error::AppError>>,
+    notices: PageData<Result<crate::notices::Notices, crate::error::AppError>>,
     mark: ServerAction<MarkNoticesRead>,
     decide: ServerAction<DecideRegistration>,
 }
@@ -160,7 +159,7 @@ impl Bell {
     fn new(slug: Signal<String>, live: Live) -> Bell {
         let mark = ServerAction::<MarkNoticesRead>::new();
         let decide = ServerAction::<DecideRegistration>::new();
-        let notices = Resource::new(
+        let notices = page_data(
             move || (slug.get(), live.version(Topic::Notices), mark.version().get(), decide.version().get()),
             |(slug, ..)| load_notices(slug),
         );
@@ -264,7 +263,7 @@ fn NoticeItem(
 /// A session that ends while a portal page is open (time-out, "log out" elsewhere) sends
 /// the person to the log-in page, which brings them back here. A full page load is
 /// already redirected by the server (`auth::guard::log_in_first`).
-fn send_to_log_in_when_signed_out(home: Resource<Result<crate::components::PortalHome, crate::error::AppError>>) {
+fn send_to_log_in_when_signed_out(home: PageData<Result<crate::components::PortalHome, crate::error::AppError>>) {
     // Effects run only in the browser; the server has already redirected.
     #[cfg(feature = "hydrate")]
     {
@@ -286,7 +285,7 @@ fn send_to_log_in_when_signed_out(home: Resource<Result<crate::components::Porta
 /// Someone who logged in elsewhere (sign-up, an invitation) or travelled: the browser's
 /// zone is kept with the account, and everything on the page is fetched again, with
 /// times in it. (No reload: a person may be typing.)
-fn keep_browser_time_zone(home: Resource<Result<crate::components::PortalHome, crate::error::AppError>>, live: Live) {
+fn keep_browser_time_zone(home: PageData<Result<crate::components::PortalHome, crate::error::AppError>>, live: Live) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let Some(Ok(home)) = home.get() else { return };
@@ -323,7 +322,7 @@ pub fn PlanFacts(plan: Plan) -> impl IntoView {
 pub fn TwoFactorRulePanel(slug: String, action: ServerAction<SetTwoFactorRule>) -> impl IntoView {
     let live = live::use_live();
     let rule_slug = slug.clone();
-    let rule = Resource::new(
+    let rule = page_data(
         move || (rule_slug.clone(), live.version(Topic::Settings), action.version().get()),
         |(slug, ..)| load_two_factor_rule(slug),
     );

@@ -1,3 +1,4 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -14,7 +15,7 @@ pub fn ProfileEditorPage() -> impl IntoView {
     let account_id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
     let save = ServerAction::<SaveProfile>::new();
     // Loaded once per person: a refresh while someone types would wipe their edits.
-    let editor = Resource::new(move || (slug.get(), account_id.get()), |(slug, id)| load_profile_editor(slug, id));
+    let editor = page_data(move || (slug.get(), account_id.get()), |(slug, id)| load_profile_editor(slug, id));
     view! {
         <Title text="Edit profile" />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

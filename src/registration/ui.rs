@@ -1,3 +1,4 @@
+use crate::components::{PageData, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -26,8 +27,7 @@ pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] on_settings_pag
     let invite_rule = ServerAction::<SetEveryoneCanInvite>::new();
     let check = ServerAction::<CheckRegistrationAddress>::new();
     let settings_slug = slug.clone();
-    let settings =
-        Resource::new(move || (settings_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_registration_settings(slug));
+    let settings = page_data(move || (settings_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_registration_settings(slug));
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {
@@ -162,13 +162,13 @@ fn SettingsForm(
 #[component]
 pub fn InviteLinksPanel(
     slug: String,
-    departments: Resource<Result<Vec<NamedId>, AppError>>,
+    departments: PageData<Result<Vec<NamedId>, AppError>>,
     create: ServerAction<CreateInviteLink>,
     revoke: ServerAction<RevokeInviteLink>,
 ) -> impl IntoView {
     let live = use_live();
     let links_slug = slug.clone();
-    let links = Resource::new(
+    let links = page_data(
         move || (links_slug.clone(), live.version(Topic::Settings), create.version().get(), revoke.version().get()),
         |(slug, ..)| load_invite_links(slug),
     );
@@ -365,7 +365,7 @@ fn AddressCheck(slug: String, check: ServerAction<CheckRegistrationAddress>) -> 
 pub fn QuickRegistrationTab(slug: String, is_admin: bool) -> impl IntoView {
     let live = use_live();
     let tab_slug = slug.clone();
-    let quick = Resource::new(move || (tab_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_quick_registration(slug));
+    let quick = page_data(move || (tab_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_quick_registration(slug));
     let copied = RwSignal::new(false);
     let link_input = NodeRef::<leptos::html::Input>::new();
     let copy = move |_| {
@@ -430,7 +430,7 @@ pub fn RegistrationLinkPage() -> impl IntoView {
     let code = Signal::derive(move || params.read().get("code").unwrap_or_default());
     let live = Live::default();
     crate::live::connect_to(Signal::derive(move || format!("/join/{}/live", code.get())), live);
-    let page = Resource::new(move || (code.get(), live.version(Topic::Settings)), |(code, _)| load_registration_page(code));
+    let page = page_data(move || (code.get(), live.version(Topic::Settings)), |(code, _)| load_registration_page(code));
     let register = ServerAction::<RegisterByLink>::new();
     let value = register.value();
     // A memo: a refused attempt leaves it None and so does not rebuild the form while
@@ -480,7 +480,7 @@ pub fn RegistrationLinkPage() -> impl IntoView {
 pub fn ConfirmRegistrationPage() -> impl IntoView {
     let query = use_query_map();
     let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
-    let page = Resource::new(move || token.get(), load_confirmation);
+    let page = page_data(move || token.get(), load_confirmation);
     let confirm = ServerAction::<ConfirmRegistration>::new();
     let value = confirm.value();
     let unusable = || {

@@ -1,3 +1,4 @@
+use crate::components::{PageData, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -12,7 +13,7 @@ use crate::components::{Field, FormError, PortalProblem, field_error, reset_on_s
 use crate::error::AppError;
 use crate::live::{Topic, use_live};
 
-type Loaded<T> = Resource<Result<T, AppError>>;
+type Loaded<T> = PageData<Result<T, AppError>>;
 
 #[component]
 pub fn StructurePage() -> impl IntoView {
@@ -27,14 +28,14 @@ pub fn StructurePage() -> impl IntoView {
         delete: ServerAction::new(),
         head: ServerAction::new(),
     };
-    let structure = Resource::new(
+    let structure = page_data(
         move || (slug.get(), live.version(Topic::Structure), live.version(Topic::People), live.version(Topic::Access), forms.versions()),
         |(slug, ..)| load_structure(slug),
     );
     // Loaded once per portal: the top department and the viewer's role decide which panel
     // and forms to draw. Keeping them out of the live data means an update from someone
     // else never wipes what this person is typing.
-    let frame = Resource::new(move || slug.get(), load_structure);
+    let frame = page_data(move || slug.get(), load_structure);
     view! {
         <Title text="Company structure" />
         <h1>"Company structure"</h1>
@@ -177,7 +178,7 @@ fn DepartmentPanel(id: i64, is_top: bool, is_admin: bool, structure: Loaded<Stru
     let live = use_live();
     let members = {
         let slug = slug.clone();
-        Resource::new(
+        page_data(
             move || (live.version(Topic::People), live.version(Topic::Structure), forms.versions()),
             move |_| load_department_members(slug.clone(), id),
         )

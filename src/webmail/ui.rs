@@ -1,3 +1,4 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -24,7 +25,7 @@ pub fn WebmailPage() -> impl IntoView {
             changes.update(|n| *n += 1);
         }
     });
-    let mailbox = Resource::new(move || (slug.get(), changes.get()), |(slug, _)| load_mailbox(slug));
+    let mailbox = page_data(move || (slug.get(), changes.get()), |(slug, _)| load_mailbox(slug));
     view! {
         <Title text="Webmail" />
         <div class="page-head">
@@ -125,7 +126,7 @@ fn ConnectMailboxForm(slug: String, connect: ServerAction<ConnectMailbox>, for_e
 fn ConnectedMailbox(mailbox: Mailbox, slug: String, disconnect: ServerAction<DisconnectMailbox>) -> impl IntoView {
     let value = disconnect.value();
     let inbox_slug = slug.clone();
-    let inbox = Resource::new(move || inbox_slug.clone(), inbox_count);
+    let inbox = page_data(move || inbox_slug.clone(), inbox_count);
     view! {
         <section class="panel" aria-labelledby="mailbox-heading">
             <h2 id="mailbox-heading">"Connected mailbox"</h2>
@@ -172,7 +173,7 @@ pub fn ManageEmailAccountsPage() -> impl IntoView {
     let live = crate::live::use_live();
     let connect = ServerAction::<ConnectMailbox>::new();
     let disconnect = ServerAction::<DisconnectMailbox>::new();
-    let accounts = Resource::new(
+    let accounts = page_data(
         move || (slug.get(), live.version(crate::live::Topic::People), connect.version().get(), disconnect.version().get()),
         |(slug, ..)| load_mailbox_accounts(slug),
     );

@@ -1,3 +1,4 @@
+use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -17,7 +18,7 @@ pub fn WorkgroupsPage() -> impl IntoView {
     let value = create.value();
     let create_form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(create_form, value);
-    let groups = Resource::new(
+    let groups = page_data(
         move || (slug.get(), live.version(Topic::Workgroups), live.version(Topic::Access), create.version().get()),
         |(slug, ..)| list_workgroups(slug),
     );
@@ -77,7 +78,7 @@ pub fn WorkgroupPage() -> impl IntoView {
     let id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
     let add = ServerAction::<AddWorkgroupMember>::new();
     let remove = ServerAction::<RemoveWorkgroupMember>::new();
-    let group = Resource::new(
+    let group = page_data(
         move || {
             (
                 slug.get(),
@@ -92,7 +93,7 @@ pub fn WorkgroupPage() -> impl IntoView {
     );
     // Loaded once per group: whether the viewer manages it decides whether the "Add a
     // member" form is drawn, and that form stays put while the member list refreshes.
-    let frame = Resource::new(move || (slug.get(), id.get()), |(slug, id)| load_workgroup(slug, id));
+    let frame = page_data(move || (slug.get(), id.get()), |(slug, id)| load_workgroup(slug, id));
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -158,7 +159,7 @@ fn AddMember(group_id: i64, slug: String, add: ServerAction<AddWorkgroupMember>)
     let search = RwSignal::new(String::new());
     let live = use_live();
     let candidates_slug = slug.clone();
-    let candidates = Resource::new(
+    let candidates = page_data(
         move || (candidates_slug.clone(), search.get(), add.version().get(), live.version(Topic::Workgroups), live.version(Topic::People)),
         move |(slug, search, ..)| workgroup_candidates(slug, group_id, search),
     );
