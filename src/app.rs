@@ -7,7 +7,6 @@ mod settings;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
@@ -79,11 +78,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/complete-registration") view=CompleteRegistrationPage />
                 <Route path=path!("/join/:code") view=RegistrationLinkPage />
                 <Route path=path!("/register/confirm") view=ConfirmRegistrationPage />
-                // Portal pages are rendered whole once their data is in (`Async`), not streamed
-                // out of order: their data comes in milliseconds, and one pass without the
-                // streaming's placeholders and scripts serves 16% more pages a second, 12% smaller
-                // (`scripts/bench pages`).
-                <ParentRoute path=path!("/p/:slug") view=PortalLayout ssr=SsrMode::Async>
+                <ParentRoute path=path!("/p/:slug") view=PortalLayout>
                     <Route path=path!("") view=ActivityStreamPage />
                     <Route path=path!("chat") view=ChatPage />
                     <Route path=path!("employees") view=EmployeesPage />
