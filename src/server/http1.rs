@@ -30,13 +30,7 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    pause_after_accept_error(error).await;
-                    continue;
-                }
-            },
+            accepted = accept(&listener) => accepted,
             () = shutdown.as_mut() => break,
         };
         // Pages stream in several chunks; without TCP_NODELAY, Nagle's algorithm and the
@@ -58,14 +52,20 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
     connections.shutdown().await;
 }
 
-/// A failed accept: one that concerns a single connection (the peer gave up) is passed
-/// over; anything else (out of file descriptors) is logged and the loop waits a second
-/// rather than spin.
-async fn pause_after_accept_error(error: std::io::Error) {
+/// The next connection. A failed accept that concerns a single connection (the peer gave
+/// up) is passed over; anything else (out of file descriptors) is logged and retried a
+/// second later rather than in a spin. The wait is part of this future, so a shutdown
+/// signal is heard during it.
+async fn accept(listener: &TcpListener) -> (tokio::net::TcpStream, std::net::SocketAddr) {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(error.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
-        return;
+    loop {
+        match listener.accept().await {
+            Ok(accepted) => return accepted,
+            Err(error) if matches!(error.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) => {}
+            Err(error) => {
+                tracing::error!(%error, "accepting a connection failed; retrying in a second");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
     }
-    tracing::error!(%error, "accepting a connection failed; retrying in a second");
-    tokio::time::sleep(Duration::from_secs(1)).await;
 }
