@@ -2,30 +2,19 @@
 //! several features together. Nothing imports this module.
 //! May depend on: every module.
 
+mod page_groups;
 mod settings;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
+    Lazy,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
-use crate::activity::ui::{ActivityStreamPage, ChatPage};
-use crate::auth::ui::{ConfirmEmailPage, ForgotPasswordPage, LoginCodePage, LoginPage, PortalChooserPage, ResetPasswordPage};
 use crate::components::PlainPage;
-use crate::invitations::bulk_ui::BulkInvitePage;
-use crate::invitations::ui::{CompleteRegistrationPage, InvitationLinkPage};
-use crate::mail::ui::OutboxPage;
-use crate::network::ui::{ConfirmLoginPage, NetworkProfilePage};
-use crate::people::ui::{EmployeesPage, PersonPage};
-use crate::portals::ui::{PortalLayout, SignUpPage};
-use crate::profile::ui::ProfileEditorPage;
-use crate::registration::ui::{ConfirmRegistrationPage, RegistrationLinkPage};
-use crate::structure::ui::StructurePage;
-use crate::webmail::ui::{ManageEmailAccountsPage, WebmailPage};
-use crate::workgroups::ui::{WorkgroupPage, WorkgroupsPage};
-use settings::SettingsPage;
+use page_groups::*;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -64,33 +53,33 @@ pub fn App() -> impl IntoView {
         <Title text="Bitrix24 intranet" />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=SignUpPage />
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/login/code") view=LoginCodePage />
-                <Route path=path!("/portals") view=PortalChooserPage />
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                <Route path=path!("/reset-password") view=ResetPasswordPage />
-                <Route path=path!("/confirm-email") view=ConfirmEmailPage />
-                <Route path=path!("/network/profile") view=NetworkProfilePage />
-                <Route path=path!("/network/confirm-login") view=ConfirmLoginPage />
-                <Route path=path!("/dev/outbox") view=OutboxPage />
-                <Route path=path!("/invite") view=InvitationLinkPage />
-                <Route path=path!("/complete-registration") view=CompleteRegistrationPage />
-                <Route path=path!("/join/:code") view=RegistrationLinkPage />
-                <Route path=path!("/register/confirm") view=ConfirmRegistrationPage />
-                <ParentRoute path=path!("/p/:slug") view=PortalLayout>
-                    <Route path=path!("") view=ActivityStreamPage />
-                    <Route path=path!("chat") view=ChatPage />
-                    <Route path=path!("employees") view=EmployeesPage />
-                    <Route path=path!("employees/invite-list") view=BulkInvitePage />
-                    <Route path=path!("people/:id") view=PersonPage />
-                    <Route path=path!("people/:id/edit") view=ProfileEditorPage />
-                    <Route path=path!("structure") view=StructurePage />
-                    <Route path=path!("workgroups") view=WorkgroupsPage />
-                    <Route path=path!("workgroups/:id") view=WorkgroupPage />
-                    <Route path=path!("mail") view=WebmailPage />
-                    <Route path=path!("mail/accounts") view=ManageEmailAccountsPage />
-                    <Route path=path!("settings") view=SettingsPage />
+                <Route path=path!("/") view={Lazy::<SignUpRoute>::new()} />
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                <Route path=path!("/login/code") view={Lazy::<LoginCodeRoute>::new()} />
+                <Route path=path!("/portals") view={Lazy::<PortalChooserRoute>::new()} />
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} />
+                <Route path=path!("/reset-password") view={Lazy::<ResetPasswordRoute>::new()} />
+                <Route path=path!("/confirm-email") view={Lazy::<ConfirmEmailRoute>::new()} />
+                <Route path=path!("/network/profile") view={Lazy::<NetworkProfileRoute>::new()} />
+                <Route path=path!("/network/confirm-login") view={Lazy::<ConfirmLoginRoute>::new()} />
+                <Route path=path!("/dev/outbox") view={Lazy::<OutboxRoute>::new()} />
+                <Route path=path!("/invite") view={Lazy::<InvitationLinkRoute>::new()} />
+                <Route path=path!("/complete-registration") view={Lazy::<CompleteRegistrationRoute>::new()} />
+                <Route path=path!("/join/:code") view={Lazy::<RegistrationLinkRoute>::new()} />
+                <Route path=path!("/register/confirm") view={Lazy::<ConfirmRegistrationRoute>::new()} />
+                <ParentRoute path=path!("/p/:slug") view={Lazy::<PortalLayoutRoute>::new()}>
+                    <Route path=path!("") view={Lazy::<ActivityStreamRoute>::new()} />
+                    <Route path=path!("chat") view={Lazy::<ChatRoute>::new()} />
+                    <Route path=path!("employees") view={Lazy::<EmployeesRoute>::new()} />
+                    <Route path=path!("employees/invite-list") view={Lazy::<BulkInviteRoute>::new()} />
+                    <Route path=path!("people/:id") view={Lazy::<PersonRoute>::new()} />
+                    <Route path=path!("people/:id/edit") view={Lazy::<ProfileEditorRoute>::new()} />
+                    <Route path=path!("structure") view={Lazy::<StructureRoute>::new()} />
+                    <Route path=path!("workgroups") view={Lazy::<WorkgroupsRoute>::new()} />
+                    <Route path=path!("workgroups/:id") view={Lazy::<WorkgroupRoute>::new()} />
+                    <Route path=path!("mail") view={Lazy::<WebmailRoute>::new()} />
+                    <Route path=path!("mail/accounts") view={Lazy::<ManageEmailAccountsRoute>::new()} />
+                    <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

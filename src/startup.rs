@@ -136,7 +136,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
 
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
-    let assets_version = crate::server::assets::version(&site_root, "intranet");
+    let assets_version = crate::server::assets::version(&site_root);
     let leptos_options = LeptosOptions::builder()
         .output_name("intranet")
         .site_root(site_root)
@@ -193,6 +193,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let split_manifest = crate::server::assets::split_manifest(&options.site_root, &options.site_pkg_dir);
     Router::new()
         .route("/p/{slug}/live", axum::routing::get(portal_events))
         .route("/join/{code}/live", axum::routing::get(registration_events))
@@ -202,7 +203,16 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", axum::routing::get(crate::operations::health::readyz))
         .route("/metrics", axum::routing::get(crate::operations::metrics::metrics_page))
         .merge(crate::server::assets::routes(&state.leptos_options.site_root, &state.leptos_options.site_pkg_dir))
-        .leptos_routes_with_context(&state, routes, || {}, move || shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                if let Some(manifest) = &split_manifest {
+                    provide_context(manifest.clone());
+                }
+            },
+            move || shell(options.clone()),
+        )
         .route_layer(middleware::from_fn(crate::operations::metrics::record_request))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(crate::access::share_caller_per_request))

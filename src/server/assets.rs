@@ -17,26 +17,48 @@ use axum::response::Response;
 use sha2::{Digest, Sha256};
 use tower_http::services::ServeDir;
 
-/// The files every page loads, in the order they are hashed.
-const HASHED_FILES: [&str; 3] = ["js", "wasm", "css"];
-
 /// How long a versioned file may be kept: a year, never revalidated (its address changes
 /// with its content).
 const FOREVER: &str = "public, max-age=31536000, immutable";
 
-/// The version of the files in `<site_root>/pkg` named `<output_name>.{js,wasm,css}`:
-/// 16 hex digits of their SHA-256. Files that are missing count as empty, so a server
-/// without a browser build (the integration tests) still starts.
-pub fn version(site_root: &str, output_name: &str) -> String {
+/// The split build's list of the files each lazily loaded group of pages needs
+/// (app::page_groups), and the script that loads them; both named by cargo-leptos.
+const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
+/// The version of the files in `<site_root>/pkg`: 16 hex digits of the SHA-256 of every
+/// file there (the main WASM and script, the split parts, the stylesheet), by name. The
+/// compressed copies (`.br`, `.gz`) follow from the files they compress. A missing folder
+/// counts as empty, so a server without a browser build (the integration tests) still
+/// starts.
+pub fn version(site_root: &str) -> String {
+    let pkg = Path::new(site_root).join("pkg");
+    let mut names: Vec<String> = std::fs::read_dir(&pkg)
+        .map(|entries| entries.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect())
+        .unwrap_or_default();
+    names.retain(|name| !name.ends_with(".br") && !name.ends_with(".gz"));
+    names.sort();
     let mut hasher = Sha256::new();
-    for extension in HASHED_FILES {
-        let path = Path::new(site_root).join("pkg").join(format!("{output_name}.{extension}"));
-        let bytes = std::fs::read(&path).unwrap_or_default();
-        // The length first, so moving bytes from one file to the next changes the hash.
+    for name in names {
+        let bytes = std::fs::read(pkg.join(&name)).unwrap_or_default();
+        // Lengths first, so moving bytes from one name or file to the next changes the hash.
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(&bytes);
     }
     hasher.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// What a page needs to name the split parts its group uses in its head, so the browser
+/// fetches them beside the main WASM instead of after it: the split build's manifest, read
+/// once. Leptos looks for the manifest under the pages' folder, which is versioned here
+/// and so not on disk; this gives it the one from `<site_root>/pkg`. None without a split
+/// build (the integration tests).
+pub fn split_manifest(site_root: &str, pkg_dir: &str) -> Option<leptos::WasmSplitManifest> {
+    let text = std::fs::read_to_string(Path::new(site_root).join("pkg").join(SPLIT_MANIFEST)).ok()?;
+    let parts: std::collections::HashMap<String, Vec<String>> = serde_json::from_str(&text).ok()?;
+    Some(leptos::WasmSplitManifest(leptos::prelude::ArcStoredValue::new((format!("/{pkg_dir}"), parts, SPLIT_LOADER.to_string()))))
 }
 
 /// The folder pages name the files in, relative to the site root: `pkg/<version>`.
@@ -63,22 +85,43 @@ async fn keep_for_a_year(mut response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leptos::prelude::ReadValue;
 
     #[test]
     fn the_version_follows_the_content_of_every_file() {
         let site = tempfile::tempdir().unwrap();
         let root = site.path().to_str().unwrap();
         std::fs::create_dir_all(site.path().join("pkg")).unwrap();
-        let empty = version(root, "app");
+        let empty = version(root);
         assert_eq!(empty.len(), 16);
         std::fs::write(site.path().join("pkg/app.wasm"), b"one").unwrap();
-        let first = version(root, "app");
+        let first = version(root);
         assert_ne!(first, empty);
-        assert_eq!(version(root, "app"), first, "the same files give the same version");
+        assert_eq!(version(root), first, "the same files give the same version");
         std::fs::write(site.path().join("pkg/app.css"), b"body{}").unwrap();
-        assert_ne!(version(root, "app"), first, "the stylesheet counts too");
-        std::fs::write(site.path().join("pkg/other.wasm"), b"two").unwrap();
-        assert_eq!(version(root, "other"), version(root, "other"));
+        let with_style = version(root);
+        assert_ne!(with_style, first, "the stylesheet counts too");
+        std::fs::write(site.path().join("pkg/chunk_1.wasm"), b"part").unwrap();
+        let with_part = version(root);
+        assert_ne!(with_part, with_style, "a split part counts too");
+        std::fs::write(site.path().join("pkg/chunk_1.wasm.br"), b"compressed").unwrap();
+        assert_eq!(version(root), with_part, "compressed copies follow their files");
+        std::fs::rename(site.path().join("pkg/chunk_1.wasm"), site.path().join("pkg/chunk_2.wasm")).unwrap();
+        assert_ne!(version(root), with_part, "a renamed part changes the version");
+    }
+
+    #[test]
+    fn the_split_manifest_names_parts_under_the_versioned_folder() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path().to_str().unwrap();
+        std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+        assert!(split_manifest(root, "pkg/v1").is_none(), "no split build, no manifest");
+        std::fs::write(site.path().join("pkg").join(SPLIT_MANIFEST), r#"{"portal_pages_1": ["chunk_4", "split_portal_pages_1"]}"#).unwrap();
+        let manifest = split_manifest(root, "pkg/v1").unwrap();
+        let (folder, parts, loader) = manifest.0.try_read_value().unwrap().clone();
+        assert_eq!(folder, "/pkg/v1");
+        assert_eq!(parts["portal_pages_1"], ["chunk_4", "split_portal_pages_1"]);
+        assert_eq!(loader, SPLIT_LOADER);
     }
 
     #[tokio::test]
@@ -89,7 +132,7 @@ mod tests {
         std::fs::write(pkg.join("app.wasm"), b"the module").unwrap();
         std::fs::write(pkg.join("app.wasm.br"), b"compressed").unwrap();
         let root = site.path().to_str().unwrap();
-        let pkg_dir = versioned_pkg_dir(&version(root, "app"));
+        let pkg_dir = versioned_pkg_dir(&version(root));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = routes::<()>(root, &pkg_dir);
