@@ -1,13 +1,16 @@
 //! The pages in groups whose code the browser downloads when it first shows one of them
 //! (Leptos's `#[lazy]` with cargo-leptos's split build, `--split`). A first visit fetches
 //! the WASM every page needs (the reactive system, the router, the shell) and the part
-//! of its group, not every page of the app: someone logging in does not download the
-//! Employees list, and an employee does not download the Settings page.
+//! of its group, not every page of the app: someone logging in or following an invitation
+//! does not download the portal's pages.
 //!
-//! Why groups rather than one part per page: the splitter gives every set of parts that
-//! share code a file of its own, and each file is compressed alone. With a part per page
-//! that made 486 files, and a portal page downloaded 744 KB (brotli) instead of 552 KB.
-//! A handful of groups keeps the shared files few and large.
+//! Why three groups rather than a part per page, or a group for the administrators'
+//! pages: the splitter gives every set of parts that share code a file of its own, each
+//! compressed alone, and code in a part cannot be optimized with the code it calls in
+//! another. A part per page made 486 files, and the Employees page downloaded 744 KB
+//! (brotli) instead of 552 KB unsplit; a separate group for Settings, the bulk invitation
+//! and Manage Email Accounts made every portal page 585 KB instead of 564 KB. So the
+//! portal's pages load as one group (scripts/bench wasm prints the figures).
 //!
 //! The server renders these pages as any other and names the files a page's group needs
 //! in its head, so the browser fetches them beside the main WASM; it hydrates once they
@@ -84,7 +87,8 @@ page_group!(sign_in_pages, __preload_sign_in_pages, SignInPages {
     ConfirmEmailRoute => ConfirmEmailPage,
 });
 
-// Joining: a new portal, an invitation, a registration link.
+// Joining: a new portal, an invitation, a registration link; and the network account's
+// own pages and the development outbox, which are visited rarely.
 page_group!(joining_pages, __preload_joining_pages, JoiningPages {
     SignUpRoute => SignUpPage,
     InvitationLinkRoute => InvitationLinkPage,
@@ -96,9 +100,7 @@ page_group!(joining_pages, __preload_joining_pages, JoiningPages {
     OutboxRoute => OutboxPage,
 });
 
-// The network account's own pages, and the development outbox.
-
-// Inside a portal: its frame and the pages every employee uses.
+// Inside a portal: its frame and all its pages, the administrators' included.
 page_group!(portal_pages, __preload_portal_pages, PortalPages {
     PortalLayoutRoute => PortalLayout,
     ActivityStreamRoute => ActivityStreamPage,
@@ -114,5 +116,3 @@ page_group!(portal_pages, __preload_portal_pages, PortalPages {
     BulkInviteRoute => BulkInvitePage,
     ManageEmailAccountsRoute => ManageEmailAccountsPage,
 });
-
-// What administrators mostly use: loaded only when one of these pages is opened.
