@@ -137,6 +137,13 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
     let assets_version = crate::server::assets::version(&site_root);
+    if crate::server::assets::built_without_split(&site_root, "intranet") {
+        tracing::error!(
+            site_root = %site_root,
+            "the browser files were built without --split (cargo leptos build --release --precompress --split): \
+             pages will not become interactive"
+        );
+    }
     let leptos_options = LeptosOptions::builder()
         .output_name("intranet")
         .site_root(site_root)

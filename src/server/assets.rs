@@ -61,6 +61,13 @@ pub fn split_manifest(site_root: &str, pkg_dir: &str) -> Option<leptos::WasmSpli
     Some(leptos::WasmSplitManifest(leptos::prelude::ArcStoredValue::new((format!("/{pkg_dir}"), parts, SPLIT_LOADER.to_string()))))
 }
 
+/// Whether `<site_root>/pkg` holds a browser build made without `--split`: its WASM
+/// asks for page groups that were never made, so no page would become interactive.
+pub fn built_without_split(site_root: &str, output_name: &str) -> bool {
+    let pkg = Path::new(site_root).join("pkg");
+    pkg.join(format!("{output_name}.wasm")).exists() && !pkg.join(SPLIT_MANIFEST).exists()
+}
+
 /// The folder pages name the files in, relative to the site root: `pkg/<version>`.
 pub fn versioned_pkg_dir(version: &str) -> String {
     format!("pkg/{version}")
@@ -108,6 +115,18 @@ mod tests {
         assert_eq!(version(root), with_part, "compressed copies follow their files");
         std::fs::rename(site.path().join("pkg/chunk_1.wasm"), site.path().join("pkg/chunk_2.wasm")).unwrap();
         assert_ne!(version(root), with_part, "a renamed part changes the version");
+    }
+
+    #[test]
+    fn a_build_without_split_is_told_apart() {
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path().to_str().unwrap();
+        std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+        assert!(!built_without_split(root, "app"), "no browser build at all (the integration tests)");
+        std::fs::write(site.path().join("pkg/app.wasm"), b"module").unwrap();
+        assert!(built_without_split(root, "app"));
+        std::fs::write(site.path().join("pkg").join(SPLIT_MANIFEST), "{}").unwrap();
+        assert!(!built_without_split(root, "app"));
     }
 
     #[test]
