@@ -137,13 +137,6 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
     let assets_version = crate::server::assets::version(&site_root);
-    if crate::server::assets::built_without_split(&site_root, "intranet") {
-        tracing::error!(
-            site_root = %site_root,
-            "the browser files were built without --split (cargo leptos build --release --precompress --split): \
-             pages will not become interactive"
-        );
-    }
     let leptos_options = LeptosOptions::builder()
         .output_name("intranet")
         .site_root(site_root)
@@ -152,6 +145,13 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
         .site_addr(addr)
         .env(leptos::config::Env::PROD)
         .build();
+    if crate::server::assets::built_without_split(&leptos_options.site_root, &leptos_options.output_name) {
+        tracing::error!(
+            site_root = %leptos_options.site_root,
+            "the browser files were built without --split (cargo leptos build --release --precompress --split): \
+             pages will not become interactive"
+        );
+    }
     let imap_tls = crate::webmail::imap_client::tls_config(config.imap_ca_file.as_deref())?;
     let grace = config.operations.shutdown_grace;
     let live = LiveHub::start(pool.clone(), config.live);

@@ -1,8 +1,8 @@
-//! The browser side's files (`pkg/`: the WASM, its JS and the CSS) under an address that
-//! changes whenever their content does: `/pkg/<version>/intranet.wasm`, where the version
-//! is a hash of the files this instance serves, taken once at start-up. So browsers and
-//! proxies may keep them for a year without asking again, and a new release is fetched at
-//! once because its pages name new addresses.
+//! The browser side's files (`pkg/`: the WASM, its split parts, their JS and the CSS)
+//! under an address that changes whenever their content does: `/pkg/<version>/intranet.wasm`,
+//! where the version is a hash of the files this instance serves, taken once at start-up.
+//! So browsers and proxies may keep them for a year without asking again, and a new
+//! release is fetched at once because its pages name new addresses.
 //!
 //! Hashing at start-up rather than renaming the files at build time (cargo-leptos's
 //! `hash-files`) keeps every build the same (the test build's server serves the release
