@@ -331,17 +331,11 @@ fn InviteOutcome(report: InviteReport) -> impl IntoView {
 
 /// "Resend" and "Cancel" of the Invited list. The page makes them outside the part a
 /// live update redraws, so what they answered stays on screen.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct InvitedActions {
     pub resend: ServerAction<ResendInvitation>,
     pub cancel: ServerAction<CancelInvitation>,
     pub funnel_news: FunnelNews,
-}
-
-impl Default for InvitedActions {
-    fn default() -> InvitedActions {
-        InvitedActions { resend: ServerAction::new(), cancel: ServerAction::new(), funnel_news: FunnelNews::default() }
-    }
 }
 
 /// Employees > Invited: invitations with their delivery status, "Resend" and "Cancel".
