@@ -24,8 +24,13 @@ export function unique(prefix: string) {
 /** Opens a page of the portal menu, through "Menu" where the menu is folded (phones). */
 export async function goTo(page: Page, name: string) {
   const menu = page.getByRole('button', { name: 'Menu' });
+  const link = page.getByRole('navigation', { name: 'Portal menu' }).getByRole('link', { name });
+  // Arriving in the portal without a page load (after "Join", say), its frame shows once
+  // the portal's part of the WASM has loaded: until then neither the menu nor its button is
+  // on screen, and "Menu" must not be skipped for being absent.
+  await expect(menu.or(link).filter({ visible: true }).first()).toBeVisible();
   if (await menu.isVisible()) await menu.click();
-  await page.getByRole('navigation', { name: 'Portal menu' }).getByRole('link', { name }).click();
+  await link.click();
   await ready(page);
 }
 
