@@ -51,3 +51,10 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_lazy(app::App);
 }
+
+/// mimalloc, for every program that links the server (the app, its tests and benchmarks).
+/// Rendering a signed-in page allocates and frees thousands of small objects; glibc's
+/// malloc spent a quarter of the app's CPU on them under load (scripts/bench pages).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
