@@ -154,6 +154,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     }
     let imap_tls = crate::webmail::imap_client::tls_config(config.imap_ca_file.as_deref())?;
     let grace = config.operations.shutdown_grace;
+    let header_timeout = config.operations.header_timeout;
     let live = LiveHub::start(pool.clone(), config.live);
     let state =
         AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores)?, live: live.clone(), imap_tls };
@@ -172,7 +173,7 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
                 live.shutdown();
             }
         };
-        let serving = crate::server::http1::serve(listener, router, signalled);
+        let serving = crate::server::http1::serve(listener, router, header_timeout, signalled);
         let mut stopped = stopping.clone();
         let grace_over = {
             let deadline = Arc::clone(&deadline);

@@ -56,6 +56,7 @@ pub struct Config {
     pub live: StreamLimits,
     /// Operations: how long an outbox worker owns a claimed batch (`OUTBOX_LEASE_SECS`),
     /// how long a stop waits for requests and sends in flight (`SHUTDOWN_GRACE_SECS`),
+    /// how long a connection may take to send a request's headers (`HEADER_TIMEOUT_SECS`),
     /// and the bearer token that opens `/metrics` to other machines (`METRICS_TOKEN`).
     pub operations: Operations,
     /// Daily caps on e-mails and SMS whose recipients someone typed.
@@ -78,6 +79,11 @@ pub const DEFAULT_SMS_CAPS: DailyCaps = DailyCaps { per_portal: 200, per_instanc
 pub struct Operations {
     pub outbox_lease: std::time::Duration,
     pub shutdown_grace: std::time::Duration,
+    /// A client that has not sent a whole request head this long after the connection
+    /// opened, or after its previous response, is disconnected. Otherwise a few hundred
+    /// connections trickling a header byte now and then (slowloris) hold the server's
+    /// sockets for ever. It also closes keep-alive connections idle that long.
+    pub header_timeout: std::time::Duration,
     pub metrics_token: Option<String>,
 }
 
@@ -86,6 +92,7 @@ impl Default for Operations {
         Operations {
             outbox_lease: std::time::Duration::from_secs(DEFAULT_OUTBOX_LEASE_SECS as u64),
             shutdown_grace: std::time::Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS as u64),
+            header_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS as u64),
             metrics_token: None,
         }
     }
@@ -95,6 +102,11 @@ impl Default for Operations {
 /// go to whoever claims them next), so the lease bounds how late a claim can send.
 pub const DEFAULT_OUTBOX_LEASE_SECS: i64 = 300;
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: i64 = 20;
+/// Longer than a person's slowest network needs for a few hundred bytes of headers, and
+/// longer than the idle time after which the proxy in front drops its own keep-alive
+/// connections to the app (docs/deploy.md: `keepalive_timeout 15s`), so the proxy never
+/// sends a request down a connection the app is closing.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: i64 = 20;
 
 pub const DEFAULT_INVITATION_DAYS: i64 = 30;
 pub const DEFAULT_INVITES_PER_DAY_FREE: i64 = 100;
@@ -158,6 +170,7 @@ impl Config {
             operations: Operations {
                 outbox_lease: seconds_var("OUTBOX_LEASE_SECS", DEFAULT_OUTBOX_LEASE_SECS)?,
                 shutdown_grace: seconds_var("SHUTDOWN_GRACE_SECS", DEFAULT_SHUTDOWN_GRACE_SECS)?,
+                header_timeout: seconds_var("HEADER_TIMEOUT_SECS", DEFAULT_HEADER_TIMEOUT_SECS)?,
                 metrics_token,
             },
             email_caps: DailyCaps {

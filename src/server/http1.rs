@@ -15,7 +15,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower_service::Service;
@@ -23,10 +23,13 @@ use tower_service::Service;
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting, asks
 /// every open connection to close after its current request, and returns once they have.
 /// Handlers see the peer's address as `ConnectInfo<SocketAddr>`, as with
-/// `into_make_service_with_connect_info`.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
+/// `into_make_service_with_connect_info`. A connection that has not sent a whole request
+/// head within `header_timeout` (of opening, or of its previous response) is closed.
+pub async fn serve(listener: TcpListener, router: Router, header_timeout: Duration, shutdown: impl Future<Output = ()>) {
     let connections = GracefulShutdown::new();
-    let http = hyper::server::conn::http1::Builder::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // hyper times the request head only with a timer to time it by.
+    http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {

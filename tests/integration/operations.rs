@@ -140,3 +140,36 @@ async fn a_claimed_message_waits_for_its_lease_and_is_sent_again_with_the_same_m
         sqlx::query_as("SELECT status::text, message_id, claimed_until FROM outbox").fetch_one(&pool).await.unwrap();
     assert_eq!((status.as_str(), message_id.as_str(), claimed), ("sent", "<7.dead@intranet.localhost>", None));
 }
+
+/// Slowloris: a client that trickles its request head, a header line now and then, is
+/// disconnected once the header timeout has passed, and the server goes on serving
+/// whole requests. Real TCP against the real server loop.
+#[sqlx::test]
+async fn a_client_that_trickles_its_request_head_is_disconnected(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let timeout = StdDuration::from_secs(1);
+    let app = spawn_app_with(pool, |config| config.operations.header_timeout = timeout).await;
+    let mut slow = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let opened = std::time::Instant::now();
+    slow.write_all(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let closed_after = loop {
+        assert!(opened.elapsed() < timeout * 5, "the connection was still open after {:?}", opened.elapsed());
+        // Each line comes well within the timeout of the one before; only the whole head counts.
+        if slow.write_all(b"X-Trickle: 1\r\n").await.is_err() {
+            break opened.elapsed();
+        }
+        let mut buffer = [0u8; 512];
+        match tokio::time::timeout(StdDuration::from_millis(250), slow.read(&mut buffer)).await {
+            Err(_) => {}
+            Ok(Ok(0)) | Ok(Err(_)) => break opened.elapsed(),
+            Ok(Ok(read)) => answer.extend_from_slice(&buffer[..read]),
+        }
+    };
+    assert!(closed_after >= timeout, "closed after {closed_after:?}, before the timeout of {timeout:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(!answer.contains(" 200 "), "the trickled request was answered as if whole: {answer}");
+
+    let (status, _) = get(&reqwest::Client::new(), format!("{}/login", app.base)).await;
+    assert_eq!(status, 200, "a whole request after the slow one");
+}
