@@ -27,6 +27,25 @@ use crate::server::config::Config;
 use crate::server::origin::refuse_cross_site;
 use crate::server::state::AppState;
 
+/// The allocator (mimalloc, lib.rs) reserves memory in large aligned regions. Where the
+/// kernel backs such regions with transparent huge pages on its own (THP "always", as on
+/// many distributions), a few KB in use keep 2 MB resident: an open live stream cost
+/// 19.9 KB of server memory instead of 12.1 KB (scripts/bench streams). The price is
+/// about a tenth of the signed-in pages' throughput (still a fifth above glibc's malloc):
+/// memory per connection is what bounds how many people one instance holds. This is
+/// mimalloc's `MIMALLOC_ALLOW_THP=0`, done here so no operator has to know it.
+fn without_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: prctl(PR_SET_THP_DISABLE) takes plain integers and changes only how this
+        // process's memory is paged.
+        let refused = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0;
+        if refused {
+            tracing::warn!(error = %std::io::Error::last_os_error(), "could not turn transparent huge pages off; memory per connection may be higher");
+        }
+    }
+}
+
 /// Reads the environment and serves until Ctrl-C or SIGTERM.
 pub async fn serve() -> Result<(), String> {
     dotenvy::dotenv().ok();
@@ -124,6 +143,7 @@ pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, String> {
 /// `SHUTDOWN_GRACE_SECS` to finish.
 pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_worker: bool) -> Result<Started, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    without_transparent_huge_pages();
     crate::operations::metrics::install();
     let (stop, stopping) = tokio::sync::watch::channel(false);
 
