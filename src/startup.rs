@@ -37,9 +37,11 @@ use crate::server::state::AppState;
 fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: prctl(PR_SET_THP_DISABLE) takes plain integers and changes only how this
-        // process's memory is paged.
-        let refused = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) } != 0;
+        // SAFETY: prctl(PR_SET_THP_DISABLE) takes plain integers (the kernel reads them as
+        // unsigned longs) and changes only how memory is paged, for this process and the
+        // processes it starts (wrk in scripts/bench).
+        let (on, unused): (libc::c_ulong, libc::c_ulong) = (1, 0);
+        let refused = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, on, unused, unused, unused) } != 0;
         if refused {
             tracing::warn!(error = %std::io::Error::last_os_error(), "could not turn transparent huge pages off; memory per connection may be higher");
         }
