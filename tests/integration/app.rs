@@ -111,10 +111,30 @@ pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> T
     let base = format!("http://127.0.0.1:{port}");
     let mut config = config(&base);
     adjust(&mut config);
+    close_leftovers_when_the_test_ends(&pool);
     let started = startup::start(listener, config, pool, false).unwrap_or_else(|e| panic!("start: {e}"));
     // The server task runs until the test ends.
     drop(started.server);
     TestApp { base }
+}
+
+/// When a test ends, `sqlx::test` closes its pool and drops its database. A connection the
+/// app was handing back to the pool just then can miss `Pool::close` (it is pinged on the
+/// way back, and lands idle in the closed pool, still connected); Postgres then waits 5 s
+/// for that session before it refuses the drop. So, once the pool is closed, close it again
+/// until no connection is left.
+fn close_leftovers_when_the_test_ends(pool: &PgPool) {
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        pool.close_event().await;
+        for _ in 0..100 {
+            if pool.size() == 0 {
+                break;
+            }
+            pool.close().await;
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    });
 }
 
 /// Decodes the AppError a server function answered with.
