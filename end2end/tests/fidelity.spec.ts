@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, Page, test } from '@playwright/test';
-import { createPortal, goTo, linkFromOutbox, logIn, logOut, open, operator, ready, screen, unique } from './helpers';
+import { createPortal, goTo, linkFromOutbox, logIn, logOut, open, openOutbox, operator, ready, screen, unique } from './helpers';
 
 const password = 'violet-harbor-42';
 
@@ -100,7 +100,7 @@ test('Resend after a downgrade sends the standard text and says so', async ({ pa
   await expect(page.getByRole('status')).toHaveText(
     "Invitation sent again with the standard text: this portal's plan no longer allows its own message text.",
   );
-  await open(page, '/dev/outbox');
+  await openOutbox(page, kay);
   const messages = page.getByRole('article', { name: `Ann Lee invites you to Acme Ltd to ${kay}` });
   await expect(messages).toHaveCount(2);
   await expect(messages.first()).not.toContainText('summer trip');
@@ -194,7 +194,7 @@ test('axe finds no serious or critical problem on the main screens', async ({ pa
 /** The 6-digit code in the newest dev Outbox SMS with this title to `number`, read in a tab of its own. */
 async function codeFromOutbox(page: Page, title: string, number: string): Promise<string> {
   const outbox = await page.context().newPage();
-  await open(outbox, '/dev/outbox');
+  await openOutbox(outbox, number);
   const text = (await outbox.getByRole('article', { name: `${title} to ${number}` }).first().locator('pre').textContent()) ?? '';
   await outbox.close();
   const code = text.match(/\b(\d{6})\b/)?.[1];

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { confirmAddress, createPortal, linkFromOutbox, logIn, logOut, open, operator, ready, screen, unique } from './helpers';
+import { confirmAddress, createPortal, linkFromOutbox, logIn, logOut, open, openOutbox, operator, ready, screen, unique } from './helpers';
 
 const password = 'violet-harbor-42';
 
@@ -105,7 +105,7 @@ test('the Invited list resends and cancels invitations', async ({ page }) => {
   await expect(invitations.getByRole('row', { name: new RegExp(fay) })).toBeVisible();
 
   // Fay got a second message; Gus's link is dead at once.
-  await open(page, '/dev/outbox');
+  await openOutbox(page, fay);
   await expect(page.getByRole('article', { name: `Ann Lee invites you to Acme Ltd to ${fay}` })).toHaveCount(2);
   await open(page, firstLink);
   await expect(page.getByText('This invitation link has expired or has already been used.')).toBeVisible();
@@ -147,7 +147,7 @@ test('an admin registers people with and without confirmation', async ({ page })
   await expect(page.getByText('No invitations here.')).toBeVisible();
 
   const passwordMail = page;
-  await open(passwordMail, '/dev/outbox');
+  await openOutbox(passwordMail, ivy);
   const mail = page.getByRole('article', { name: `Your account at Acme Ltd to ${ivy}` });
   const ivyPassword = ((await mail.textContent()) ?? '').match(/Password: (\S+)/)?.[1] ?? '';
   expect(ivyPassword).toHaveLength(16);
@@ -179,7 +179,7 @@ test('an admin registers people with and without confirmation', async ({ page })
   await logIn(page, jon, 'green-meadow-19');
   await expect(page).toHaveURL(new RegExp(`/p/${slug}$`));
   await logOut(page);
-  await open(page, '/dev/outbox');
+  await openOutbox(page, jon);
   await expect(page.getByRole('article', { name: `Your password was changed to ${jon}` })).toHaveCount(0);
   await open(page, link);
   await expect(page.getByRole('alert')).toHaveText('This link has expired or has already been used.');
@@ -275,7 +275,7 @@ test('on a plan that allows it, the invitation text is the admin\'s own', async 
   await panel.getByLabel('Message text').fill('Come and plan the summer trip with us.');
   await panel.getByRole('button', { name: 'Invite' }).click();
   await expect(panel.getByRole('status')).toContainText('Invitations sent: 1.');
-  await open(page, '/dev/outbox');
+  await openOutbox(page, kay);
   await expect(page.getByRole('article', { name: `Ann Lee invites you to Acme Ltd to ${kay}` })).toContainText(
     'Come and plan the summer trip with us.',
   );

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { createPortal, goTo, linkFromOutbox, open, unique } from './helpers';
+import { createPortal, goTo, linkFromOutbox, open, openOutbox, screen, unique } from './helpers';
 
 const password = 'violet-harbor-42';
 
@@ -20,7 +20,15 @@ test('an invitation e-mail shows as HTML beside its text, and its button opens t
   // beside it the HTML part as a mail program would show it.
   const context = await browser.newContext({ viewport: page.viewportSize() ?? undefined });
   const deePage = await context.newPage();
-  await open(deePage, '/dev/outbox');
+  // The Outbox holds everyone's mail; Dee narrows it to her own address.
+  await openOutbox(deePage, email);
+  const annsMail = deePage.getByRole('article', { name: `Confirm your e-mail address to ${email}` });
+  await expect(annsMail.first()).toBeVisible();
+  await deePage.getByRole('searchbox', { name: 'Recipient' }).fill(dee);
+  await deePage.getByRole('button', { name: 'Show' }).click();
+  await expect(annsMail).toHaveCount(0);
+  expect(new URL(deePage.url()).searchParams.get('to')).toBe(dee);
+  await screen(deePage, `outbox-one-recipient-${page.viewportSize()?.width}`);
   const message = deePage.getByRole('article', { name: `Ann Lee invites you to Acme Ltd to ${dee}` }).first();
   await expect(message.getByLabel('Text part')).toContainText(`Accept the invitation: ${link}`);
   const html = message.getByTitle('HTML part of Ann Lee invites you to Acme Ltd').contentFrame();

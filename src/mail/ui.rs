@@ -1,11 +1,14 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use super::{OutboxMessage, api::dev_outbox};
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
-    let messages = page_data(|| (), |_| dev_outbox());
+    let query = use_query_map();
+    let recipient = move || query.read().get("to").filter(|to| !to.trim().is_empty());
+    let messages = page_data(recipient, dev_outbox);
     view! {
         <div class="wide-page">
             <header class="brand">
@@ -18,13 +21,32 @@ pub fn OutboxPage() -> impl IntoView {
                     "No mail server is configured, so every email the app sends is kept here. "
                     "Set SMTP_URL to deliver real mail; this page then disappears."
                 </p>
-                <p>
-                    <a href="/dev/outbox" rel="external">"Refresh"</a>
+                // Narrows the list to one recipient (`/dev/outbox?to=…`), as a tester
+                // looking for one person's mail would. A plain form, so the page loads
+                // anew as with "Refresh": the messages' HTML parts are frames, and the
+                // server draws them with the page.
+                <form method="get" action="/dev/outbox" class="search" role="search">
+                    <label for="outbox-to" class="visually-hidden">"Recipient"</label>
+                    <input
+                        id="outbox-to"
+                        type="search"
+                        name="to"
+                        value=move || recipient().unwrap_or_default()
+                        placeholder="Messages to one e-mail address or phone number"
+                    />
+                    <button type="submit">"Show"</button>
+                </form>
+                <p class="actions">
+                    <a href=move || outbox_address(recipient()) rel="external">"Refresh"</a>
+                    {move || recipient().map(|_| view! { <a href="/dev/outbox">"Show all"</a> })}
                 </p>
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match messages.await {
-                            Ok(list) if list.is_empty() => view! { <p>"No messages yet."</p> }.into_any(),
+                            Ok(list) if list.is_empty() => {
+                                let why = if query.read_untracked().get("to").is_some() { "No messages to this recipient." } else { "No messages yet." };
+                                view! { <p>{why}</p> }.into_any()
+                            }
                             Ok(list) => list.into_iter().map(message_view).collect_view().into_any(),
                             Err(error) => view! { <p class="form-error">{error.to_string()}</p> }.into_any(),
                         }
@@ -32,6 +54,14 @@ pub fn OutboxPage() -> impl IntoView {
                 </Suspense>
             </main>
         </div>
+    }
+}
+
+/// The Outbox's address, narrowed to `recipient` when there is one.
+fn outbox_address(recipient: Option<String>) -> String {
+    match recipient {
+        Some(to) => format!("/dev/outbox?to={}", leptos_router::location::Url::escape(&to)),
+        None => "/dev/outbox".into(),
     }
 }
 

@@ -287,6 +287,12 @@ async fn the_dev_outbox_lists_messages_without_smtp(pool: PgPool) {
     let html = page.text().await.unwrap();
     assert!(html.contains("Reset your password"), "{html}");
     assert!(html.contains("/reset-password?token="));
+
+    // Narrowed to one recipient, in any case; another recipient's list is empty.
+    let ann = reqwest::get(format!("{}/dev/outbox?to=ANN%40acme.test", app.base)).await.unwrap().text().await.unwrap();
+    assert!(ann.contains("Reset your password to ann@acme.test"), "{ann}");
+    let bo = reqwest::get(format!("{}/dev/outbox?to=bo%40acme.test", app.base)).await.unwrap().text().await.unwrap();
+    assert!(bo.contains("No messages to this recipient.") && !bo.contains("Reset your password"), "{bo}");
 }
 
 /// Over HTTPS (here: the configuration says so): HSTS on every answer, the session
