@@ -33,8 +33,9 @@ use crate::server::state::AppState;
 /// 19.9 KB of server memory instead of 12.1 KB (scripts/bench streams). The price is
 /// about a tenth of the signed-in pages' throughput (still a fifth above glibc's malloc):
 /// memory per connection is what bounds how many people one instance holds. This is
-/// mimalloc's `MIMALLOC_ALLOW_THP=0`, done here so no operator has to know it.
-fn without_transparent_huge_pages() {
+/// mimalloc's `MIMALLOC_ALLOW_THP=0`, done here so no operator has to know it. Call it
+/// first thing in a process that serves (memory touched before stays as it was).
+pub fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     {
         // SAFETY: prctl(PR_SET_THP_DISABLE) takes plain integers (the kernel reads them as
@@ -52,6 +53,7 @@ fn without_transparent_huge_pages() {
 pub async fn serve() -> Result<(), String> {
     dotenvy::dotenv().ok();
     init_logging()?;
+    without_transparent_huge_pages();
     let addr: SocketAddr = std::env::var("LEPTOS_SITE_ADDR")
         .unwrap_or_else(|_| "127.0.0.1:3000".into())
         .parse()
@@ -145,7 +147,6 @@ pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, String> {
 /// `SHUTDOWN_GRACE_SECS` to finish.
 pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_worker: bool) -> Result<Started, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    without_transparent_huge_pages();
     crate::operations::metrics::install();
     let (stop, stopping) = tokio::sync::watch::channel(false);
 

@@ -52,6 +52,8 @@ async fn main() -> Result<(), String> {
     let slow_acquires = Arc::new(AtomicU64::new(0));
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(SlowAcquires(slow_acquires.clone())))
         .map_err(|e| e.to_string())?;
+    // As the server does at start, so the pages are measured as they are served.
+    startup::without_transparent_huge_pages();
 
     let pool = startup::connect_and_migrate(&database_url).await?;
     let admin = format!("admin@{SLUG}.test");

@@ -141,17 +141,26 @@ async fn a_claimed_message_waits_for_its_lease_and_is_sent_again_with_the_same_m
     assert_eq!((status.as_str(), message_id.as_str(), claimed), ("sent", "<7.dead@intranet.localhost>", None));
 }
 
+const SHORT_HEADER_TIMEOUT: StdDuration = StdDuration::from_secs(1);
+
+/// The app with a header timeout of [`SHORT_HEADER_TIMEOUT`], and a raw TCP connection to
+/// it, with the moment just before the connection opened (the server's clock cannot have
+/// started before it).
+async fn raw_connection_to_an_app_with_a_short_header_timeout(pool: PgPool) -> (TestApp, std::time::Instant, tokio::net::TcpStream) {
+    let app = spawn_app_with(pool, |config| config.operations.header_timeout = SHORT_HEADER_TIMEOUT).await;
+    let opened = std::time::Instant::now();
+    let connection = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    (app, opened, connection)
+}
+
 /// Slowloris: a client that trickles its request head, a header line now and then, is
 /// disconnected once the header timeout has passed, and the server goes on serving
 /// whole requests. Real TCP against the real server loop.
 #[sqlx::test]
 async fn a_client_that_trickles_its_request_head_is_disconnected(pool: PgPool) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let timeout = StdDuration::from_secs(1);
-    let app = spawn_app_with(pool, |config| config.operations.header_timeout = timeout).await;
-    // Taken before the connection exists, so the server's clock cannot have started first.
-    let opened = std::time::Instant::now();
-    let mut slow = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let (app, opened, mut slow) = raw_connection_to_an_app_with_a_short_header_timeout(pool).await;
+    let timeout = SHORT_HEADER_TIMEOUT;
     slow.write_all(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
     let mut answer = Vec::new();
     let closed_after = loop {
@@ -180,9 +189,8 @@ async fn a_client_that_trickles_its_request_head_is_disconnected(pool: PgPool) {
 #[sqlx::test]
 async fn a_keep_alive_connection_left_idle_is_closed_after_the_header_timeout(pool: PgPool) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let timeout = StdDuration::from_secs(1);
-    let app = spawn_app_with(pool, |config| config.operations.header_timeout = timeout).await;
-    let mut connection = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let (_app, _, mut connection) = raw_connection_to_an_app_with_a_short_header_timeout(pool).await;
+    let timeout = SHORT_HEADER_TIMEOUT;
     connection.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
     let mut buffer = [0u8; 4096];
     let read = connection.read(&mut buffer).await.unwrap();
