@@ -12,6 +12,10 @@ step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 ensure_rust_tools() {
+  if ! rustup component list --installed | grep -q '^clippy'; then
+    step "Adding clippy and rustfmt (rustup)"
+    rustup component add clippy rustfmt
+  fi
   if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
     step "Adding the wasm32 target (rustup)"
     rustup target add wasm32-unknown-unknown
@@ -175,6 +179,8 @@ auth_failure_delay = 0
 # No growing delay after failed log-ins from one address (dovecot's auth penalty, 2 to 15
 # s): the tests fail log-ins on purpose, and the app's own throttle is what they check.
 # The auth process finds no penalty socket under its usual name and so keeps no penalties.
+# (Dovecot's documented switch, `mode = 0`, leaves a socket that refuses connections,
+# and the auth process then retries it for 5 s before its first log-in.)
 service anvil {
   unix_listener anvil-auth-penalty {
     path = anvil-auth-penalty-off

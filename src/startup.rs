@@ -34,7 +34,8 @@ use crate::server::state::AppState;
 /// about a tenth of the signed-in pages' throughput (still a fifth above glibc's malloc):
 /// memory per connection is what bounds how many people one instance holds. This is
 /// mimalloc's `MIMALLOC_ALLOW_THP=0`, done here so no operator has to know it. Call it
-/// first thing in a process that serves (memory touched before stays as it was).
+/// as early as a process that serves can (memory touched before stays as it was); it
+/// logs a warning when refused, so after the logging is set up.
 pub fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
     {

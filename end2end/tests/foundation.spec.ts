@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { linkFromOutbox, logIn, logOut, open, ready, screen, unique } from './helpers';
+import { linkFromOutbox, logIn, logOut, open, openOutbox, ready, screen, unique } from './helpers';
 
 const password = 'violet-harbor-42';
 
@@ -67,6 +67,8 @@ test('create a portal, log out and in, change login, reset password', async ({ p
   await expect(page.getByTestId('login')).toHaveText(email);
 
   const confirmLink = await linkFromOutbox(page, 'Confirm your new login', newEmail);
+  // The old address is told too.
+  await openOutbox(page, email);
   await expect(page.getByRole('article', { name: `Your login is about to change to ${email}` })).toBeVisible();
   await screen(page, '06-outbox');
   await open(page, confirmLink);

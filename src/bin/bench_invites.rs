@@ -28,6 +28,8 @@ const BULK_ROWS: usize = 1000;
 async fn main() -> Result<(), String> {
     let database_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL (scripts/bench does)")?;
     let smtp_url = std::env::var("BENCH_SMTP_URL").map_err(|_| "set BENCH_SMTP_URL (scripts/bench does)")?;
+    // As the server does at start, so the app is measured as it is served.
+    startup::without_transparent_huge_pages();
     let pool = startup::connect_and_migrate(&database_url).await?;
     let slug = format!("inv{}", Utc::now().timestamp());
     let admin = format!("admin@{slug}.test");

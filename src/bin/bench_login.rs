@@ -30,6 +30,8 @@ async fn main() -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
     let config = Config::local(&database_url, &base);
+    // As the server does at start, so the app is measured as it is served.
+    startup::without_transparent_huge_pages();
     let pool = startup::connect_and_migrate(&database_url).await?;
     let started = startup::start(listener, config, pool.clone(), false)?;
     let slug = format!("bench{}", Utc::now().timestamp_millis());

@@ -21,6 +21,8 @@ type FormFields = Option<Vec<(&'static str, String)>>;
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let database_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL (scripts/bench does)")?;
+    // As the server does at start, so the app is measured as it is served.
+    startup::without_transparent_huge_pages();
     let pool = startup::connect_and_migrate(&database_url).await?;
     let number = |n: usize, default: i64| match std::env::args().nth(n) {
         Some(text) => text.replace(['_', ','], "").parse::<i64>().map_err(|_| format!("not a number: {text}")),

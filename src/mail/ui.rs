@@ -38,13 +38,14 @@ pub fn OutboxPage() -> impl IntoView {
                 </form>
                 <p class="actions">
                     <a href=move || outbox_address(recipient()) rel="external">"Refresh"</a>
-                    {move || recipient().map(|_| view! { <a href="/dev/outbox">"Show all"</a> })}
+                    {move || recipient().map(|_| view! { <a href="/dev/outbox" rel="external">"Show all"</a> })}
                 </p>
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match messages.await {
                             Ok(list) if list.is_empty() => {
-                                let why = if query.read_untracked().get("to").is_some() { "No messages to this recipient." } else { "No messages yet." };
+                                let filtered = query.read_untracked().get("to").is_some_and(|to| !to.trim().is_empty());
+                                let why = if filtered { "No messages to this recipient." } else { "No messages yet." };
                                 view! { <p>{why}</p> }.into_any()
                             }
                             Ok(list) => list.into_iter().map(message_view).collect_view().into_any(),

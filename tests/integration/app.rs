@@ -123,7 +123,7 @@ pub async fn spawn_app_with(pool: PgPool, adjust: impl FnOnce(&mut Config)) -> T
 /// way back, and lands idle in the closed pool, still connected); Postgres then waits 5 s
 /// for that session before it refuses the drop. So, once the pool is closed, close it again
 /// until no connection is left.
-fn close_leftovers_when_the_test_ends(pool: &PgPool) {
+pub fn close_leftovers_when_the_test_ends(pool: &PgPool) {
     let pool = pool.clone();
     tokio::spawn(async move {
         pool.close_event().await;

@@ -268,6 +268,7 @@ async fn the_dev_outbox_is_off_unless_asked_for(pool: PgPool) {
     assert_eq!(statuses, ["queued", "queued"]);
     let invited = intranet::invitations::service::list(&pool, &config, &admin, Default::default(), "", 1, Utc::now()).await.unwrap().rows;
     assert_eq!(invited[0].delivery, "waiting for a mail server");
+    close_leftovers_when_the_test_ends(&pool);
     drop(intranet::startup::start(listener, config, pool, false).unwrap().server);
     let client = reqwest::Client::new();
     let page = client.get(format!("{base}/dev/outbox")).send().await.unwrap();
