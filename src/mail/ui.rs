@@ -1,13 +1,14 @@
 use crate::components::page_data;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 
 use super::{OutboxMessage, api::dev_outbox};
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
     let query = use_query_map();
-    let recipient = move || query.read().get("to").filter(|to| !to.trim().is_empty());
+    let recipient = move || query.with(recipient_in);
     let messages = page_data(recipient, dev_outbox);
     view! {
         <div class="wide-page">
@@ -44,8 +45,7 @@ pub fn OutboxPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match messages.await {
                             Ok(list) if list.is_empty() => {
-                                let filtered = query.read_untracked().get("to").is_some_and(|to| !to.trim().is_empty());
-                                let why = if filtered { "No messages to this recipient." } else { "No messages yet." };
+                                let why = if query.with_untracked(recipient_in).is_some() { "No messages to this recipient." } else { "No messages yet." };
                                 view! { <p>{why}</p> }.into_any()
                             }
                             Ok(list) => list.into_iter().map(message_view).collect_view().into_any(),
@@ -56,6 +56,11 @@ pub fn OutboxPage() -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// The recipient the page is narrowed to (`?to=`), if one was given.
+fn recipient_in(query: &ParamsMap) -> Option<String> {
+    query.get("to").filter(|to| !to.trim().is_empty())
 }
 
 /// The Outbox's address, narrowed to `recipient` when there is one.
