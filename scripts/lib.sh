@@ -179,7 +179,7 @@ auth_failure_delay = 0
 # No growing delay after failed log-ins from one address (dovecot's auth penalty, 2 to 15
 # s): the tests fail log-ins on purpose, and the app's own throttle is what they check.
 # The auth process finds no penalty socket under its usual name and so keeps no penalties.
-# (Dovecot's documented switch, `mode = 0`, leaves a socket that refuses connections,
+# (Dovecot's documented switch, "mode = 0", leaves a socket that refuses connections,
 # and the auth process then retries it for 5 s before its first log-in.)
 service anvil {
   unix_listener anvil-auth-penalty {

@@ -250,6 +250,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::access::share_caller_per_request))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::guard::log_in_first))
         .layer(middleware::from_fn(crate::server::input::refuse_unstorable_input))
+        .layer(middleware::from_fn_with_state(state.config.operations.body_timeout, crate::server::input::whole_body_in_time))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_cross_site))
         .layer(middleware::from_fn_with_state(state.clone(), hide_dev_outbox))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))

@@ -56,8 +56,9 @@ pub struct Config {
     pub live: StreamLimits,
     /// Operations: how long an outbox worker owns a claimed batch (`OUTBOX_LEASE_SECS`),
     /// how long a stop waits for requests and sends in flight (`SHUTDOWN_GRACE_SECS`),
-    /// how long a connection may take to send a request's headers (`HEADER_TIMEOUT_SECS`),
-    /// and the bearer token that opens `/metrics` to other machines (`METRICS_TOKEN`).
+    /// how long a connection may take to send a request's headers (`HEADER_TIMEOUT_SECS`)
+    /// and its body (`BODY_TIMEOUT_SECS`), and the bearer token that opens `/metrics` to
+    /// other machines (`METRICS_TOKEN`).
     pub operations: Operations,
     /// Daily caps on e-mails and SMS whose recipients someone typed.
     pub email_caps: DailyCaps,
@@ -84,6 +85,10 @@ pub struct Operations {
     /// connections trickling a header byte now and then (slowloris) hold the server's
     /// sockets for ever. It also closes keep-alive connections idle that long.
     pub header_timeout: std::time::Duration,
+    /// A request whose whole body has not arrived this long after its head is answered
+    /// 408 and its connection closed: the header timeout ends with the head, so without
+    /// this a client could trickle a body byte now and then and hold the connection.
+    pub body_timeout: std::time::Duration,
     pub metrics_token: Option<String>,
 }
 
@@ -93,6 +98,7 @@ impl Default for Operations {
             outbox_lease: std::time::Duration::from_secs(DEFAULT_OUTBOX_LEASE_SECS as u64),
             shutdown_grace: std::time::Duration::from_secs(DEFAULT_SHUTDOWN_GRACE_SECS as u64),
             header_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS as u64),
+            body_timeout: std::time::Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS as u64),
             metrics_token: None,
         }
     }
@@ -107,6 +113,9 @@ pub const DEFAULT_SHUTDOWN_GRACE_SECS: i64 = 20;
 /// connections to the app (docs/deploy.md: `keepalive_timeout 15s`), so the proxy never
 /// sends a request down a connection the app is closing.
 pub const DEFAULT_HEADER_TIMEOUT_SECS: i64 = 20;
+/// The largest body the app takes (a megabyte, `server::input::MAX_FORM_BYTES`) arrives
+/// within this even at 40 KB/s, a poor mobile link; real forms are a few kilobytes.
+pub const DEFAULT_BODY_TIMEOUT_SECS: i64 = 30;
 
 pub const DEFAULT_INVITATION_DAYS: i64 = 30;
 pub const DEFAULT_INVITES_PER_DAY_FREE: i64 = 100;
@@ -171,6 +180,7 @@ impl Config {
                 outbox_lease: seconds_var("OUTBOX_LEASE_SECS", DEFAULT_OUTBOX_LEASE_SECS)?,
                 shutdown_grace: seconds_var("SHUTDOWN_GRACE_SECS", DEFAULT_SHUTDOWN_GRACE_SECS)?,
                 header_timeout: seconds_var("HEADER_TIMEOUT_SECS", DEFAULT_HEADER_TIMEOUT_SECS)?,
+                body_timeout: seconds_var("BODY_TIMEOUT_SECS", DEFAULT_BODY_TIMEOUT_SECS)?,
                 metrics_token,
             },
             email_caps: DailyCaps {

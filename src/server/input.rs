@@ -1,11 +1,15 @@
 //! One check in front of every server function: form fields must be text the database
 //! can store. A NUL byte (or another control character) in any field is answered with a
 //! message beside that field, instead of reaching a query and failing there; arguments
-//! that do not decode are the request's fault (400), not the server's.
+//! that do not decode are the request's fault (400), not the server's. Before that, a
+//! request's whole body must arrive in time.
+
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::{
-    body::{Body, to_bytes},
-    extract::Request,
+    body::{Body, HttpBody, to_bytes},
+    extract::{ConnectInfo, Request, State},
     http::{Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -16,6 +20,31 @@ use crate::error::AppError;
 /// Larger request bodies are refused before they are read (the largest real form, a
 /// bulk invitation, is far smaller).
 pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Reads a request's whole body within `body_timeout` of its head, before anything else
+/// sees the request. hyper's header timeout ends with the head, and nothing else bounds a
+/// body: a client could send a head announcing a megabyte and then a byte now and then,
+/// and hold its connection for ever (a slow-body attack). Such a request is answered 408
+/// and its connection closed. Every body the app takes is a form or a server function's
+/// arguments, read whole by the function anyway, so holding it here costs nothing extra.
+pub async fn whole_body_in_time(State(body_timeout): State<Duration>, request: Request, next: Next) -> Response {
+    if request.body().is_end_stream() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(body_timeout, to_bytes(body, MAX_FORM_BYTES)).await {
+        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        // Too large, or the client went away mid-body (then no one reads this answer).
+        Ok(Err(_)) => too_large(),
+        Err(_) => {
+            let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string()).unwrap_or_default();
+            tracing::warn!(target: "security", event = "request body too slow", path = parts.uri.path(), peer);
+            // hyper closes a connection whose request body was left unread; the header
+            // says so to the client.
+            (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], "The request took too long to arrive.").into_response()
+        }
+    }
+}
 
 pub async fn refuse_unstorable_input(request: Request, next: Next) -> Response {
     let is_form = request.method() == Method::POST
@@ -30,8 +59,7 @@ pub async fn refuse_unstorable_input(request: Request, next: Next) -> Response {
     }
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-        let error = AppError::invalid("form", "This form is too large to send.");
-        return json_error(StatusCode::PAYLOAD_TOO_LARGE, &error);
+        return too_large();
     };
     if let Some((field, _)) = form_urlencoded::parse(&bytes).find(|(_, value)| !storable(value)) {
         let error = AppError::invalid(&field, "This contains characters that are not allowed (control characters).");
@@ -60,6 +88,10 @@ async fn undecodable_is_bad_request(response: Response) -> Response {
 /// Text without NUL and other control characters; tabs and line breaks are fine.
 pub fn storable(text: &str) -> bool {
     !text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+fn too_large() -> Response {
+    json_error(StatusCode::PAYLOAD_TOO_LARGE, &AppError::invalid("form", "This form is too large to send."))
 }
 
 fn json_error(status: StatusCode, error: &AppError) -> Response {

@@ -184,6 +184,51 @@ async fn a_client_that_trickles_its_request_head_is_disconnected(pool: PgPool) {
     assert_eq!(status, 200, "a whole request after the slow one");
 }
 
+/// A slow body: the head arrives whole, then the body a byte now and then, each well
+/// within the header timeout of the one before. Once the body timeout has passed the
+/// request is answered 408 and the connection closes; whole requests are still served.
+#[sqlx::test]
+async fn a_client_that_trickles_its_request_body_is_answered_408_and_disconnected(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let timeout = StdDuration::from_secs(1);
+    let app = spawn_app_with(pool, |config| config.operations.body_timeout = timeout).await;
+    let mut slow = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let head = format!(
+        "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nlogin=",
+        app.base
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let head_sent = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let closed_after = loop {
+        assert!(head_sent.elapsed() < timeout * 5, "the connection was still open after {:?}", head_sent.elapsed());
+        if answer.is_empty() && slow.write_all(b"a").await.is_err() {
+            break head_sent.elapsed();
+        }
+        let mut buffer = [0u8; 512];
+        match tokio::time::timeout(StdDuration::from_millis(250), slow.read(&mut buffer)).await {
+            Err(_) => {}
+            Ok(Ok(0)) | Ok(Err(_)) => break head_sent.elapsed(),
+            Ok(Ok(read)) => answer.extend_from_slice(&buffer[..read]),
+        }
+    };
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "answered: {answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "answered: {answer}");
+    // The server's clock started when the head arrived, just after it was sent here.
+    assert!(closed_after >= timeout / 2, "closed after {closed_after:?}, well before the timeout of {timeout:?}");
+
+    // A whole form, sent at once, is read and reaches its function as before.
+    let refused = reqwest::Client::new()
+        .post(format!("{}/api/login", app.base))
+        .header("Origin", &app.base)
+        .form(&[("login", "nobody@example.com"), ("password", "wrong-password-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401, "a whole log-in form after the slow one");
+}
+
 /// The same clock closes a keep-alive connection left idle after its answer, which is why
 /// the proxy in front lets its own idle connections go sooner (docs/deploy.md).
 #[sqlx::test]
