@@ -153,32 +153,46 @@ async fn raw_connection_to_an_app_with_a_short_header_timeout(pool: PgPool) -> (
     (app, opened, connection)
 }
 
+/// Sends `piece` on `connection` every 250 ms until the server answers, and reads what it
+/// answers, until the server closes the connection. Returns the answer and how long after
+/// `since` the connection closed; fails the test if it is still open `limit` after `since`.
+async fn trickle_until_closed(
+    connection: &mut tokio::net::TcpStream,
+    piece: &[u8],
+    since: std::time::Instant,
+    limit: StdDuration,
+) -> (String, StdDuration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut answer = Vec::new();
+    let closed_after = loop {
+        assert!(since.elapsed() < limit, "the connection was still open after {:?}", since.elapsed());
+        if answer.is_empty() && connection.write_all(piece).await.is_err() {
+            break since.elapsed();
+        }
+        let mut buffer = [0u8; 512];
+        match tokio::time::timeout(StdDuration::from_millis(250), connection.read(&mut buffer)).await {
+            Err(_) => {}
+            Ok(Ok(0)) | Ok(Err(_)) => break since.elapsed(),
+            Ok(Ok(read)) => answer.extend_from_slice(&buffer[..read]),
+        }
+    };
+    (String::from_utf8_lossy(&answer).into_owned(), closed_after)
+}
+
 /// Slowloris: a client that trickles its request head, a header line now and then, is
 /// disconnected once the header timeout has passed, and the server goes on serving
 /// whole requests. Real TCP against the real server loop.
 #[sqlx::test]
 async fn a_client_that_trickles_its_request_head_is_disconnected(pool: PgPool) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let (app, opened, mut slow) = raw_connection_to_an_app_with_a_short_header_timeout(pool).await;
     let timeout = SHORT_HEADER_TIMEOUT;
     slow.write_all(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
-    let mut answer = Vec::new();
-    let closed_after = loop {
-        assert!(opened.elapsed() < timeout * 5, "the connection was still open after {:?}", opened.elapsed());
-        // Each line comes well within the timeout of the one before; only the whole head counts.
-        if slow.write_all(b"X-Trickle: 1\r\n").await.is_err() {
-            break opened.elapsed();
-        }
-        let mut buffer = [0u8; 512];
-        match tokio::time::timeout(StdDuration::from_millis(250), slow.read(&mut buffer)).await {
-            Err(_) => {}
-            Ok(Ok(0)) | Ok(Err(_)) => break opened.elapsed(),
-            Ok(Ok(read)) => answer.extend_from_slice(&buffer[..read]),
-        }
-    };
+    // Each line comes well within the timeout of the one before; only the whole head counts.
+    let (answer, closed_after) = trickle_until_closed(&mut slow, b"X-Trickle: 1\r\n", opened, timeout * 5).await;
     assert!(closed_after >= timeout, "closed after {closed_after:?}, before the timeout of {timeout:?}");
     // hyper answers nothing to a head that never ended: it closes the connection.
-    assert!(answer.is_empty(), "the trickled request was answered: {}", String::from_utf8_lossy(&answer));
+    assert!(answer.is_empty(), "the trickled request was answered: {answer}");
 
     let (status, _) = get(&reqwest::Client::new(), format!("{}/login", app.base)).await;
     assert_eq!(status, 200, "a whole request after the slow one");
@@ -189,7 +203,7 @@ async fn a_client_that_trickles_its_request_head_is_disconnected(pool: PgPool) {
 /// request is answered 408 and the connection closes; whole requests are still served.
 #[sqlx::test]
 async fn a_client_that_trickles_its_request_body_is_answered_408_and_disconnected(pool: PgPool) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let timeout = StdDuration::from_secs(1);
     let app = spawn_app_with(pool, |config| config.operations.body_timeout = timeout).await;
     let mut slow = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
@@ -199,20 +213,7 @@ async fn a_client_that_trickles_its_request_body_is_answered_408_and_disconnecte
     );
     slow.write_all(head.as_bytes()).await.unwrap();
     let head_sent = std::time::Instant::now();
-    let mut answer = Vec::new();
-    let closed_after = loop {
-        assert!(head_sent.elapsed() < timeout * 5, "the connection was still open after {:?}", head_sent.elapsed());
-        if answer.is_empty() && slow.write_all(b"a").await.is_err() {
-            break head_sent.elapsed();
-        }
-        let mut buffer = [0u8; 512];
-        match tokio::time::timeout(StdDuration::from_millis(250), slow.read(&mut buffer)).await {
-            Err(_) => {}
-            Ok(Ok(0)) | Ok(Err(_)) => break head_sent.elapsed(),
-            Ok(Ok(read)) => answer.extend_from_slice(&buffer[..read]),
-        }
-    };
-    let answer = String::from_utf8_lossy(&answer);
+    let (answer, closed_after) = trickle_until_closed(&mut slow, b"a", head_sent, timeout * 5).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "answered: {answer}");
     assert!(answer.to_ascii_lowercase().contains("connection: close"), "answered: {answer}");
     // The server's clock started when the head arrived, just after it was sent here.
