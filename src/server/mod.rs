@@ -24,6 +24,7 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         log_refusal(error);
     }
     if let Err(error) = &result
+        && !posted_by_a_plain_form()
         && let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
         && let Ok(status) = axum::http::StatusCode::from_u16(error.status_code())
     {
@@ -33,6 +34,19 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+/// A form the browser posted by itself, as it does before the page's WASM runs or
+/// without it: Leptos answers it with a redirect back to the form's page, the refusal in
+/// the address, and the page shows it beside the form. An error status would replace that
+/// redirect, and the person would see the refusal's raw JSON instead of the page.
+fn posted_by_a_plain_form() -> bool {
+    use axum::http::{Method, header};
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|request| {
+        request.method == Method::POST
+            && request.uri.path().starts_with("/api/")
+            && request.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+    })
 }
 
 /// Refused requests (not logged in, not allowed, cross-site, throttled, closed) are
