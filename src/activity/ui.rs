@@ -1,5 +1,7 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 
 use super::FeedItem;
@@ -15,7 +17,7 @@ use crate::live::{Topic, use_live};
 pub fn ActivityStreamPage() -> impl IntoView {
     let slug = use_slug();
     let live = use_live();
-    let publish = ServerAction::<PublishPost>::new();
+    let publish = FormAction::<PublishPost>::new();
     let value = publish.value();
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(form, value);
@@ -54,12 +56,12 @@ pub fn ActivityStreamPage() -> impl IntoView {
         // Outside the refreshed part too (as in the chat), so a half-written post
         // survives the refresh that someone joining or a settings change causes.
         <section class="panel composer" aria-label="New post">
-            <ActionForm action=publish node_ref=form>
+            <PostForm action=publish node_ref=form>
                 <FormError value />
                 <input type="hidden" name="slug" value=move || slug.get() />
                 <TextArea label="Write a post" name="text" id="post-text" error=field_error(value, "text") />
                 <button type="submit" class="primary">"Publish"</button>
-            </ActionForm>
+            </PostForm>
         </section>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -93,7 +95,7 @@ fn FeedEntry(item: FeedItem) -> impl IntoView {
 pub fn ChatPage() -> impl IntoView {
     let slug = use_slug();
     let live = use_live();
-    let send = ServerAction::<SendMessage>::new();
+    let send = FormAction::<SendMessage>::new();
     let value = send.value();
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(form, value);
@@ -136,11 +138,11 @@ pub fn ChatPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <ActionForm action=send node_ref=form attr:class="chat-form">
+        <PostForm action=send node_ref=form attr:class="chat-form">
             <FormError value />
             <input type="hidden" name="slug" value=move || slug.get() />
             <TextArea label="Message" name="text" id="chat-text" rows=2 error=field_error(value, "text") />
             <button type="submit" class="primary">"Send"</button>
-        </ActionForm>
+        </PostForm>
     }
 }

@@ -3,6 +3,8 @@
 
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::FormAction;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -40,9 +42,9 @@ pub fn SettingsPage() -> impl IntoView {
         |(slug, before, ..)| load_audit_log(slug, before),
     );
     // Made here, outside the parts a live refresh re-mounts, so their answers stay shown.
-    let create_link = ServerAction::<CreateInviteLink>::new();
-    let revoke_link = ServerAction::<RevokeInviteLink>::new();
-    let two_factor_rule = ServerAction::<SetTwoFactorRule>::new();
+    let create_link = FormAction::<CreateInviteLink>::new();
+    let revoke_link = FormAction::<RevokeInviteLink>::new();
+    let two_factor_rule = FormAction::<SetTwoFactorRule>::new();
     let departments = page_data(move || (slug.get(), live.version(Topic::Structure)), |(slug, _)| load_department_choices(slug));
     view! {
         <Title text="Settings" />

@@ -1,5 +1,7 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_router::hooks::use_query_map;
 
 use super::api::{ConfirmEmail, ForgotPassword, LogIn, LogInWithCode, ResetPassword, ResetPasswordWithCode, link_status, my_portals};
@@ -9,7 +11,7 @@ use crate::error::AppError;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let action = ServerAction::<LogIn>::new();
+    let action = FormAction::<LogIn>::new();
     let value = action.value();
     let query = use_query_map();
     let reset_done = move || query.read().get("reset").is_some_and(|v| v == "done");
@@ -31,7 +33,7 @@ pub fn LoginPage() -> impl IntoView {
             <Show when=reset_done>
                 <p class="notice" role="status">"Your password was changed. Log in with the new one."</p>
             </Show>
-            <ActionForm action=action>
+            <PostForm action=action>
                 <FormError value=value />
                 <input type="hidden" name="next" value=move || query.read().get("next").unwrap_or_default() />
                 <input type="hidden" name="time_zone" value=move || time_zone.get() />
@@ -42,7 +44,7 @@ pub fn LoginPage() -> impl IntoView {
                     <label for="field-remember">"Remember me"</label>
                 </div>
                 <button type="submit" class="primary">"Log In"</button>
-            </ActionForm>
+            </PostForm>
             <p class="links">
                 <a href="/forgot-password">"Forgot password?"</a>
                 " · "
@@ -56,19 +58,19 @@ pub fn LoginPage() -> impl IntoView {
 /// recovery code. The step's secret travels in a short-lived cookie, never in the address.
 #[component]
 pub fn LoginCodePage() -> impl IntoView {
-    let action = ServerAction::<LogInWithCode>::new();
+    let action = FormAction::<LogInWithCode>::new();
     let value = action.value();
     let expired = move || value.with(|v| matches!(v, Some(Err(AppError::LogInExpired))));
     view! {
         <PlainPage>
             <h1>"Two-factor log-in"</h1>
             <p class="muted">"Open the authenticator app on your phone and enter the code it shows for Bitrix24."</p>
-            <ActionForm action=action attr:novalidate=true>
+            <PostForm action=action attr:novalidate=true>
                 <FormError value=value />
                 <Field label="Code" name="code" autocomplete="one-time-code" error=field_error(value, "code") />
                 <p class="hint">"Lost your phone? Enter one of your recovery codes instead. Each works once."</p>
                 <button type="submit" class="primary">"Log In"</button>
-            </ActionForm>
+            </PostForm>
             <p class="links">
                 <a href="/login">{move || if expired() { "Log in again" } else { "Back to Log In" }}</a>
             </p>
@@ -120,7 +122,7 @@ pub fn PortalChooserPage() -> impl IntoView {
 
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
-    let action = ServerAction::<ForgotPassword>::new();
+    let action = FormAction::<ForgotPassword>::new();
     let value = action.value();
     let sent = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
     view! {
@@ -129,11 +131,11 @@ pub fn ForgotPasswordPage() -> impl IntoView {
             {move || match sent() {
                 None => view! {
                     <p>"Enter your login. If it is an e-mail address, we will e-mail a link to set a new password; if it is a phone number, we will text a code."</p>
-                    <ActionForm action=action>
+                    <PostForm action=action>
                         <FormError value=value />
                         <Field label="Login" name="login" autocomplete="username" error=field_error(value, "login") />
                         <button type="submit" class="primary">"Send"</button>
-                    </ActionForm>
+                    </PostForm>
                 }.into_any(),
                 Some(sent) => view! {
                     <p class="notice" role="status">{sent.message.clone()}</p>
@@ -141,10 +143,10 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                         <ResetWithCode login=sent.login.clone() />
                         // No SMS, or an old one: the same request again texts a new code
                         // (within the hourly share), and only the newest code counts.
-                        <ActionForm action=action>
+                        <PostForm action=action>
                             <input type="hidden" name="login" value=sent.login.clone() />
                             <p class="links">"No code? "<button type="submit" class="link-button">"Send a new code"</button></p>
-                        </ActionForm>
+                        </PostForm>
                     })}
                 }.into_any(),
             }}
@@ -156,16 +158,16 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 /// The second step of a phone login's reset: the code from the SMS and a new password.
 #[component]
 fn ResetWithCode(login: String) -> impl IntoView {
-    let action = ServerAction::<ResetPasswordWithCode>::new();
+    let action = FormAction::<ResetPasswordWithCode>::new();
     let value = action.value();
     view! {
-        <ActionForm action=action attr:novalidate=true>
+        <PostForm action=action attr:novalidate=true>
             <FormError value=value />
             <input type="hidden" name="login" value=login />
             <Field label="Code from the SMS" name="code" autocomplete="one-time-code" error=field_error(value, "code") />
             <Field label="New password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
             <button type="submit" class="primary">"Set new password"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -197,7 +199,7 @@ pub fn LinkGate(purpose: &'static str, children: ChildrenFn) -> impl IntoView {
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    let action = ServerAction::<ResetPassword>::new();
+    let action = FormAction::<ResetPassword>::new();
     let value = action.value();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
@@ -205,13 +207,13 @@ pub fn ResetPasswordPage() -> impl IntoView {
         <PlainPage>
             <LinkGate purpose="password_reset">
                 <h1>"Set a new password"</h1>
-                <ActionForm action=action>
+                <PostForm action=action>
                     <FormError value=value />
                     <input type="hidden" name="token" value=token />
                     <Field label="New password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
                     <p class="hint">"At least 8 characters. Setting it logs out every session of the account."</p>
                     <button type="submit" class="primary">"Set new password"</button>
-                </ActionForm>
+                </PostForm>
             </LinkGate>
             <p class="links"><a href="/forgot-password">"Ask for a new link"</a> " · " <a href="/login">"Log In"</a></p>
         </PlainPage>
@@ -221,7 +223,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 /// The page of an address confirmation link: one click confirms.
 #[component]
 pub fn ConfirmEmailPage() -> impl IntoView {
-    let action = ServerAction::<ConfirmEmail>::new();
+    let action = FormAction::<ConfirmEmail>::new();
     let value = action.value();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
@@ -233,11 +235,11 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                 fallback=move || view! {
                     <LinkGate purpose="email_confirm">
                         <h1>"Confirm your e-mail address"</h1>
-                        <ActionForm action=action>
+                        <PostForm action=action>
                             <FormError value=value />
                             <input type="hidden" name="token" value=token />
                             <button type="submit" class="primary">"Confirm e-mail address"</button>
-                        </ActionForm>
+                        </PostForm>
                     </LinkGate>
                 }
             >

@@ -4,11 +4,13 @@
 
 mod page_data;
 mod portal;
+mod post_form;
 
 use leptos::prelude::*;
 
 pub use page_data::{JsonBytes, PageData, page_data};
 pub use portal::{CurrentPortal, PortalHome, initials, use_current_portal, use_slug};
+pub use post_form::{FormAction, PostForm};
 
 use crate::error::AppError;
 

@@ -2,6 +2,8 @@
 //! CSV file, see every row's status, and send the ready ones.
 
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 
 use super::api::{PreviewBulkInvitations, SendBulkInvitations};
@@ -14,8 +16,8 @@ use crate::error::AppError;
 pub fn BulkInvitePage() -> impl IntoView {
     let slug = use_slug();
     let home = use_current_portal();
-    let preview = ServerAction::<PreviewBulkInvitations>::new();
-    let send = ServerAction::<SendBulkInvitations>::new();
+    let preview = FormAction::<PreviewBulkInvitations>::new();
+    let send = FormAction::<SendBulkInvitations>::new();
     let rows = RwSignal::new(String::new());
     // The text the table on screen was made from: "Send" sends exactly that, and an edit
     // after the preview hides the table until the list is previewed again.
@@ -28,7 +30,7 @@ pub fn BulkInvitePage() -> impl IntoView {
     // After sending, the preview is asked again: the sent rows now read "Already invited".
     Effect::new(move |_| {
         if send.value().with(|v| matches!(v, Some(Ok(_)))) {
-            preview.dispatch(PreviewBulkInvitations { slug: slug.get_untracked(), rows: previewed.get_untracked() });
+            preview.send(&[("slug", &slug.get_untracked()), ("rows", &previewed.get_untracked())]);
         }
     });
     view! {
@@ -51,8 +53,8 @@ fn ListForm(
     slug: String,
     rows: RwSignal<String>,
     previewed: RwSignal<String>,
-    preview: ServerAction<PreviewBulkInvitations>,
-    send: ServerAction<SendBulkInvitations>,
+    preview: FormAction<PreviewBulkInvitations>,
+    send: FormAction<SendBulkInvitations>,
 ) -> impl IntoView {
     let preview_value = preview.value();
     let send_value = send.value();
@@ -75,7 +77,7 @@ fn ListForm(
             "Commas, semicolons or tabs separate the fields (a range copied from a spreadsheet works). A first row "
             "naming the columns (\"E-mail, First name, …\") is read as the header. An empty department means the top one."
         </p>
-        <ActionForm action=preview attr:novalidate=true>
+        <PostForm action=preview attr:novalidate=true>
             <FormError value=preview_value />
             <input type="hidden" name="slug" value=slug />
             <div class="field">
@@ -98,7 +100,7 @@ fn ListForm(
                 <p class="field-error" id="bulk-rows-error">{move || error.get()}</p>
             </div>
             <button type="submit">"Preview"</button>
-        </ActionForm>
+        </PostForm>
         {move || sent().map(|sent| view! {
             <p class="notice" role="status">
                 {format!("Invitations sent: {}. Rows left out: {}.", sent.invited, sent.left_out)}
@@ -120,7 +122,7 @@ fn PreviewTable(
     shown: BulkPreview,
     slug: String,
     previewed: RwSignal<String>,
-    send: ServerAction<SendBulkInvitations>,
+    send: FormAction<SendBulkInvitations>,
     send_error: Signal<Option<String>>,
 ) -> impl IntoView {
     let send_value = send.value();
@@ -168,7 +170,7 @@ fn PreviewTable(
                     </tbody>
                 </table>
             </div>
-            <ActionForm action=send>
+            <PostForm action=send>
                 // Refusals of the whole list: the day's cap, the SMS cap, an address not
                 // yet confirmed, rights lost a moment ago.
                 <FormError value=send_value />
@@ -178,7 +180,7 @@ fn PreviewTable(
                 <button type="submit" class="primary" disabled=ready == 0>
                     {if ready == 1 { "Send 1 invitation".to_string() } else { format!("Send {ready} invitations") }}
                 </button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
     .into_any()

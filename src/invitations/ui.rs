@@ -1,5 +1,7 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -82,7 +84,7 @@ fn InviteDialogPanel(slug: String, close: impl Fn() + Send + Sync + Clone + 'sta
 /// the confirmation link again.
 #[component]
 fn ConfirmAddressFirst(address: Option<String>) -> impl IntoView {
-    let resend = ServerAction::<ResendEmailConfirmation>::new();
+    let resend = FormAction::<ResendEmailConfirmation>::new();
     let value = resend.value();
     let sent = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
     view! {
@@ -90,10 +92,10 @@ fn ConfirmAddressFirst(address: Option<String>) -> impl IntoView {
             <p>{crate::access::invite::CONFIRM_FIRST}</p>
             {address.map(|address| view! {
                 <p>"The link went to " <strong>{address}</strong> "."</p>
-                <ActionForm action=resend>
+                <PostForm action=resend>
                     <FormError value />
                     <button type="submit">"Send the link again"</button>
-                </ActionForm>
+                </PostForm>
                 <Show when=move || sent().is_some()>
                     <p role="status">{sent}</p>
                 </Show>
@@ -156,12 +158,12 @@ fn InviteTabs(dialog: InviteDialog, slug: String) -> impl IntoView {
 
 #[component]
 fn SmsInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
-    let invite = ServerAction::<InviteBySms>::new();
+    let invite = FormAction::<InviteBySms>::new();
     let value = invite.value();
     let pending = invite.pending();
     let report = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     view! {
-        <ActionForm action=invite attr:novalidate=true attr:class="invite-form">
+        <PostForm action=invite attr:novalidate=true attr:class="invite-form">
             <FormError value />
             <input type="hidden" name="slug" value=slug />
             <TextArea
@@ -180,7 +182,7 @@ fn SmsInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
             </div>
             <p class="muted">{format!("{} invitations left today.", dialog.invitations_left_today)}</p>
             <button type="submit" class="primary" disabled=move || pending.get()>"Send SMS invitations"</button>
-        </ActionForm>
+        </PostForm>
         {move || report().map(|report| view! { <InviteOutcome report /> })}
     }
 }
@@ -218,7 +220,7 @@ fn Placement(dialog: InviteDialog, prefix: &'static str, #[prop(into)] error: Si
 
 #[component]
 fn RegisterForm(dialog: InviteDialog, slug: String) -> impl IntoView {
-    let register = ServerAction::<RegisterUser>::new();
+    let register = FormAction::<RegisterUser>::new();
     let value = register.value();
     let form = NodeRef::<leptos::html::Form>::new();
     crate::components::reset_on_success(form, value);
@@ -227,7 +229,7 @@ fn RegisterForm(dialog: InviteDialog, slug: String) -> impl IntoView {
     view! {
         <h3>"Register"</h3>
         <p class="muted">"Adds the person as an employee at once. They log in with the e-mail address."</p>
-        <ActionForm action=register node_ref=form attr:novalidate=true attr:class="invite-form">
+        <PostForm action=register node_ref=form attr:novalidate=true attr:class="invite-form">
             <FormError value />
             <input type="hidden" name="slug" value=slug />
             <Field label="E-mail" name="email" kind="email" id="register-email" error=field_error(value, "email") />
@@ -253,13 +255,13 @@ fn RegisterForm(dialog: InviteDialog, slug: String) -> impl IntoView {
             <Show when=move || done.get()>
                 <p class="notice" role="status">"Registered. The person appears under Employees."</p>
             </Show>
-        </ActionForm>
+        </PostForm>
     }
 }
 
 #[component]
 fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
-    let invite = ServerAction::<InviteByEmail>::new();
+    let invite = FormAction::<InviteByEmail>::new();
     let value = invite.value();
     let message_error = field_error(value, "message");
     let department_error = field_error(value, "department_id");
@@ -284,7 +286,7 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
     };
     let report = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     view! {
-        <ActionForm action=invite attr:novalidate=true attr:class="invite-form">
+        <PostForm action=invite attr:novalidate=true attr:class="invite-form">
             <FormError value />
             <input type="hidden" name="slug" value=slug />
             <TextArea
@@ -303,7 +305,7 @@ fn EmailInviteForm(dialog: InviteDialog, slug: String) -> impl IntoView {
             </div>
             <p class="muted">{format!("{} invitations left today.", dialog.invitations_left_today)}</p>
             <button type="submit" class="primary" disabled=move || pending.get()>"Invite"</button>
-        </ActionForm>
+        </PostForm>
         {move || report().map(|report| view! { <InviteOutcome report /> })}
     }
 }
@@ -333,8 +335,8 @@ fn InviteOutcome(report: InviteReport) -> impl IntoView {
 /// live update redraws, so what they answered stays on screen.
 #[derive(Clone, Copy, Default)]
 pub struct InvitedActions {
-    pub resend: ServerAction<ResendInvitation>,
-    pub cancel: ServerAction<CancelInvitation>,
+    pub resend: FormAction<ResendInvitation>,
+    pub cancel: FormAction<CancelInvitation>,
     pub funnel_news: FunnelNews,
 }
 
@@ -451,8 +453,8 @@ fn invited_pager(slug: &str, show: InvitedShow, search: &str, page: &InvitedPage
 fn InvitationTable(
     rows: Vec<InvitationRow>,
     slug: String,
-    resend: ServerAction<ResendInvitation>,
-    cancel: ServerAction<CancelInvitation>,
+    resend: FormAction<ResendInvitation>,
+    cancel: FormAction<CancelInvitation>,
 ) -> impl IntoView {
     view! {
         <div class="table-box"><table class="people stacked" aria-label="Invitations">
@@ -475,16 +477,16 @@ fn InvitationTable(
                         let label_resend = format!("Resend invitation to {}", row.target);
                         let label_cancel = format!("Cancel invitation to {}", row.target);
                         view! {
-                            <ActionForm action=resend attr:class="inline">
+                            <PostForm action=resend attr:class="inline">
                                 <input type="hidden" name="slug" value=slug_a />
                                 <input type="hidden" name="invitation_id" value=row.id />
                                 <button type="submit" aria-label=label_resend>"Resend invitation"</button>
-                            </ActionForm>
-                            <ActionForm action=cancel attr:class="inline">
+                            </PostForm>
+                            <PostForm action=cancel attr:class="inline">
                                 <input type="hidden" name="slug" value=slug_b />
                                 <input type="hidden" name="invitation_id" value=row.id />
                                 <button type="submit" class="danger" aria-label=label_cancel>"Cancel invitation"</button>
-                            </ActionForm>
+                            </PostForm>
                         }
                     });
                     view! {
@@ -512,7 +514,7 @@ pub fn CompleteRegistrationPage() -> impl IntoView {
     let query = use_query_map();
     let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
     let page = page_data(move || token.get(), load_registration_completion);
-    let complete = ServerAction::<CompleteRegistration>::new();
+    let complete = FormAction::<CompleteRegistration>::new();
     let value = complete.value();
     view! {
         <Title text="Complete your registration" />
@@ -530,12 +532,12 @@ pub fn CompleteRegistrationPage() -> impl IntoView {
                                 <dt>"Login"</dt>
                                 <dd>{person.login.clone()}</dd>
                             </dl>
-                            <ActionForm action=complete attr:novalidate=true>
+                            <PostForm action=complete attr:novalidate=true>
                                 <FormError value />
                                 <input type="hidden" name="token" value=token.get_untracked() />
                                 <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
                                 <button type="submit" class="primary">"Complete registration"</button>
-                            </ActionForm>
+                            </PostForm>
                         }.into_any(),
                         Err(_) => view! {
                             <p class="form-error" role="alert">"This link has expired or has already been used."</p>
@@ -575,16 +577,16 @@ pub fn InvitationLinkPage() -> impl IntoView {
 
 #[component]
 fn InvitationView(page: InvitationPage, token: String) -> impl IntoView {
-    let accept = ServerAction::<AcceptInvitation>::new();
-    let join = ServerAction::<JoinPortal>::new();
-    let ask = ServerAction::<AskForNewInvitation>::new();
+    let accept = FormAction::<AcceptInvitation>::new();
+    let join = FormAction::<JoinPortal>::new();
+    let ask = FormAction::<AskForNewInvitation>::new();
     let value = accept.value();
     let heading = format!("Join {}", page.portal_name);
     let intro = format!("{} invites you to {}'s Bitrix24.", page.inviter, page.portal_name);
     let body = match page.state {
         InvitationState::NewAccount => view! {
             <p class="muted">{format!("Your login will be {}.", page.target)}</p>
-            <ActionForm action=accept attr:novalidate=true>
+            <PostForm action=accept attr:novalidate=true>
                 <FormError value />
                 <input type="hidden" name="token" value=token.clone() />
                 // Filled in from the inviter's list, when it had the name.
@@ -592,7 +594,7 @@ fn InvitationView(page: InvitationPage, token: String) -> impl IntoView {
                 <Field label="Last name" name="last_name" autocomplete="family-name" value=page.last_name.clone() error=field_error(value, "last_name") />
                 <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
                 <button type="submit" class="primary">"Join"</button>
-            </ActionForm>
+            </PostForm>
         }
         .into_any(),
         InvitationState::LogInFirst => {
@@ -604,12 +606,12 @@ fn InvitationView(page: InvitationPage, token: String) -> impl IntoView {
             .into_any()
         }
         InvitationState::JoinAs { name } => view! {
-            <ActionForm action=join>
+            <PostForm action=join>
                 <FormError value=join.value() />
                 <input type="hidden" name="token" value=token.clone() />
                 <p>{format!("You are logged in as {name} ({}).", page.target)}</p>
                 <button type="submit" class="primary">{format!("Join {}", page.portal_name)}</button>
-            </ActionForm>
+            </PostForm>
         }
         .into_any(),
         InvitationState::WrongAccount { logged_in_as } => view! {
@@ -620,14 +622,14 @@ fn InvitationView(page: InvitationPage, token: String) -> impl IntoView {
         .into_any(),
         InvitationState::Expired => view! {
             <p class="form-error" role="alert">"This invitation has expired."</p>
-            <ActionForm action=ask>
+            <PostForm action=ask>
                 <FormError value=ask.value() />
                 <input type="hidden" name="token" value=token.clone() />
                 <button type="submit">"Ask for a new invitation"</button>
                 <Show when=move || ask.value().with(|v| matches!(v, Some(Ok(_))))>
                     <p class="notice" role="status">"We told the person who invited you."</p>
                 </Show>
-            </ActionForm>
+            </PostForm>
         }
         .into_any(),
         InvitationState::Used => view! {

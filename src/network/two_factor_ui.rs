@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::{FormAction, PostForm};
+
 use super::api::{BeginTwoFactorSetup, ConfirmTwoFactor, RenewRecoveryCodes, TurnOffTwoFactor};
 use super::{TwoFactorSetup, TwoFactorState};
 use crate::components::{Field, FormError, LocalTime, field_error};
@@ -19,10 +21,10 @@ pub fn TwoFactorSection(initial: TwoFactorState, turned_on: RwSignal<bool>) -> i
     // Recovery codes just made: shown once, until the page is left.
     let fresh_codes = RwSignal::new(None::<Vec<String>>);
     let setup = RwSignal::new(None::<TwoFactorSetup>);
-    let begin = ServerAction::<BeginTwoFactorSetup>::new();
-    let confirm = ServerAction::<ConfirmTwoFactor>::new();
-    let renew = ServerAction::<RenewRecoveryCodes>::new();
-    let turn_off = ServerAction::<TurnOffTwoFactor>::new();
+    let begin = FormAction::<BeginTwoFactorSetup>::new();
+    let confirm = FormAction::<ConfirmTwoFactor>::new();
+    let renew = FormAction::<RenewRecoveryCodes>::new();
+    let turn_off = FormAction::<TurnOffTwoFactor>::new();
     let (begin_value, confirm_value, renew_value, turn_off_value) = (begin.value(), confirm.value(), renew.value(), turn_off.value());
     Effect::new(move |_| {
         if let Some(Ok(started)) = begin_value.get() {
@@ -64,17 +66,17 @@ pub fn TwoFactorSection(initial: TwoFactorState, turned_on: RwSignal<bool>) -> i
                         {move || format!("Recovery codes left: {}.", codes_left.get())}
                     </p>
                     {move || fresh_codes.get().map(|codes| view! { <RecoveryCodes codes /> })}
-                    <ActionForm action=renew attr:novalidate=true>
+                    <PostForm action=renew attr:novalidate=true>
                         <FormError value=renew_value />
                         <Field label="Code from the app" name="code" id="two-factor-renew-code" autocomplete="one-time-code" error=field_error(renew_value, "code") />
                         <p class="hint">"New recovery codes replace the old ones, which stop working."</p>
                         <button type="submit">"Get new recovery codes"</button>
-                    </ActionForm>
-                    <ActionForm action=turn_off attr:novalidate=true>
+                    </PostForm>
+                    <PostForm action=turn_off attr:novalidate=true>
                         <FormError value=turn_off_value />
                         <Field label="Code from the app, or a recovery code" name="code" id="two-factor-off-code" autocomplete="one-time-code" error=field_error(turn_off_value, "code") />
                         <button type="submit" class="danger">"Turn off two-factor log-in"</button>
-                    </ActionForm>
+                    </PostForm>
                 }
                 .into_any()
             } else {
@@ -88,10 +90,10 @@ pub fn TwoFactorSection(initial: TwoFactorState, turned_on: RwSignal<bool>) -> i
                     </p>
                     {move || match setup.get() {
                         None => view! {
-                            <ActionForm action=begin>
+                            <PostForm action=begin>
                                 <FormError value=begin_value />
                                 <button type="submit">"Set up two-factor log-in"</button>
-                            </ActionForm>
+                            </PostForm>
                         }
                         .into_any(),
                         Some(setup) => view! { <SetupSteps setup confirm /> }.into_any(),
@@ -106,7 +108,7 @@ pub fn TwoFactorSection(initial: TwoFactorState, turned_on: RwSignal<bool>) -> i
 }
 
 #[component]
-fn SetupSteps(setup: TwoFactorSetup, confirm: ServerAction<ConfirmTwoFactor>) -> impl IntoView {
+fn SetupSteps(setup: TwoFactorSetup, confirm: FormAction<ConfirmTwoFactor>) -> impl IntoView {
     let value = confirm.value();
     view! {
         <ol class="steps">
@@ -118,12 +120,12 @@ fn SetupSteps(setup: TwoFactorSetup, confirm: ServerAction<ConfirmTwoFactor>) ->
             </li>
             <li>
                 "Enter the 6-digit code the app now shows, and your password."
-                <ActionForm action=confirm attr:novalidate=true>
+                <PostForm action=confirm attr:novalidate=true>
                     <FormError value />
                     <Field label="Code from the app" name="code" id="two-factor-setup-code" autocomplete="one-time-code" error=field_error(value, "code") />
                     <Field label="Current password" name="current_password" id="two-factor-password" kind="password" autocomplete="current-password" error=field_error(value, "current_password") />
                     <button type="submit" class="primary">"Turn on two-factor log-in"</button>
-                </ActionForm>
+                </PostForm>
             </li>
         </ol>
     }

@@ -1,5 +1,7 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_router::hooks::use_query_map;
 
 use super::SessionRow;
@@ -32,17 +34,17 @@ pub fn NetworkProfilePage() -> impl IntoView {
 
 #[component]
 fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
-    let password_action = ServerAction::<ChangePassword>::new();
+    let password_action = FormAction::<ChangePassword>::new();
     let password_value = password_action.value();
-    let login_action = ServerAction::<ChangeLogin>::new();
+    let login_action = FormAction::<ChangeLogin>::new();
     let login_value = login_action.value();
-    let log_out = ServerAction::<LogOut>::new();
+    let log_out = FormAction::<LogOut>::new();
     let done = |value: MappedSignal<Option<Result<String, crate::error::AppError>>>| {
         move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()))
     };
     let password_done = done(password_value);
     let login_done = move || login_value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok().cloned()));
-    let code_action = ServerAction::<ConfirmLoginCode>::new();
+    let code_action = FormAction::<ConfirmLoginCode>::new();
     let code_value = code_action.value();
     let code_done = done(code_value);
     let must_change = profile.must_change_password;
@@ -80,7 +82,7 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
 
         <section aria-labelledby="password-heading">
             <h2 id="password-heading">"Change password"</h2>
-            <ActionForm action=password_action>
+            <PostForm action=password_action>
                 <FormError value=password_value />
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" error=field_error(password_value, "current_password") />
                 <Field label="New password" name="new_password" kind="password" autocomplete="new-password" error=field_error(password_value, "new_password") />
@@ -88,7 +90,7 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
                 <Show when=move || password_done().is_some()>
                     <p class="notice" role="status">{password_done}</p>
                 </Show>
-            </ActionForm>
+            </PostForm>
         </section>
 
         <section aria-labelledby="login-heading">
@@ -97,20 +99,20 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
                 "Your login is the e-mail address or phone number you log in with. A new address gets a confirmation link, "
                 "a new number a code by SMS; the login changes once you use it."
             </p>
-            <ActionForm action=login_action attr:novalidate=true>
+            <PostForm action=login_action attr:novalidate=true>
                 <FormError value=login_value />
                 <Field label="New login" name="new_login" autocomplete="username" error=field_error(login_value, "new_login") />
                 <Field label="Password" name="current_password" id="login-change-password" kind="password" autocomplete="current-password" error=field_error(login_value, "current_password") />
                 <button type="submit">"Change login"</button>
                 {move || login_done().map(|answer| view! { <p class="notice" role="status">{answer.message}</p> })}
-            </ActionForm>
+            </PostForm>
             {move || login_done().filter(|answer| answer.by_code).map(|_| view! {
-                <ActionForm action=code_action attr:novalidate=true>
+                <PostForm action=code_action attr:novalidate=true>
                     <FormError value=code_value />
                     <Field label="Code from the SMS" name="code" id="login-change-code" autocomplete="one-time-code" error=field_error(code_value, "code") />
                     <button type="submit">"Confirm new login"</button>
                     {move || code_done().map(|done| view! { <p class="notice" role="status">{done}</p> })}
-                </ActionForm>
+                </PostForm>
             })}
         </section>
 
@@ -118,9 +120,9 @@ fn ProfileDetails(profile: super::NetworkProfile) -> impl IntoView {
 
         <ActiveSessions initial=profile.sessions others_ended=Signal::derive(move || password_done().is_some() || two_factor_turned_on.get()) />
 
-        <ActionForm action=log_out attr:class="inline">
+        <PostForm action=log_out attr:class="inline">
             <button type="submit" class="link-button">"Log out"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -138,9 +140,9 @@ fn ActiveSessions(
             rows.update(|rows| rows.retain(|row| row.this_device));
         }
     });
-    let end_one = ServerAction::<EndSession>::new();
+    let end_one = FormAction::<EndSession>::new();
     let end_one_value = end_one.value();
-    let end_others = ServerAction::<EndOtherSessions>::new();
+    let end_others = FormAction::<EndOtherSessions>::new();
     let end_others_value = end_others.value();
     // Both answer the list as it now stands.
     Effect::new(move |_| {
@@ -167,13 +169,13 @@ fn ActiveSessions(
             <ul class="sessions" aria-label="Active sessions">
                 {move || rows.get().into_iter().map(|row| view! { <SessionLine row end_one /> }).collect_view()}
             </ul>
-            <ActionForm action=end_others>
+            <PostForm action=end_others>
                 <FormError value=end_others_value />
                 <button type="submit" disabled=only_this_one>"Log out everywhere else"</button>
                 <Show when=others_ended>
                     <p class="notice" role="status">"Your other sessions were logged out."</p>
                 </Show>
-            </ActionForm>
+            </PostForm>
         </section>
     }
     // Erased: the whole profile's view type is otherwise too deep for the compiler.
@@ -181,7 +183,7 @@ fn ActiveSessions(
 }
 
 #[component]
-fn SessionLine(row: SessionRow, end_one: ServerAction<EndSession>) -> impl IntoView {
+fn SessionLine(row: SessionRow, end_one: FormAction<EndSession>) -> impl IntoView {
     // The visible words first, so a voice command of what is seen finds the button.
     let label = format!("End session of {} on {}, from {}", row.browser, row.system, row.client_address);
     view! {
@@ -197,10 +199,10 @@ fn SessionLine(row: SessionRow, end_one: ServerAction<EndSession>) -> impl IntoV
                 </span>
             </div>
             {(!row.this_device).then(|| view! {
-                <ActionForm action=end_one attr:class="inline">
+                <PostForm action=end_one attr:class="inline">
                     <input type="hidden" name="id" value=row.id />
                     <button type="submit" class="danger" aria-label=label>"End session"</button>
-                </ActionForm>
+                </PostForm>
             })}
         </li>
     }
@@ -208,7 +210,7 @@ fn SessionLine(row: SessionRow, end_one: ServerAction<EndSession>) -> impl IntoV
 
 #[component]
 pub fn ConfirmLoginPage() -> impl IntoView {
-    let action = ServerAction::<ConfirmLogin>::new();
+    let action = FormAction::<ConfirmLogin>::new();
     let value = action.value();
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
@@ -220,11 +222,11 @@ pub fn ConfirmLoginPage() -> impl IntoView {
                 fallback=move || view! {
                     <LinkGate purpose="login_change">
                         <h1>"Confirm your new login"</h1>
-                        <ActionForm action=action>
+                        <PostForm action=action>
                             <FormError value=value />
                             <input type="hidden" name="token" value=token />
                             <button type="submit" class="primary">"Confirm new login"</button>
-                        </ActionForm>
+                        </PostForm>
                     </LinkGate>
                 }
             >

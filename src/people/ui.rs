@@ -1,5 +1,7 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -64,7 +66,7 @@ pub fn EmployeesPage() -> impl IntoView {
         |(slug, filter, search, after, before, _, _)| list_employees(slug, filter.key().to_string(), search, after, before),
     );
     // Outside the refreshed list, so a refusal stays on screen after the refresh.
-    let decide = ServerAction::<DecideRegistration>::new();
+    let decide = FormAction::<DecideRegistration>::new();
     let invited_actions = InvitedActions::default();
     view! {
         <Title text="Employees" />
@@ -94,7 +96,7 @@ fn EmployeeList(
     filter: EmployeeFilter,
     search: String,
     slug: String,
-    decide: ServerAction<DecideRegistration>,
+    decide: FormAction<DecideRegistration>,
     invited_actions: InvitedActions,
 ) -> impl IntoView {
     let pending_queue = filter == EmployeeFilter::Pending && page.viewer_is_admin;
@@ -190,10 +192,10 @@ pub fn PersonPage() -> impl IntoView {
     let live = use_live();
     let params = use_params_map();
     let account_id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
-    let action = ServerAction::<ActOnPerson>::new();
-    let move_action = ServerAction::<MovePerson>::new();
-    let decide = ServerAction::<DecideRegistration>::new();
-    let reset = ServerAction::<ResetTwoFactor>::new();
+    let action = FormAction::<ActOnPerson>::new();
+    let move_action = FormAction::<MovePerson>::new();
+    let decide = FormAction::<DecideRegistration>::new();
+    let reset = FormAction::<ResetTwoFactor>::new();
     // Whose two-factor log-in was reset last: the notice shows on that person's page only.
     let reset_for = RwSignal::new(None::<i64>);
     // A decided registration leaves this page (a denied person is no member any more):
@@ -236,10 +238,10 @@ pub fn PersonPage() -> impl IntoView {
 fn PersonDetails(
     person: PersonProfile,
     slug: String,
-    action: ServerAction<ActOnPerson>,
-    move_action: ServerAction<MovePerson>,
-    decide: ServerAction<DecideRegistration>,
-    reset: ServerAction<ResetTwoFactor>,
+    action: FormAction<ActOnPerson>,
+    move_action: FormAction<MovePerson>,
+    decide: FormAction<DecideRegistration>,
+    reset: FormAction<ResetTwoFactor>,
     reset_for: RwSignal<Option<i64>>,
 ) -> impl IntoView {
     let value = action.value();
@@ -273,12 +275,12 @@ fn PersonDetails(
                     {buttons.into_iter().map(|(key, label)| {
                         let slug = slug.clone();
                         view! {
-                            <ActionForm action attr:class="inline">
+                            <PostForm action attr:class="inline">
                                 <input type="hidden" name="slug" value=slug />
                                 <input type="hidden" name="account_id" value=id />
                                 <input type="hidden" name="action" value=key />
                                 <button type="submit">{label}</button>
-                            </ActionForm>
+                            </PostForm>
                         }
                     }).collect_view()}
                 </div>
@@ -289,7 +291,7 @@ fn PersonDetails(
                     reset
                     reset_for
                 />
-                <ActionForm action=move_action attr:class="row-form">
+                <PostForm action=move_action attr:class="row-form">
                     <FormError value=move_value />
                     <input type="hidden" name="slug" value=move_slug />
                     <input type="hidden" name="account_id" value=id />
@@ -304,7 +306,7 @@ fn PersonDetails(
                     <Show when=move || moved.get()>
                         <span class="ok" role="status">"Moved."</span>
                     </Show>
-                </ActionForm>
+                </PostForm>
             </section>
         }
     });
@@ -381,7 +383,7 @@ fn TwoFactorReset(
     slug: String,
     account_id: i64,
     shown: bool,
-    reset: ServerAction<ResetTwoFactor>,
+    reset: FormAction<ResetTwoFactor>,
     reset_for: RwSignal<Option<i64>>,
 ) -> impl IntoView {
     let value = reset.value();
@@ -391,12 +393,12 @@ fn TwoFactorReset(
             <p class="notice" role="status">"Two-factor log-in was reset. They log in with their password alone until they set it up again."</p>
         </Show>
         {shown.then(|| view! {
-            <ActionForm action=reset attr:class="inline" on:submit=move |_| reset_for.set(Some(account_id))>
+            <PostForm action=reset attr:class="inline" on:submit=move |_| reset_for.set(Some(account_id))>
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
                 <input type="hidden" name="account_id" value=account_id />
                 <button type="submit">"Reset two-factor log-in"</button>
-            </ActionForm>
+            </PostForm>
         })}
     }
 }

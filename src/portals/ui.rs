@@ -1,5 +1,7 @@
 use crate::components::{PageData, page_data};
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_router::components::{A, Outlet};
 
 use super::api::{MarkNoticesRead, SetTwoFactorRule, SignUp, load_notices, load_portal_home, load_two_factor_rule};
@@ -13,7 +15,7 @@ use crate::registration::ui::RegistrationDecision;
 /// The front page: "Create your Bitrix24".
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let action = ServerAction::<SignUp>::new();
+    let action = FormAction::<SignUp>::new();
     let value = action.value();
     let me = page_data(|| (), |_| current_account());
     view! {
@@ -24,7 +26,7 @@ pub fn SignUpPage() -> impl IntoView {
                     let me = me.await.ok().flatten();
                     let logged_in = me.is_some();
                     view! {
-                        <ActionForm action=action>
+                        <PostForm action=action>
                             <FormError value=value />
                             <Field label="Company name" name="company_name" autocomplete="organization" error=field_error(value, "company_name") />
                             <Field label="Portal address" name="slug" error=field_error(value, "slug") />
@@ -41,7 +43,7 @@ pub fn SignUpPage() -> impl IntoView {
                                 }.into_any(),
                             }}
                             <button type="submit" class="primary">"Create"</button>
-                        </ActionForm>
+                        </PostForm>
                         <p class="links">
                             {if logged_in {
                                 view! { <a href="/portals">"My portals"</a> }.into_any()
@@ -70,7 +72,7 @@ pub fn PortalLayout() -> impl IntoView {
     provide_context(CurrentPortal(home));
     send_to_log_in_when_signed_out(home);
     keep_browser_time_zone(home, live);
-    let log_out = ServerAction::<LogOut>::new();
+    let log_out = FormAction::<LogOut>::new();
     let menu_open = RwSignal::new(false);
     // The bell's state and data live out here, outside the frame's Transition: the bell
     // is drawn again whenever the portal refetches, and a resource made inside a
@@ -101,9 +103,9 @@ pub fn PortalLayout() -> impl IntoView {
                                     <span class="me-name">{home.my_name.clone()}</span>
                                 </a>
                                 <a href="/network/profile">"Network profile"</a>
-                                <ActionForm action=log_out attr:class="inline">
+                                <PostForm action=log_out attr:class="inline">
                                     <button type="submit" class="link-button">"Log out"</button>
-                                </ActionForm>
+                                </PostForm>
                             }
                         })
                     })}
@@ -151,14 +153,14 @@ pub fn PortalLayout() -> impl IntoView {
 struct Bell {
     open: RwSignal<bool>,
     notices: PageData<Result<crate::notices::Notices, crate::error::AppError>>,
-    mark: ServerAction<MarkNoticesRead>,
-    decide: ServerAction<DecideRegistration>,
+    mark: FormAction<MarkNoticesRead>,
+    decide: FormAction<DecideRegistration>,
 }
 
 impl Bell {
     fn new(slug: Signal<String>, live: Live) -> Bell {
-        let mark = ServerAction::<MarkNoticesRead>::new();
-        let decide = ServerAction::<DecideRegistration>::new();
+        let mark = FormAction::<MarkNoticesRead>::new();
+        let decide = FormAction::<DecideRegistration>::new();
         let notices = page_data(
             move || (slug.get(), live.version(Topic::Notices), mark.version().get(), decide.version().get()),
             |(slug, ..)| load_notices(slug),
@@ -205,10 +207,10 @@ fn NoticeBell(slug: Signal<String>, bell: Bell) -> impl IntoView {
                             <section id="notices-panel" class="notices-panel" aria-label="Notices" hidden=move || !open.get()>
                                 <div class="notices-head">
                                     <h2>"Notices"</h2>
-                                    <ActionForm action=mark attr:class="inline">
+                                    <PostForm action=mark attr:class="inline">
                                         <input type="hidden" name="slug" value=slug.clone() />
                                         <button type="submit" class="link-button" disabled=list.unread == 0>"Mark all as read"</button>
-                                    </ActionForm>
+                                    </PostForm>
                                 </div>
                                 <FormError value=decide.value() />
                                 {items}
@@ -225,8 +227,8 @@ fn NoticeBell(slug: Signal<String>, bell: Bell) -> impl IntoView {
 fn NoticeItem(
     notice: crate::notices::Notice,
     slug: String,
-    mark: ServerAction<MarkNoticesRead>,
-    decide: ServerAction<DecideRegistration>,
+    mark: FormAction<MarkNoticesRead>,
+    decide: FormAction<DecideRegistration>,
 ) -> impl IntoView {
     let decision = notice
         .subject_id
@@ -236,11 +238,11 @@ fn NoticeItem(
     let read_button = (!notice.read).then(|| {
         let label = format!("Mark as read: {}", notice.text);
         view! {
-            <ActionForm action=mark attr:class="inline">
+            <PostForm action=mark attr:class="inline">
                 <input type="hidden" name="slug" value=read_slug />
                 <input type="hidden" name="notice_id" value=notice.id />
                 <button type="submit" class="link-button" aria-label=label>"Mark as read"</button>
-            </ActionForm>
+            </PostForm>
         }
     });
     let profile = notice.subject_id.map(|id| format!("/p/{slug}/people/{id}"));
@@ -319,7 +321,7 @@ pub fn PlanFacts(plan: Plan) -> impl IntoView {
 /// Settings > Security: whether the portal's administrators must use two-factor log-in.
 /// The action is made by the page, outside the part a live refresh re-mounts.
 #[component]
-pub fn TwoFactorRulePanel(slug: String, action: ServerAction<SetTwoFactorRule>) -> impl IntoView {
+pub fn TwoFactorRulePanel(slug: String, action: FormAction<SetTwoFactorRule>) -> impl IntoView {
     let live = live::use_live();
     let rule_slug = slug.clone();
     let rule = page_data(
@@ -337,7 +339,7 @@ pub fn TwoFactorRulePanel(slug: String, action: ServerAction<SetTwoFactorRule>) 
                     rule.await.ok().map(|required| view! {
                         <section class="panel" aria-labelledby="security-heading">
                             <h2 id="security-heading">"Security"</h2>
-                            <ActionForm action attr:class="settings-form">
+                            <PostForm action attr:class="settings-form">
                                 <FormError value />
                                 <input type="hidden" name="slug" value=slug />
                                 <div class="check">
@@ -360,7 +362,7 @@ pub fn TwoFactorRulePanel(slug: String, action: ServerAction<SetTwoFactorRule>) 
                                 <Show when=move || saved.get()>
                                     <span class="ok" role="status">"Saved."</span>
                                 </Show>
-                            </ActionForm>
+                            </PostForm>
                         </section>
                     })
                 })

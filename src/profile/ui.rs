@@ -1,5 +1,7 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -13,7 +15,7 @@ pub fn ProfileEditorPage() -> impl IntoView {
     let slug = use_slug();
     let params = use_params_map();
     let account_id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
-    let save = ServerAction::<SaveProfile>::new();
+    let save = FormAction::<SaveProfile>::new();
     // Loaded once per person: a refresh while someone types would wipe their edits.
     let editor = page_data(move || (slug.get(), account_id.get()), |(slug, id)| load_profile_editor(slug, id));
     view! {
@@ -34,7 +36,7 @@ pub fn ProfileEditorPage() -> impl IntoView {
 }
 
 #[component]
-fn EditorForm(editor: ProfileEditor, slug: String, save: ServerAction<SaveProfile>) -> impl IntoView {
+fn EditorForm(editor: ProfileEditor, slug: String, save: FormAction<SaveProfile>) -> impl IntoView {
     let value = save.value();
     let saved = action_succeeded(value);
     let profile_href = format!("/p/{slug}/people/{}", editor.account_id);
@@ -105,7 +107,7 @@ fn EditorForm(editor: ProfileEditor, slug: String, save: ServerAction<SaveProfil
     view! {
         <h1>"Edit profile: " {name.clone()}</h1>
         {login_line}
-        <ActionForm action=save attr:class="profile-form" attr:novalidate=true>
+        <PostForm action=save attr:class="profile-form" attr:novalidate=true>
             <FormError value />
             <input type="hidden" name="slug" value=slug />
             <input type="hidden" name="account_id" value=editor.account_id />
@@ -136,6 +138,6 @@ fn EditorForm(editor: ProfileEditor, slug: String, save: ServerAction<SaveProfil
                     <span class="ok" role="status">"Saved."</span>
                 </Show>
             </div>
-        </ActionForm>
+        </PostForm>
     }
 }

@@ -1,5 +1,7 @@
 use crate::components::{PageData, page_data};
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -22,10 +24,10 @@ pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] on_settings_pag
     let live = use_live();
     // Created outside the refreshed part, so their answers survive the live refresh
     // their own change causes.
-    let save = ServerAction::<SaveRegistrationSettings>::new();
-    let regenerate = ServerAction::<RegenerateRegistrationLink>::new();
-    let invite_rule = ServerAction::<SetEveryoneCanInvite>::new();
-    let check = ServerAction::<CheckRegistrationAddress>::new();
+    let save = FormAction::<SaveRegistrationSettings>::new();
+    let regenerate = FormAction::<RegenerateRegistrationLink>::new();
+    let invite_rule = FormAction::<SetEveryoneCanInvite>::new();
+    let check = FormAction::<CheckRegistrationAddress>::new();
     let settings_slug = slug.clone();
     let settings = page_data(move || (settings_slug.clone(), live.version(Topic::Settings)), |(slug, _)| load_registration_settings(slug));
     view! {
@@ -53,13 +55,13 @@ pub fn RegistrationSettingsPanel(slug: String, #[prop(optional)] on_settings_pag
 }
 
 #[component]
-fn InviteRuleForm(slug: String, allowed: bool, action: ServerAction<SetEveryoneCanInvite>) -> impl IntoView {
+fn InviteRuleForm(slug: String, allowed: bool, action: FormAction<SetEveryoneCanInvite>) -> impl IntoView {
     let value = action.value();
     let done = action_succeeded(value);
     view! {
         <section class="panel" aria-labelledby="invite-rule-heading">
             <h2 id="invite-rule-heading">"Invitations"</h2>
-            <ActionForm action attr:class="settings-form">
+            <PostForm action attr:class="settings-form">
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
                 <div class="check">
@@ -70,7 +72,7 @@ fn InviteRuleForm(slug: String, allowed: bool, action: ServerAction<SetEveryoneC
                 <Show when=move || done.get()>
                     <span class="ok" role="status">"Saved."</span>
                 </Show>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
@@ -79,8 +81,8 @@ fn InviteRuleForm(slug: String, allowed: bool, action: ServerAction<SetEveryoneC
 fn SettingsForm(
     slug: String,
     settings: RegistrationSettings,
-    save: ServerAction<SaveRegistrationSettings>,
-    regenerate: ServerAction<RegenerateRegistrationLink>,
+    save: FormAction<SaveRegistrationSettings>,
+    regenerate: FormAction<RegenerateRegistrationLink>,
     show_link: bool,
 ) -> impl IntoView {
     let value = save.value();
@@ -92,7 +94,7 @@ fn SettingsForm(
     view! {
         <section class="panel" aria-labelledby="registration-heading">
             <h2 id="registration-heading">"Quick registration"</h2>
-            <ActionForm action=save attr:novalidate=true attr:class="settings-form">
+            <PostForm action=save attr:novalidate=true attr:class="settings-form">
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
                 <div class="check">
@@ -135,14 +137,14 @@ fn SettingsForm(
                 <Show when=move || saved.get()>
                     <span class="ok" role="status">"Registration settings saved."</span>
                 </Show>
-            </ActionForm>
+            </PostForm>
             {show_link.then(|| view! {
                 <div class="field">
                     <label for="registration-link-admin">"Registration link"</label>
                     <input id="registration-link-admin" readonly value=settings.link.clone() />
                 </div>
             })}
-            <ActionForm action=regenerate attr:class="row-form">
+            <PostForm action=regenerate attr:class="row-form">
                 <FormError value=regenerate_value />
                 <input type="hidden" name="slug" value=regenerate_slug />
                 <button type="submit">"Regenerate link"</button>
@@ -150,7 +152,7 @@ fn SettingsForm(
                 <Show when=move || regenerated.get()>
                     <span class="ok" role="status">"New link made."</span>
                 </Show>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
@@ -163,8 +165,8 @@ fn SettingsForm(
 pub fn InviteLinksPanel(
     slug: String,
     departments: PageData<Result<Vec<NamedId>, AppError>>,
-    create: ServerAction<CreateInviteLink>,
-    revoke: ServerAction<RevokeInviteLink>,
+    create: FormAction<CreateInviteLink>,
+    revoke: FormAction<RevokeInviteLink>,
 ) -> impl IntoView {
     let live = use_live();
     let links_slug = slug.clone();
@@ -197,8 +199,8 @@ fn InviteLinks(
     slug: String,
     rows: Vec<InviteLinkRow>,
     departments: Vec<NamedId>,
-    create: ServerAction<CreateInviteLink>,
-    revoke: ServerAction<RevokeInviteLink>,
+    create: FormAction<CreateInviteLink>,
+    revoke: FormAction<RevokeInviteLink>,
 ) -> impl IntoView {
     let value = create.value();
     let created = action_succeeded(value);
@@ -220,7 +222,7 @@ fn InviteLinks(
             } else {
                 view! { <InviteLinkTable slug=slug.clone() rows revoke /> }.into_any()
             }}
-            <ActionForm action=create node_ref=form attr:novalidate=true attr:class="settings-form">
+            <PostForm action=create node_ref=form attr:novalidate=true attr:class="settings-form">
                 <h3>"Create link"</h3>
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
@@ -258,13 +260,13 @@ fn InviteLinks(
                 <Show when=move || created.get()>
                     <span class="ok" role="status">"Link created."</span>
                 </Show>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
 
 #[component]
-fn InviteLinkTable(slug: String, rows: Vec<InviteLinkRow>, revoke: ServerAction<RevokeInviteLink>) -> impl IntoView {
+fn InviteLinkTable(slug: String, rows: Vec<InviteLinkRow>, revoke: FormAction<RevokeInviteLink>) -> impl IntoView {
     view! {
         <div class="table-box"><table class="people stacked" aria-label="Invite links">
             <thead>
@@ -299,11 +301,11 @@ fn InviteLinkTable(slug: String, rows: Vec<InviteLinkRow>, revoke: ServerAction<
                             <td data-label="State">{row.state.label()}</td>
                             <td class="actions">
                                 {(row.state != LinkState::Revoked).then(|| view! {
-                                    <ActionForm action=revoke attr:class="inline">
+                                    <PostForm action=revoke attr:class="inline">
                                         <input type="hidden" name="slug" value=slug />
                                         <input type="hidden" name="id" value=row.id />
                                         <button type="submit" class="danger" aria-label=label>"Revoke"</button>
-                                    </ActionForm>
+                                    </PostForm>
                                 })}
                             </td>
                         </tr>
@@ -341,19 +343,19 @@ fn LinkToCopy(link: String, label: String, name: String, revoked: bool) -> impl 
 
 /// "Check an address": the rule preview, answered by the function registration uses.
 #[component]
-fn AddressCheck(slug: String, check: ServerAction<CheckRegistrationAddress>) -> impl IntoView {
+fn AddressCheck(slug: String, check: FormAction<CheckRegistrationAddress>) -> impl IntoView {
     let value = check.value();
     let answer = move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().ok()).map(|o| o.describe()));
     view! {
         <section class="panel" aria-labelledby="check-heading">
             <h2 id="check-heading">"Check an address"</h2>
             <p class="muted">"What would happen if this address registered through the link now."</p>
-            <ActionForm action=check attr:novalidate=true attr:class="row-form">
+            <PostForm action=check attr:novalidate=true attr:class="row-form">
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
                 <Field label="Address to check" name="email" kind="email" id="check-email" error=field_error(value, "email") />
                 <button type="submit">"Check"</button>
-            </ActionForm>
+            </PostForm>
             {move || answer().map(|text| view! { <p class="notice" role="status" aria-label="Check result">{text}</p> })}
         </section>
     }
@@ -431,7 +433,7 @@ pub fn RegistrationLinkPage() -> impl IntoView {
     let live = Live::default();
     crate::live::connect_to(Signal::derive(move || format!("/join/{}/live", code.get())), live);
     let page = page_data(move || (code.get(), live.version(Topic::Settings)), |(code, _)| load_registration_page(code));
-    let register = ServerAction::<RegisterByLink>::new();
+    let register = FormAction::<RegisterByLink>::new();
     let value = register.value();
     // A memo: a refused attempt leaves it None and so does not rebuild the form while
     // the form's own submission is still finishing.
@@ -452,7 +454,7 @@ pub fn RegistrationLinkPage() -> impl IntoView {
                             })}
                             <div hidden=move || sent_to.with(Option::is_some)>
                                 {moderated.then(|| view! { <p class="muted">"An administrator approves new people before they can log in."</p> })}
-                                <ActionForm action=register attr:novalidate=true>
+                                <PostForm action=register attr:novalidate=true>
                                     <FormError value />
                                     <input type="hidden" name="code" value=code.get_untracked() />
                                     <Field label="E-mail" name="email" kind="email" autocomplete="email" error=field_error(value, "email") />
@@ -460,7 +462,7 @@ pub fn RegistrationLinkPage() -> impl IntoView {
                                     <Field label="Last name" name="last_name" autocomplete="family-name" error=field_error(value, "last_name") />
                                     <Field label="Password" name="password" kind="password" autocomplete="new-password" error=field_error(value, "password") />
                                     <button type="submit" class="primary">"Register"</button>
-                                </ActionForm>
+                                </PostForm>
                             </div>
                         }.into_any(),
                         Ok(RegistrationPage::SwitchedOff) | Err(_) => view! {
@@ -481,7 +483,7 @@ pub fn ConfirmRegistrationPage() -> impl IntoView {
     let query = use_query_map();
     let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
     let page = page_data(move || token.get(), load_confirmation);
-    let confirm = ServerAction::<ConfirmRegistration>::new();
+    let confirm = FormAction::<ConfirmRegistration>::new();
     let value = confirm.value();
     let unusable = || {
         view! {
@@ -523,13 +525,13 @@ pub fn ConfirmRegistrationPage() -> impl IntoView {
                             Ok(ConfirmationPage::Ready { portal_name, email }) => view! {
                                 <h1>"Confirm your registration"</h1>
                                 <p>{format!("Confirm {email} to join {portal_name}.")}</p>
-                                <ActionForm action=confirm attr:novalidate=true>
+                                <PostForm action=confirm attr:novalidate=true>
                                     <FormError value />
                                     <input type="hidden" name="token" value=token.get_untracked() />
                                     <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(value, "password") />
                                     <p class="muted">"The password you chose when registering."</p>
                                     <button type="submit" class="primary">"Confirm e-mail address"</button>
-                                </ActionForm>
+                                </PostForm>
                             }.into_any(),
                             _ => unusable().into_any(),
                         }
@@ -543,18 +545,18 @@ pub fn ConfirmRegistrationPage() -> impl IntoView {
 /// "Approve" and "Deny" for one registration awaiting approval (Employees > Pending
 /// confirmation, the person's page, and the notice in the bell).
 #[component]
-pub fn RegistrationDecision(slug: String, account_id: i64, decide: ServerAction<DecideRegistration>) -> impl IntoView {
+pub fn RegistrationDecision(slug: String, account_id: i64, decide: FormAction<DecideRegistration>) -> impl IntoView {
     view! {
         <div class="actions">
             {[("approve", "Approve"), ("deny", "Deny")].into_iter().map(|(key, label)| {
                 let slug = slug.clone();
                 view! {
-                    <ActionForm action=decide attr:class="inline">
+                    <PostForm action=decide attr:class="inline">
                         <input type="hidden" name="slug" value=slug />
                         <input type="hidden" name="account_id" value=account_id />
                         <input type="hidden" name="decision" value=key />
                         <button type="submit">{label}</button>
-                    </ActionForm>
+                    </PostForm>
                 }
             }).collect_view()}
         </div>

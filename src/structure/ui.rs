@@ -1,5 +1,7 @@
 use crate::components::{PageData, page_data};
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -22,11 +24,11 @@ pub fn StructurePage() -> impl IntoView {
     let query = use_query_map();
     let selected = Signal::derive(move || query.read().get("d").and_then(|d| d.parse::<i64>().ok()));
     let forms = EditForms {
-        add: ServerAction::new(),
-        rename: ServerAction::new(),
-        move_under: ServerAction::new(),
-        delete: ServerAction::new(),
-        head: ServerAction::new(),
+        add: FormAction::new(),
+        rename: FormAction::new(),
+        move_under: FormAction::new(),
+        delete: FormAction::new(),
+        head: FormAction::new(),
     };
     let structure = page_data(
         move || (slug.get(), live.version(Topic::Structure), live.version(Topic::People), live.version(Topic::Access), forms.versions()),
@@ -64,11 +66,11 @@ pub fn StructurePage() -> impl IntoView {
 
 #[derive(Clone, Copy)]
 struct EditForms {
-    add: ServerAction<AddDepartment>,
-    rename: ServerAction<RenameDepartment>,
-    move_under: ServerAction<MoveDepartment>,
-    delete: ServerAction<DeleteDepartment>,
-    head: ServerAction<SetDepartmentHead>,
+    add: FormAction<AddDepartment>,
+    rename: FormAction<RenameDepartment>,
+    move_under: FormAction<MoveDepartment>,
+    delete: FormAction<DeleteDepartment>,
+    head: FormAction<SetDepartmentHead>,
 }
 
 impl EditForms {
@@ -304,21 +306,21 @@ fn DepartmentEditor(
     };
     view! {
         <h3>"Manage"</h3>
-        <ActionForm action=forms.add node_ref=add_form attr:class="row-form">
+        <PostForm action=forms.add node_ref=add_form attr:class="row-form">
             <FormError value=add_value />
             <input type="hidden" name="slug" value=slug0 />
             <input type="hidden" name="parent_id" value=id />
             <Field label="New sub-department" name="name" id="new-department-name" error=field_error(add_value, "name") />
             <button type="submit">"Add department"</button>
-        </ActionForm>
-        <ActionForm action=forms.rename attr:class="row-form">
+        </PostForm>
+        <PostForm action=forms.rename attr:class="row-form">
             <FormError value=rename_value />
             <input type="hidden" name="slug" value=slug1 />
             <input type="hidden" name="department_id" value=id />
             <Suspense fallback=|| ()>{current_name}</Suspense>
             <button type="submit">"Rename"</button>
-        </ActionForm>
-        <ActionForm action=forms.head attr:class="row-form">
+        </PostForm>
+        <PostForm action=forms.head attr:class="row-form">
             <FormError value=head_value />
             <input type="hidden" name="slug" value=slug2 />
             <input type="hidden" name="department_id" value=id />
@@ -327,9 +329,9 @@ fn DepartmentEditor(
                 <Transition fallback=|| ()>{head_options}</Transition>
             </select>
             <button type="submit">"Set head"</button>
-        </ActionForm>
+        </PostForm>
         {(!is_top).then(|| view! {
-            <ActionForm action=forms.move_under attr:class="row-form">
+            <PostForm action=forms.move_under attr:class="row-form">
                 <FormError value=move_value />
                 <input type="hidden" name="slug" value=slug3 />
                 <input type="hidden" name="department_id" value=id />
@@ -339,8 +341,8 @@ fn DepartmentEditor(
                 </select>
                 <button type="submit">"Move department"</button>
                 <p class="field-error">{move || field_error(move_value, "parent_id").get()}</p>
-            </ActionForm>
-            <ActionForm action=forms.delete attr:class="row-form">
+            </PostForm>
+            <PostForm action=forms.delete attr:class="row-form">
                 <FormError value=delete_value />
                 <input type="hidden" name="slug" value=slug4 />
                 <input type="hidden" name="department_id" value=id />
@@ -349,7 +351,7 @@ fn DepartmentEditor(
                     <label for="move-people">"Move its people to the parent department"</label>
                 </div>
                 <button type="submit" class="danger">"Delete department"</button>
-            </ActionForm>
+            </PostForm>
         })}
     }
 }

@@ -1,5 +1,7 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 
 use super::api::{ConnectMailbox, DisconnectMailbox, inbox_count, load_mailbox, load_mailbox_accounts};
@@ -10,8 +12,8 @@ use crate::components::{LocalTime, use_slug};
 #[component]
 pub fn WebmailPage() -> impl IntoView {
     let slug = use_slug();
-    let connect = ServerAction::<ConnectMailbox>::new();
-    let disconnect = ServerAction::<DisconnectMailbox>::new();
+    let connect = FormAction::<ConnectMailbox>::new();
+    let disconnect = FormAction::<DisconnectMailbox>::new();
     // Reload the mailbox only after a change succeeded: a failed attempt must leave the
     // form (and what was typed into it) alone.
     let changes = RwSignal::new(0u32);
@@ -65,7 +67,7 @@ fn ManageLinkForAdmins() -> impl IntoView {
 /// "Connect mailbox": the caller's own, or with `for_employee`, an employee's (named by
 /// login) for an administrator.
 #[component]
-fn ConnectMailboxForm(slug: String, connect: ServerAction<ConnectMailbox>, for_employee: bool) -> impl IntoView {
+fn ConnectMailboxForm(slug: String, connect: FormAction<ConnectMailbox>, for_employee: bool) -> impl IntoView {
     let value = connect.value();
     let pending = connect.pending();
     let security_error = field_error(value, "security");
@@ -90,7 +92,7 @@ fn ConnectMailboxForm(slug: String, connect: ServerAction<ConnectMailbox>, for_e
             <h2 id="connect-heading">{heading}</h2>
             <p class="muted">{intro}</p>
             // The server checks every field and answers beside it; the browser need not.
-            <ActionForm action=connect node_ref=form attr:novalidate=true>
+            <PostForm action=connect node_ref=form attr:novalidate=true>
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
                 {for_employee.then(|| view! {
@@ -117,13 +119,13 @@ fn ConnectMailboxForm(slug: String, connect: ServerAction<ConnectMailbox>, for_e
                 <Show when=move || pending.get()>
                     <span class="muted" role="status">"Checking the mailbox…"</span>
                 </Show>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
 
 #[component]
-fn ConnectedMailbox(mailbox: Mailbox, slug: String, disconnect: ServerAction<DisconnectMailbox>) -> impl IntoView {
+fn ConnectedMailbox(mailbox: Mailbox, slug: String, disconnect: FormAction<DisconnectMailbox>) -> impl IntoView {
     let value = disconnect.value();
     let inbox_slug = slug.clone();
     let inbox = page_data(move || inbox_slug.clone(), inbox_count);
@@ -148,11 +150,11 @@ fn ConnectedMailbox(mailbox: Mailbox, slug: String, disconnect: ServerAction<Dis
                     }
                 })}
             </Suspense>
-            <ActionForm action=disconnect>
+            <PostForm action=disconnect>
                 <FormError value />
                 <input type="hidden" name="slug" value=slug />
                 <button type="submit">"Disconnect"</button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
@@ -171,8 +173,8 @@ fn inbox_line(count: u32) -> String {
 pub fn ManageEmailAccountsPage() -> impl IntoView {
     let slug = use_slug();
     let live = crate::live::use_live();
-    let connect = ServerAction::<ConnectMailbox>::new();
-    let disconnect = ServerAction::<DisconnectMailbox>::new();
+    let connect = FormAction::<ConnectMailbox>::new();
+    let disconnect = FormAction::<DisconnectMailbox>::new();
     let accounts = page_data(
         move || (slug.get(), live.version(crate::live::Topic::People), connect.version().get(), disconnect.version().get()),
         |(slug, ..)| load_mailbox_accounts(slug),
@@ -198,7 +200,7 @@ pub fn ManageEmailAccountsPage() -> impl IntoView {
 }
 
 #[component]
-fn MailboxTable(rows: Vec<MailboxAccount>, slug: String, disconnect: ServerAction<DisconnectMailbox>) -> impl IntoView {
+fn MailboxTable(rows: Vec<MailboxAccount>, slug: String, disconnect: FormAction<DisconnectMailbox>) -> impl IntoView {
     view! {
         <div class="table-box"><table class="people stacked" aria-label="Connected mailboxes">
             <thead>
@@ -225,11 +227,11 @@ fn MailboxTable(rows: Vec<MailboxAccount>, slug: String, disconnect: ServerActio
                                 None => view! { "—" }.into_any(),
                             }}</td>
                             <td class="actions">
-                                <ActionForm action=disconnect attr:class="inline">
+                                <PostForm action=disconnect attr:class="inline">
                                     <input type="hidden" name="slug" value=slug />
                                     <input type="hidden" name="account_id" value=row.account_id />
                                     <button type="submit" class="danger" aria-label=label>"Disconnect"</button>
-                                </ActionForm>
+                                </PostForm>
                             </td>
                         </tr>
                     }

@@ -1,5 +1,7 @@
 use crate::components::page_data;
 use leptos::prelude::*;
+
+use crate::components::{FormAction, PostForm};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -14,7 +16,7 @@ use crate::live::{Topic, use_live};
 pub fn WorkgroupsPage() -> impl IntoView {
     let slug = use_slug();
     let live = use_live();
-    let create = ServerAction::<CreateWorkgroup>::new();
+    let create = FormAction::<CreateWorkgroup>::new();
     let value = create.value();
     let create_form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(create_form, value);
@@ -35,13 +37,13 @@ pub fn WorkgroupsPage() -> impl IntoView {
         </Transition>
         <section class="panel" aria-labelledby="create-group">
             <h2 id="create-group">"Create a workgroup"</h2>
-            <ActionForm action=create node_ref=create_form>
+            <PostForm action=create node_ref=create_form>
                 <FormError value />
                 <input type="hidden" name="slug" value=move || slug.get() />
                 <Field label="Group name" name="name" id="group-name" error=field_error(value, "name") />
                 <TextArea label="Description" name="description" id="group-description" error=field_error(value, "description") />
                 <button type="submit" class="primary">"Create group"</button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
@@ -76,8 +78,8 @@ pub fn WorkgroupPage() -> impl IntoView {
     let live = use_live();
     let params = use_params_map();
     let id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or_default());
-    let add = ServerAction::<AddWorkgroupMember>::new();
-    let remove = ServerAction::<RemoveWorkgroupMember>::new();
+    let add = FormAction::<AddWorkgroupMember>::new();
+    let remove = FormAction::<RemoveWorkgroupMember>::new();
     let group = page_data(
         move || {
             (
@@ -112,7 +114,7 @@ pub fn WorkgroupPage() -> impl IntoView {
 }
 
 #[component]
-fn GroupDetail(group: WorkgroupDetail, slug: String, remove: ServerAction<RemoveWorkgroupMember>) -> impl IntoView {
+fn GroupDetail(group: WorkgroupDetail, slug: String, remove: FormAction<RemoveWorkgroupMember>) -> impl IntoView {
     let remove_value = remove.value();
     let group_id = group.id;
     let can_manage = group.can_manage;
@@ -136,12 +138,12 @@ fn GroupDetail(group: WorkgroupDetail, slug: String, remove: ServerAction<Remove
                         <a href=href>{m.name.clone()}</a>
                         <span class="muted">" " {m.position}</span>
                         {removable.then(|| view! {
-                            <ActionForm action=remove attr:class="inline">
+                            <PostForm action=remove attr:class="inline">
                                 <input type="hidden" name="slug" value=slug />
                                 <input type="hidden" name="workgroup_id" value=group_id />
                                 <input type="hidden" name="account_id" value=m.account_id />
                                 <button type="submit" class="link-button" aria-label=label.clone()>{if m.account_id == me { "Leave" } else { "Remove" }}</button>
-                            </ActionForm>
+                            </PostForm>
                         })}
                     </li>
                 }
@@ -153,7 +155,7 @@ fn GroupDetail(group: WorkgroupDetail, slug: String, remove: ServerAction<Remove
 /// "Add a member": the manager picks a person from the employees matching what they
 /// type (name, contact e-mail or position), never by typing a login.
 #[component]
-fn AddMember(group_id: i64, slug: String, add: ServerAction<AddWorkgroupMember>) -> impl IntoView {
+fn AddMember(group_id: i64, slug: String, add: FormAction<AddWorkgroupMember>) -> impl IntoView {
     let add_value = add.value();
     let pick_error = field_error(add_value, "account_id");
     let search = RwSignal::new(String::new());
@@ -198,12 +200,12 @@ fn AddMember(group_id: i64, slug: String, add: ServerAction<AddWorkgroupMember>)
                                                     <span class="avatar small" aria-hidden="true">{initials(&p.name)}</span>
                                                     <span>{p.name.clone()}</span>
                                                     <span class="muted">" " {p.position}</span>
-                                                    <ActionForm action=add attr:class="inline">
+                                                    <PostForm action=add attr:class="inline">
                                                         <input type="hidden" name="slug" value=slug />
                                                         <input type="hidden" name="workgroup_id" value=group_id />
                                                         <input type="hidden" name="account_id" value=p.account_id />
                                                         <button type="submit" class="link-button" aria-label=label>"Add"</button>
-                                                    </ActionForm>
+                                                    </PostForm>
                                                 </li>
                                             }
                                         }).collect_view()}

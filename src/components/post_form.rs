@@ -1,0 +1,164 @@
+//! Forms that post to a server function the way the browser posts a form by itself.
+//!
+//! Leptos's `ActionForm` reads a form's fields into the function's arguments (a serde_qs
+//! decoder for each function) and then encodes those arguments again for the request (an
+//! encoder for each function), so the browser's WASM carried two generated codecs per form.
+//! `PostForm` sends the fields as the browser's own submission would, URL-encoded, and the
+//! server decodes them exactly as it decodes a post made without WASM. What is left per
+//! form is reading its answer (`scripts/bench wasm`).
+
+use std::marker::PhantomData;
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// A form's call of the server function `S`, as Leptos's `ServerAction` is, with the
+/// form's fields, URL-encoded, as its input.
+pub struct FormAction<S: ServerFn> {
+    action: Action<String, Result<S::Output, AppError>>,
+    function: PhantomData<fn() -> S>,
+}
+
+impl<S: ServerFn> Clone for FormAction<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: ServerFn> Copy for FormAction<S> {}
+
+/// Its answer (`value`), whether it is on its way (`pending`), how many answers came
+/// (`version`): those of the action underneath, as with `ServerAction`.
+impl<S: ServerFn> std::ops::Deref for FormAction<S> {
+    type Target = Action<String, Result<S::Output, AppError>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.action
+    }
+}
+
+impl<S> FormAction<S>
+where
+    S: ServerFn<Error = AppError>,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
+    #[track_caller]
+    pub fn new() -> Self {
+        // After a post made without WASM, the server sends the browser back to the page
+        // with the refusal in its address; the form shows it as if it had just come.
+        let refused = use_context::<leptos::server::ServerActionError>()
+            .filter(|error| error.path() == S::PATH)
+            .map(|error| Err(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(error.err())));
+        let action = Action::new_with_value(refused, |fields: &String| post::<S::Output>(S::PATH, fields.clone()));
+        FormAction { action, function: PhantomData }
+    }
+
+    /// Calls the function with these fields, as if a form holding them had been sent.
+    pub fn send(&self, fields: &[(&str, &str)]) {
+        #[cfg(feature = "hydrate")]
+        if let Ok(encoded) = web_sys::UrlSearchParams::new() {
+            for (name, value) in fields {
+                encoded.append(name, value);
+            }
+            self.action.dispatch(encoded.to_string().into());
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = fields;
+    }
+}
+
+impl<S> Default for FormAction<S>
+where
+    S: ServerFn<Error = AppError>,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
+    #[track_caller]
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A `<form>` that posts to `action`'s server function: without WASM (or before it has
+/// loaded) as a plain post, after which the server sends the browser back; with WASM by
+/// the action, so the page stays and shows the answer.
+#[component]
+pub fn PostForm<S>(
+    action: FormAction<S>,
+    /// The `<form>` element, for code that resets it.
+    #[prop(optional)]
+    node_ref: Option<NodeRef<leptos::html::Form>>,
+    children: Children,
+) -> impl IntoView
+where
+    S: ServerFn<Error = AppError> + 'static,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        if event.default_prevented() {
+            return;
+        }
+        event.prevent_default();
+        #[cfg(feature = "hydrate")]
+        if let Some(fields) = submitted_fields(&event) {
+            action.action.dispatch(fields);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = action;
+    };
+    view! {
+        <form action=S::PATH method="post" on:submit=submit node_ref=node_ref.unwrap_or_default()>
+            {children()}
+        </form>
+    }
+}
+
+/// The form's fields as the browser would post them, with the button that sent it.
+#[cfg(feature = "hydrate")]
+fn submitted_fields(event: &leptos::ev::SubmitEvent) -> Option<String> {
+    let data = leptos::form::form_data_from_event(event).ok()?;
+    let fields = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
+    Some(fields.to_string().into())
+}
+
+/// Posts `fields` to the server function at `path` and reads its answer, as Leptos's
+/// server-function client does: an error status carries the refusal, and a redirect the
+/// function asked for is followed through the router.
+async fn post<T: DeserializeOwned>(path: &'static str, fields: String) -> Result<T, AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::server_fn::client::{Client, browser::BrowserClient};
+        use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+        use leptos::server_fn::request::{ClientReq, browser::BrowserRequest};
+        use leptos::server_fn::response::ClientRes;
+        use leptos::server_fn::{
+            ContentType,
+            codec::{Json, PostUrl},
+        };
+
+        let request = <BrowserRequest as ClientReq<AppError>>::try_new_post(path, PostUrl::CONTENT_TYPE, Json::CONTENT_TYPE, fields)?;
+        let response = <BrowserClient as Client<AppError>>::send(request).await?;
+        let status = ClientRes::<AppError>::status(&response);
+        let location = ClientRes::<AppError>::location(&response);
+        let redirected = (300..=399).contains(&status) || ClientRes::<AppError>::has_redirect(&response);
+        let body = ClientRes::<AppError>::try_into_bytes(response).await?;
+        let answer = if (400..=599).contains(&status) {
+            Err(AppError::de(body))
+        } else {
+            serde_json::from_slice(&body)
+                .map_err(|error| AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(error.to_string())))
+        };
+        if redirected {
+            leptos::server_fn::redirect::call_redirect_hook(&location);
+        }
+        answer
+    }
+    // Forms are sent from the browser only; on the server the action never runs.
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (path, fields);
+        Err(AppError::Transport("forms are sent from the browser".into()))
+    }
+}
