@@ -140,6 +140,8 @@ async fn main() -> Result<(), String> {
             {
                 let _ = heard_tx.send(at.elapsed());
             }
+            // Its sender goes now, so the wait below ends once every stream has reported.
+            drop(heard_tx);
             // A browser's EventSource stays open after an event. Closing here would have
             // the server tear down thousands of connections while the post still goes out.
             tokio::time::sleep(Duration::from_secs(3600)).await;

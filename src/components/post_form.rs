@@ -3,14 +3,15 @@
 //! Leptos's `ActionForm` reads a form's fields into the function's arguments (a serde_qs
 //! decoder for each function) and then encodes those arguments again for the request (an
 //! encoder for each function), so the browser's WASM carried two generated codecs per form.
-//! `PostForm` sends the fields as the browser's own submission would, URL-encoded, and the
-//! server decodes them exactly as it decodes a post made without WASM. What is left per
-//! form is reading its answer (`scripts/bench wasm`).
+//! `PostForm` sends the fields URL-encoded, as the browser's own submission does, and the
+//! server decodes them as it decodes a post made without WASM. What is left per form is
+//! reading its answer (`scripts/bench wasm`).
 
 use std::marker::PhantomData;
 
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
+use leptos::server_fn::codec::{Json, PostUrl};
+use leptos::server_fn::{Http, ServerFn};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -42,7 +43,7 @@ impl<S: ServerFn> std::ops::Deref for FormAction<S> {
 
 impl<S> FormAction<S>
 where
-    S: ServerFn<Error = AppError>,
+    S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>>,
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
     #[track_caller]
@@ -72,7 +73,7 @@ where
 
 impl<S> Default for FormAction<S>
 where
-    S: ServerFn<Error = AppError>,
+    S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>>,
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
     #[track_caller]
@@ -93,16 +94,17 @@ pub fn PostForm<S>(
     children: Children,
 ) -> impl IntoView
 where
-    S: ServerFn<Error = AppError> + 'static,
+    S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
     let submit = move |event: leptos::ev::SubmitEvent| {
         if event.default_prevented() {
             return;
         }
-        event.prevent_default();
+        // Fields that cannot be read leave the browser to post the form itself.
         #[cfg(feature = "hydrate")]
         if let Some(fields) = submitted_fields(&event) {
+            event.prevent_default();
             action.action.dispatch(fields);
         }
         #[cfg(not(feature = "hydrate"))]
@@ -123,20 +125,18 @@ fn submitted_fields(event: &leptos::ev::SubmitEvent) -> Option<String> {
     Some(fields.to_string().into())
 }
 
-/// Posts `fields` to the server function at `path` and reads its answer, as Leptos's
-/// server-function client does: an error status carries the refusal, and a redirect the
-/// function asked for is followed through the router.
+/// Posts `fields` to the server function at `path` and reads its answer, as the client of
+/// server_fn 0.8 does for `Http<PostUrl, Json>` (`Http::run_client`; check it when
+/// upgrading): an error status carries the refusal, and a redirect the function asked for
+/// goes through the router's redirect hook (every form of the app is inside `<Router>`).
 async fn post<T: DeserializeOwned>(path: &'static str, fields: String) -> Result<T, AppError> {
     #[cfg(feature = "hydrate")]
     {
+        use leptos::server_fn::ContentType;
         use leptos::server_fn::client::{Client, browser::BrowserClient};
         use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
         use leptos::server_fn::request::{ClientReq, browser::BrowserRequest};
         use leptos::server_fn::response::ClientRes;
-        use leptos::server_fn::{
-            ContentType,
-            codec::{Json, PostUrl},
-        };
 
         let request = <BrowserRequest as ClientReq<AppError>>::try_new_post(path, PostUrl::CONTENT_TYPE, Json::CONTENT_TYPE, fields)?;
         let response = <BrowserClient as Client<AppError>>::send(request).await?;
@@ -150,7 +150,8 @@ async fn post<T: DeserializeOwned>(path: &'static str, fields: String) -> Result
             serde_json::from_slice(&body)
                 .map_err(|error| AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(error.to_string())))
         };
-        if redirected {
+        // As server_fn's client does: only an answer that is not a refusal redirects.
+        if redirected && answer.is_ok() {
             leptos::server_fn::redirect::call_redirect_hook(&location);
         }
         answer

@@ -32,18 +32,44 @@ pub async fn whole_body_in_time(State(body_timeout): State<Duration>, request: R
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    match tokio::time::timeout(body_timeout, to_bytes(body, MAX_FORM_BYTES)).await {
+    match tokio::time::timeout(body_timeout, read_whole(body)).await {
         Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        // Too large, or the client went away mid-body (then no one reads this answer).
-        Ok(Err(_)) => too_large(),
+        Ok(Err(BodyProblem::TooLarge)) => too_large(),
+        // Malformed chunks, or the client went away mid-body (then no one reads this).
+        Ok(Err(BodyProblem::Broken)) => {
+            json_error(StatusCode::BAD_REQUEST, &AppError::invalid("form", "The form did not arrive whole. Send it again."))
+        }
         Err(_) => {
             let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string()).unwrap_or_default();
             tracing::warn!(target: "security", event = "request body too slow", path = parts.uri.path(), peer);
+            let error = AppError::invalid("form", "The form took too long to arrive. Send it again.");
+            let mut answer = json_error(StatusCode::REQUEST_TIMEOUT, &error);
             // hyper closes a connection whose request body was left unread; the header
-            // says so to the client.
-            (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")], "The request took too long to arrive.").into_response()
+            // says so. A client still sending then may see the connection reset instead.
+            answer.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            answer
         }
     }
+}
+
+enum BodyProblem {
+    TooLarge,
+    Broken,
+}
+
+/// The whole body, refused as soon as it grows past [`MAX_FORM_BYTES`].
+async fn read_whole(body: Body) -> Result<Vec<u8>, BodyProblem> {
+    use futures::StreamExt;
+    let mut chunks = body.into_data_stream();
+    let mut whole = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| BodyProblem::Broken)?;
+        if whole.len() + chunk.len() > MAX_FORM_BYTES {
+            return Err(BodyProblem::TooLarge);
+        }
+        whole.extend_from_slice(&chunk);
+    }
+    Ok(whole)
 }
 
 pub async fn refuse_unstorable_input(request: Request, next: Next) -> Response {

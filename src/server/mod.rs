@@ -18,7 +18,7 @@ use crate::error::AppError;
 /// Gives the HTTP response the status that belongs to the error (and `Retry-After` when
 /// a throttle refused). Every server function ends with it, through the preambles
 /// [`call`], `access::in_portal` and `auth::guard::signed_in`, so statuses stay the same
-/// across functions.
+/// across functions. A plain form post is the exception: it is sent back to its page.
 pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
         log_refusal(error);
@@ -39,7 +39,9 @@ pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 /// A form the browser posted by itself, as it does before the page's WASM runs or
 /// without it: Leptos answers it with a redirect back to the form's page, the refusal in
 /// the address, and the page shows it beside the form. An error status would replace that
-/// redirect, and the person would see the refusal's raw JSON instead of the page.
+/// redirect, and the person would see the refusal's raw JSON instead of the page. The
+/// test is server_fn's own (`form-redirects`: a POST that accepts text/html). The refusal
+/// is still logged as a security event, with the status it would have had.
 fn posted_by_a_plain_form() -> bool {
     use axum::http::{Method, header};
     leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|request| {

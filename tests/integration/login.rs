@@ -81,6 +81,40 @@ async fn parallel_guesses_over_http_get_429_past_the_limit(pool: PgPool) {
     assert_eq!((checked, refused), (10, 90), "{answers:?}");
 }
 
+/// A browser posting the log-in form by itself (before the page's WASM has loaded) is sent
+/// back to the form's page with the refusal in the address, which the page shows beside
+/// the form; the functions' own clients still get the refusal's status. A right password
+/// goes on to the portal either way.
+#[sqlx::test]
+async fn a_refused_plain_form_post_goes_back_to_its_page_with_the_refusal(pool: PgPool) {
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app(pool.clone()).await;
+    let client = app.client();
+    let url = format!("{}/api/login", app.base);
+    let page = format!("{}/login?next=%2Fp%2Facme", app.base);
+    let as_a_browser = |password: &'static str| {
+        client
+            .post(&url)
+            .header("Accept", "text/html,application/xhtml+xml")
+            .header("Referer", &page)
+            .form(&[("login", "ann@acme.test"), ("password", password)])
+            .send()
+    };
+
+    let refused = as_a_browser("wrong password").await.unwrap();
+    assert_eq!(refused.status(), 302);
+    let back_to = refused.headers()["location"].to_str().unwrap().to_string();
+    assert!(back_to.starts_with(&page), "{back_to}");
+    assert!(back_to.contains("__path=%2Fapi%2Flogin") && back_to.contains("__err="), "{back_to}");
+
+    let from_the_wasm = app.post(&client, "login", &[("login", "ann@acme.test"), ("password", "wrong password")]).await;
+    assert_eq!(from_the_wasm.status(), 401);
+
+    let admitted = as_a_browser(PASSWORD).await.unwrap();
+    assert_eq!(admitted.status(), 302);
+    assert_eq!(admitted.headers()["location"], "/p/acme");
+}
+
 /// Per client address too: a client near its limit gets only the places left, however
 /// many different logins it tries at once.
 #[sqlx::test]

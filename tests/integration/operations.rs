@@ -216,8 +216,9 @@ async fn a_client_that_trickles_its_request_body_is_answered_408_and_disconnecte
     let (answer, closed_after) = trickle_until_closed(&mut slow, b"a", head_sent, timeout * 5).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "answered: {answer}");
     assert!(answer.to_ascii_lowercase().contains("connection: close"), "answered: {answer}");
-    // The server's clock started when the head arrived, just after it was sent here.
-    assert!(closed_after >= timeout / 2, "closed after {closed_after:?}, well before the timeout of {timeout:?}");
+    assert!(answer.contains("took too long to arrive"), "answered: {answer}");
+    // The server's clock started when the head arrived, after it was sent here.
+    assert!(closed_after >= timeout, "closed after {closed_after:?}, before the timeout of {timeout:?}");
 
     // A whole form, sent at once, is read and reaches its function as before.
     let refused = reqwest::Client::new()
