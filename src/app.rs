@@ -8,7 +8,7 @@ mod settings;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy,
+    Lazy, SsrMode,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
@@ -67,7 +67,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/complete-registration") view={Lazy::<CompleteRegistrationRoute>::new()} />
                 <Route path=path!("/join/:code") view={Lazy::<RegistrationLinkRoute>::new()} />
                 <Route path=path!("/register/confirm") view={Lazy::<ConfirmRegistrationRoute>::new()} />
-                <ParentRoute path=path!("/p/:slug") view={Lazy::<PortalLayoutRoute>::new()}>
+                // Portal pages are sent whole, once their data is read (a few ms), rather
+                // than streamed out of order: a streamed page is drawn twice on the server
+                // (the placeholder, then the data in a template moved by a script), and
+                // that cost the signed-in pages a tenth of their throughput (scripts/bench
+                // pages). A status a page sets from its data (404) also reaches the browser.
+                <ParentRoute path=path!("/p/:slug") ssr=SsrMode::Async view={Lazy::<PortalLayoutRoute>::new()}>
                     <Route path=path!("") view={Lazy::<ActivityStreamRoute>::new()} />
                     <Route path=path!("chat") view={Lazy::<ChatRoute>::new()} />
                     <Route path=path!("employees") view={Lazy::<EmployeesRoute>::new()} />

@@ -85,6 +85,9 @@ where
 /// A `<form>` that posts to `action`'s server function: without WASM (or before it has
 /// loaded) as a plain post, after which the server sends the browser back; with WASM by
 /// the action, so the page stays and shows the answer.
+///
+/// Only this shell is generic: the form itself is drawn by `post_form`, once for every
+/// function, so the compiler does not build a copy of the view for each of them.
 #[component]
 pub fn PostForm<S>(
     action: FormAction<S>,
@@ -97,6 +100,13 @@ where
     S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
     S::Output: DeserializeOwned + Send + Sync + 'static,
 {
+    let dispatch = Callback::new(move |fields: String| {
+        action.action.dispatch(fields);
+    });
+    post_form(S::PATH, dispatch, node_ref.unwrap_or_default(), children)
+}
+
+fn post_form(path: &'static str, dispatch: Callback<String>, node_ref: NodeRef<leptos::html::Form>, children: Children) -> impl IntoView {
     let submit = move |event: leptos::ev::SubmitEvent| {
         if event.default_prevented() {
             return;
@@ -105,13 +115,13 @@ where
         #[cfg(feature = "hydrate")]
         if let Some(fields) = submitted_fields(&event) {
             event.prevent_default();
-            action.action.dispatch(fields);
+            dispatch.run(fields);
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = action;
+        let _ = dispatch;
     };
     view! {
-        <form action=S::PATH method="post" on:submit=submit node_ref=node_ref.unwrap_or_default()>
+        <form action=path method="post" on:submit=submit node_ref=node_ref>
             {children()}
         </form>
     }
@@ -130,11 +140,31 @@ fn submitted_fields(event: &leptos::ev::SubmitEvent) -> Option<String> {
 /// upgrading): an error status carries the refusal, and a redirect the function asked for
 /// goes through the router's redirect hook (every form of the app is inside `<Router>`).
 async fn post<T: DeserializeOwned>(path: &'static str, fields: String) -> Result<T, AppError> {
+    let answer = send_fields(path, fields).await?;
+    let value = serde_json::from_slice(&answer.body).map_err(|error| {
+        use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+        AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(error.to_string()))
+    })?;
+    // As server_fn's client does: only an answer that is not a refusal redirects.
+    if let Some(location) = answer.redirect_to {
+        leptos::server_fn::redirect::call_redirect_hook(&location);
+    }
+    Ok(value)
+}
+
+/// An answer that is not a refusal, not yet decoded.
+struct Answer {
+    body: Vec<u8>,
+    redirect_to: Option<String>,
+}
+
+/// The part of `post` that does not depend on the answer's type, kept apart so that it
+/// is compiled once rather than for every function.
+async fn send_fields(path: &'static str, fields: String) -> Result<Answer, AppError> {
     #[cfg(feature = "hydrate")]
     {
         use leptos::server_fn::ContentType;
         use leptos::server_fn::client::{Client, browser::BrowserClient};
-        use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
         use leptos::server_fn::request::{ClientReq, browser::BrowserRequest};
         use leptos::server_fn::response::ClientRes;
 
@@ -144,17 +174,10 @@ async fn post<T: DeserializeOwned>(path: &'static str, fields: String) -> Result
         let location = ClientRes::<AppError>::location(&response);
         let redirected = (300..=399).contains(&status) || ClientRes::<AppError>::has_redirect(&response);
         let body = ClientRes::<AppError>::try_into_bytes(response).await?;
-        let answer = if (400..=599).contains(&status) {
-            Err(AppError::de(body))
-        } else {
-            serde_json::from_slice(&body)
-                .map_err(|error| AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(error.to_string())))
-        };
-        // As server_fn's client does: only an answer that is not a refusal redirects.
-        if redirected && answer.is_ok() {
-            leptos::server_fn::redirect::call_redirect_hook(&location);
+        if (400..=599).contains(&status) {
+            return Err(AppError::de(body));
         }
-        answer
+        Ok(Answer { body: body.to_vec(), redirect_to: redirected.then_some(location) })
     }
     // Forms are sent from the browser only; on the server the action never runs.
     #[cfg(not(feature = "hydrate"))]

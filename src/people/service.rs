@@ -71,7 +71,10 @@ struct PageQuery<'a> {
 impl PageQuery<'_> {
     /// Built per request so each combination gets its own plan (a generic plan full of
     /// "$n IS NULL OR" would not use the indexes). The page's people are chosen first
-    /// and only those 51 are joined to their accounts and departments.
+    /// and only those 51 are joined to their accounts and departments. The page size is
+    /// written into the text rather than bound: a kept plan then knows a page is 51
+    /// people (a bound limit is guessed at a share of the whole portal, and a plan for
+    /// that many joins them by reading every account).
     fn build<'q>(&self, strategy: Strategy<'q>) -> sqlx::QueryBuilder<'q, sqlx::Postgres> {
         let order = if self.backwards { " ORDER BY sort_name DESC, account_id DESC" } else { " ORDER BY sort_name, account_id" };
         // Logins are private: only administrators find people by them.
@@ -107,7 +110,7 @@ impl PageQuery<'_> {
                 query.push(") walked WHERE search LIKE ").push_bind(pattern.to_string()).push(order);
             }
             Strategy::FromIndex(_) => {
-                query.push("SELECT listed.* FROM (SELECT * FROM found").push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1);
+                query.push("SELECT listed.* FROM (SELECT * FROM found").push(order).push(" LIMIT ").push(PAGE_SIZE + 1);
                 self.push_listed_rows(&mut query);
             }
             Strategy::ByWords(words) => {
@@ -119,12 +122,12 @@ impl PageQuery<'_> {
                     query.push(" AND NOT private");
                 }
                 self.push_anchor(&mut query);
-                query.push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1).push(") found");
-                query.push(order).push(" LIMIT ").push_bind(PAGE_SIZE + 1);
+                query.push(order).push(" LIMIT ").push(PAGE_SIZE + 1).push(") found");
+                query.push(order).push(" LIMIT ").push(PAGE_SIZE + 1);
                 self.push_listed_rows(&mut query);
             }
         }
-        query.push(" LIMIT ").push_bind(PAGE_SIZE + 1);
+        query.push(" LIMIT ").push(PAGE_SIZE + 1);
         query.push(") m JOIN accounts a ON a.id = m.account_id JOIN departments d ON d.id = m.department_id");
         query.push(if self.backwards { " ORDER BY m.sort_name DESC, m.account_id DESC" } else { " ORDER BY m.sort_name, m.account_id" });
         query
@@ -209,11 +212,13 @@ pub async fn list_employees(
     let backwards = matches!(cursor, Cursor::Before(_)) && anchor.is_some();
 
     let page = PageQuery { caller, filter, anchor: anchor.as_ref(), backwards };
-    // Not kept as prepared statements: Postgres would switch a kept one to a generic
-    // plan after five runs, and a plan that does not know the search word or the cursor
-    // cannot tell a walk from a trigram lookup.
+    // A search is not kept as a prepared statement: Postgres would switch a kept one to
+    // a generic plan after five runs, and a plan that does not know the search word
+    // cannot tell a walk from a trigram lookup. A page in list order has one good plan
+    // (the `memberships_list` index) whatever its portal and cursor, and is kept, so the
+    // most visited page is not parsed and planned again on every visit.
     let mut rows: Vec<ListedRow> = match &pattern {
-        None => page.build(Strategy::InOrder).build_query_as().persistent(false).fetch_all(pool).await?,
+        None => page.build(Strategy::InOrder).build_query_as().fetch_all(pool).await?,
         // A search walks the list in order for a while: a common word ("developer") fills
         // the page within a few hundred rows. A rare word, or one whose people sit
         // together in name order ("Garcia": every Garcia comes after every Adams), does
