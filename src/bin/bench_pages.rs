@@ -6,8 +6,9 @@
 //!     the list, all rendered on the server).
 //!
 //! Prints throughput and p50/p99 of each at 100 connections, their ratio (target >= 0.15,
-//! Employees p99 <= 25 ms), and at 200 connections whether any request waited longer
-//! than 1 s for a database connection (sqlx reports such waits; they are counted here).
+//! Employees p99 <= 25 ms), the CPU the app and Postgres spend per Employees page, and at
+//! 200 connections whether any request waited longer than 1 s for a database connection
+//! (sqlx reports such waits; they are counted here).
 //! Needs DATABASE_URL and wrk.
 
 use std::process::Command;
@@ -18,6 +19,10 @@ use intranet::people::seed::{SeedSize, seed};
 use intranet::server::config::Config;
 use intranet::startup;
 use tracing_subscriber::layer::SubscriberExt;
+
+#[path = "support/process.rs"]
+mod proc_stats;
+use proc_stats::cpu_ms;
 
 const PASSWORD: &str = "violet-harbor-42";
 const SLUG: &str = "pagebench";
@@ -39,6 +44,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SlowAcquires {
 
 /// What wrk printed, in numbers.
 struct Load {
+    requests: u64,
     requests_per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -122,9 +128,25 @@ async fn main() -> Result<(), String> {
         html.len()
     );
     let login_page = wrk(&format!("{base}/login"), None, 100)?;
+    // Where a page's CPU goes: this process is the app (the benchmark's own client is idle
+    // while wrk runs), and the pool's Postgres backends do its queries. The pool opens
+    // backends as the load grows: one that was not there before counts from its start.
+    let app_before = cpu_ms(std::process::id())?;
+    let database_before = backend_cpu(&pool).await?;
     let employees_page = wrk(&employees, Some(&cookie), 100)?;
+    let app_cpu = cpu_ms(std::process::id())? - app_before;
+    let database_after = backend_cpu(&pool).await?;
+    let database_cpu: u64 =
+        database_after.iter().map(|(pid, after)| after.saturating_sub(database_before.get(pid).copied().unwrap_or(0))).sum();
     print_load("GET /login, 100 connections", &login_page);
     print_load("GET Employees (signed in), 100 connections", &employees_page);
+    let per_page = |cpu_ms: u64| cpu_ms as f64 / employees_page.requests.max(1) as f64;
+    println!(
+        "CPU per signed-in Employees page at 100 connections: app {:.2} ms, Postgres {:.2} ms (the pool's {} backends)",
+        per_page(app_cpu),
+        per_page(database_cpu),
+        database_after.len()
+    );
     println!(
         "ratio Employees/login: {:.3}   (target >= 0.15; Employees p99 target <= 25 ms)",
         employees_page.requests_per_sec / login_page.requests_per_sec
@@ -138,6 +160,16 @@ async fn main() -> Result<(), String> {
         if waits == 0 { "none" } else { "the pool is too small" }
     );
     Ok(())
+}
+
+/// CPU time (ms) of each of this database's backends, by process id.
+async fn backend_cpu(pool: &sqlx::PgPool) -> Result<std::collections::HashMap<i32, u64>, String> {
+    let pids: Vec<i32> = sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        .fetch_all(pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    // A backend that ended meanwhile is left out.
+    Ok(pids.into_iter().filter_map(|pid| Some((pid, cpu_ms(pid as u32).ok()?))).collect())
 }
 
 fn print_load(name: &str, load: &Load) {
@@ -166,6 +198,8 @@ fn wrk(url: &str, cookie: Option<&str>, connections: u32) -> Result<Load, String
 fn parse_wrk(text: &str) -> Option<Load> {
     let field = |prefix: &str| text.lines().map(str::trim).find_map(|line| line.strip_prefix(prefix).map(str::trim).map(str::to_string));
     let requests_per_sec = field("Requests/sec:")?.parse().ok()?;
+    // "12345 requests in 10.00s, 1.23GB read"
+    let requests = text.lines().find(|line| line.contains(" requests in "))?.split_whitespace().next()?.parse().ok()?;
     let p50_ms = duration_ms(field("50%")?.as_str())?;
     let p99_ms = duration_ms(field("99%")?.as_str())?;
     // "Latency   1.23ms  456.00us  12.34ms   90.00%": mean, stdev, max, +/- stdev.
@@ -174,7 +208,7 @@ fn parse_wrk(text: &str) -> Option<Load> {
     let socket_errors: u64 = field("Socket errors:")
         .map(|line| line.split(',').filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok()).sum())
         .unwrap_or(0);
-    Some(Load { requests_per_sec, p50_ms, p99_ms, max_ms, errors: non_2xx + socket_errors })
+    Some(Load { requests, requests_per_sec, p50_ms, p99_ms, max_ms, errors: non_2xx + socket_errors })
 }
 
 fn duration_ms(text: &str) -> Option<f64> {
