@@ -8,12 +8,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::{
-    body::{Body, HttpBody, to_bytes},
+    body::{Body, Bytes, HttpBody, to_bytes},
     extract::{ConnectInfo, Request, State},
     http::{Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+
+use http_body_util::LengthLimitError;
 
 use crate::error::AppError;
 
@@ -33,7 +35,11 @@ pub async fn whole_body_in_time(State(body_timeout): State<Duration>, request: R
     }
     let (parts, body) = request.into_parts();
     match tokio::time::timeout(body_timeout, read_whole(body)).await {
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            let mut request = Request::from_parts(parts, Body::from(bytes.clone()));
+            request.extensions_mut().insert(WholeBody(bytes));
+            next.run(request).await
+        }
         Ok(Err(BodyProblem::TooLarge)) => too_large(),
         // Malformed chunks, or the client went away mid-body (then no one reads this).
         Ok(Err(BodyProblem::Broken)) => {
@@ -58,19 +64,18 @@ enum BodyProblem {
 }
 
 /// The whole body, refused as soon as it grows past [`MAX_FORM_BYTES`].
-async fn read_whole(body: Body) -> Result<Vec<u8>, BodyProblem> {
-    use futures::StreamExt;
-    let mut chunks = body.into_data_stream();
-    let mut whole = Vec::new();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|_| BodyProblem::Broken)?;
-        if whole.len() + chunk.len() > MAX_FORM_BYTES {
-            return Err(BodyProblem::TooLarge);
-        }
-        whole.extend_from_slice(&chunk);
-    }
-    Ok(whole)
+async fn read_whole(body: Body) -> Result<Bytes, BodyProblem> {
+    to_bytes(body, MAX_FORM_BYTES).await.map_err(|error| {
+        // `to_bytes` stops at the limit with http-body-util's own error; any other error is
+        // the body's.
+        if error.into_inner().is::<LengthLimitError>() { BodyProblem::TooLarge } else { BodyProblem::Broken }
+    })
 }
+
+/// The body [`whole_body_in_time`] read, for the layers inside it to look at without
+/// reading it again.
+#[derive(Clone)]
+struct WholeBody(Bytes);
 
 pub async fn refuse_unstorable_input(request: Request, next: Next) -> Response {
     let is_form = request.method() == Method::POST
@@ -83,15 +88,15 @@ pub async fn refuse_unstorable_input(request: Request, next: Next) -> Response {
     if !is_form {
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-        return too_large();
-    };
-    if let Some((field, _)) = form_urlencoded::parse(&bytes).find(|(_, value)| !storable(value)) {
+    // A form's body was read whole by `whole_body_in_time`, outside this layer; an empty
+    // one was left alone there and has no fields to look at.
+    if let Some(WholeBody(bytes)) = request.extensions().get::<WholeBody>()
+        && let Some((field, _)) = form_urlencoded::parse(bytes).find(|(_, value)| !storable(value))
+    {
         let error = AppError::invalid(&field, "This contains characters that are not allowed (control characters).");
         return json_error(StatusCode::UNPROCESSABLE_ENTITY, &error);
     }
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next.run(request).await;
     undecodable_is_bad_request(response).await
 }
 

@@ -231,6 +231,37 @@ async fn a_client_that_trickles_its_request_body_is_answered_408_and_disconnecte
     assert_eq!(refused.status(), 401, "a whole log-in form after the slow one");
 }
 
+/// A body past the form limit (a megabyte) is refused with 413 and a message for the form;
+/// a body whose chunks are malformed is the request's fault (400), not "too large".
+#[sqlx::test]
+async fn a_body_too_large_is_answered_413_and_a_broken_one_400(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app(pool).await;
+    let huge = format!("login={}&password=wrong-password-1", "a".repeat(1024 * 1024 + 1));
+    let refused = reqwest::Client::new()
+        .post(format!("{}/api/login", app.base))
+        .header("Origin", &app.base)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 413);
+    assert!(refused.text().await.unwrap().contains("too large to send"));
+
+    let mut broken = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let request = format!(
+        "POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nlogin=\r\nnot-a-size\r\n",
+        app.base
+    );
+    broken.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(StdDuration::from_secs(10), broken.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "answered: {answer}");
+    assert!(answer.contains("did not arrive whole"), "answered: {answer}");
+}
+
 /// The same clock closes a keep-alive connection left idle after its answer, which is why
 /// the proxy in front lets its own idle connections go sooner (docs/deploy.md).
 #[sqlx::test]
