@@ -154,7 +154,7 @@ async fn post<T: DeserializeOwned>(path: &'static str, fields: String) -> Result
 
 /// An answer that is not a refusal, not yet decoded.
 struct Answer {
-    body: Vec<u8>,
+    body: leptos::server_fn::Bytes,
     redirect_to: Option<String>,
 }
 
@@ -177,7 +177,7 @@ async fn send_fields(path: &'static str, fields: String) -> Result<Answer, AppEr
         if (400..=599).contains(&status) {
             return Err(AppError::de(body));
         }
-        Ok(Answer { body: body.to_vec(), redirect_to: redirected.then_some(location) })
+        Ok(Answer { body, redirect_to: redirected.then_some(location) })
     }
     // Forms are sent from the browser only; on the server the action never runs.
     #[cfg(not(feature = "hydrate"))]
