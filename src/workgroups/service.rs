@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::{WorkgroupDetail, WorkgroupSummary};
-use crate::access::PortalCaller;
+use crate::access::{PortalCaller, lock_portal};
 use crate::domain::DisplayText;
 use crate::error::AppError;
 use crate::live::Topic;
@@ -34,6 +34,9 @@ pub async fn create(pool: &PgPool, caller: &PortalCaller, name: &str, descriptio
         return Err(AppError::invalid("description", format!("This is too long (at most {MAX_DESCRIPTION_CHARS} characters).")));
     }
     let mut tx = pool.begin().await?;
+    // Creations sent at once are counted one after another, so together they cannot pass
+    // the limit (each would otherwise count the groups committed before any of them).
+    lock_portal(&mut tx, caller.portal_id).await?;
     let count = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM workgroups WHERE portal_id = $1"#, caller.portal_id)
         .fetch_one(&mut *tx)
         .await?;

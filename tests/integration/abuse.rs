@@ -127,3 +127,74 @@ async fn login_changes_are_capped_per_account(pool: PgPool) {
         sqlx::query_scalar("SELECT count(*) FROM outbox WHERE recipient LIKE '%@victim.test'").fetch_one(&pool).await.unwrap();
     assert_eq!(mailed, intranet::network::service::LOGIN_CHANGES_PER_ACCOUNT.max);
 }
+
+/// Workgroups are capped per portal, and the cap holds for creations sent at once: with
+/// room for three more, ten at the same moment make three groups.
+#[sqlx::test]
+async fn the_workgroup_cap_holds_for_creations_sent_at_once(pool: PgPool) {
+    use intranet::workgroups::service::{MAX_WORKGROUPS, create};
+    let ann = portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", chrono::Utc::now()).await;
+    let ann = caller(&pool, ann, "acme").await;
+    sqlx::query(
+        "INSERT INTO workgroups (portal_id, name, description, created_by, created_at)
+         SELECT $1, 'Group ' || n, '', $2, now() FROM generate_series(1, $3) AS n",
+    )
+    .bind(ann.portal_id)
+    .bind(ann.account_id)
+    .bind(MAX_WORKGROUPS - 3)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let attempts = (0..10).map(|i| {
+        let (pool, ann) = (pool.clone(), ann.clone());
+        tokio::spawn(async move { create(&pool, &ann, &format!("New {i}"), "", chrono::Utc::now()).await })
+    });
+    let answers: Vec<_> = futures::future::join_all(attempts).await.into_iter().map(|joined| joined.unwrap()).collect();
+    let made = answers.iter().filter(|answer| answer.is_ok()).count();
+    assert_eq!(made, 3, "{answers:?}");
+    for refused in answers.iter().filter_map(|answer| answer.as_ref().err()) {
+        assert!(refused.to_string().contains(&format!("at most {MAX_WORKGROUPS} workgroups")), "{refused:?}");
+    }
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM workgroups WHERE portal_id = $1").bind(ann.portal_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(count, MAX_WORKGROUPS);
+}
+
+/// An administrator's registration answers that an address already has an account on this
+/// server. Each such answer is paid from the portal's daily e-mail quota, as the letter a
+/// registration sends is: asking about addresses one by one stops at the cap, and from
+/// there every address gets the same answer.
+#[sqlx::test]
+async fn asking_about_addresses_one_by_one_stops_at_the_daily_email_cap(pool: PgPool) {
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", chrono::Utc::now()).await;
+    portal_with_admin(&pool, &passwords(), "other", "zed@other.test", chrono::Utc::now()).await;
+    let app = spawn_app_with(pool.clone(), |config| {
+        config.email_caps = DailyCaps { per_portal: 3, per_instance: 100 };
+    })
+    .await;
+    let ann = app.logged_in("ann@acme.test").await;
+    let register = |email: &'static str| {
+        let (app, ann) = (&app, &ann);
+        async move {
+            error_of(app.post(ann, "register_user", &[("slug", "acme"), ("email", email), ("first_name", "Z"), ("last_name", "Q")]).await)
+                .await
+        }
+    };
+    let mut answered_known = 0;
+    let limit = loop {
+        let (status, error) = register("zed@other.test").await;
+        if error.for_field("email").is_some_and(|m| m.contains("already has a Bitrix24 account")) {
+            answered_known += 1;
+            assert!(answered_known <= 3, "more answers than the cap of 3");
+            continue;
+        }
+        assert_eq!(status, 409, "{error:?}");
+        break error.to_string();
+    };
+    assert!(answered_known >= 1, "the first answer comes before the cap");
+    assert!(limit.contains("reached today's limit of 3 e-mails"), "{limit}");
+    let (status, error) = register("nobody@new.test").await;
+    assert_eq!((status, error.to_string()), (409, limit), "an address without an account gets the same answer");
+    let created: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE login = 'nobody@new.test'").fetch_one(&pool).await.unwrap();
+    assert_eq!(created, 0);
+}

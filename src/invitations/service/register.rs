@@ -133,12 +133,18 @@ pub async fn register(
     if crate::membership::email_in_use(&mut tx, caller.portal_id, &email, None).await? {
         return Err(AppError::invalid("email", EMAIL_TAKEN));
     }
-    let account_id = create_account(&mut tx, email.as_str(), &hash, first.as_str(), last.as_str(), now).await?.ok_or_else(|| {
-        AppError::invalid(
+    let Some(account_id) = create_account(&mut tx, email.as_str(), &hash, first.as_str(), last.as_str(), now).await? else {
+        // This answer tells that the address has an account somewhere on this server, so it
+        // is paid for from the daily e-mail quota like the letter a registration sends:
+        // trying addresses one by one stops at the portal's cap, where every address gets
+        // the same "limit reached" answer.
+        crate::mail::quota::spend(&mut tx, config, crate::domain::Channel::Email, Some(caller.portal_id), 1, now).await?;
+        tx.commit().await?;
+        return Err(AppError::invalid(
             "email",
             "This address already has a Bitrix24 account. Invite it by e-mail instead: the person joins with their own password.",
-        )
-    })?;
+        ));
+    };
     let admission = Admission {
         portal_id: caller.portal_id,
         account_id,
