@@ -354,10 +354,12 @@ pub async fn reset_password_with_code(
     check_new_password(new_password).map_err(|message| AppError::invalid("password", message))?;
     // Counted before the code is checked, so guesses sent in parallel cannot pass.
     let _counted = throttle::take(pool, &[(CODE_GUESSES_PER_LOGIN, &login), (CODE_GUESSES_PER_CLIENT, client)], now).await?;
+    // Hashed before the number is looked up: an unknown number costs the same hash, so its
+    // answer comes no sooner than a known number's.
+    let new_hash = passwords.hash(new_password).await?;
     let Some(account_id) = sqlx::query_scalar!("SELECT id FROM accounts WHERE login = $1", login).fetch_optional(pool).await? else {
         return Err(sms_codes::wrong_code());
     };
-    let new_hash = passwords.hash(new_password).await?;
     let mut tx = pool.begin().await?;
     if let Checked::Wrong = sms_codes::check(&mut tx, account_id, CodePurpose::PasswordReset, code, now).await? {
         // The try stays counted.

@@ -63,24 +63,37 @@ pub fn verify_in(memory: &mut Vec<Block>, password: &str, stored_hash: Option<&s
     known && matches
 }
 
+/// Whether `password` hashes to `hash`. A stored value that is not a hash this server
+/// checks ("!unset": an account whose person has not chosen a password yet) never matches,
+/// but costs a full hash all the same, against the dummy: otherwise its refusal would come
+/// at once and tell such an account from an unknown login.
 fn matches_hash(memory: &mut Vec<Block>, password: &str, hash: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(hash) else { return false };
-    if parsed.algorithm.as_str() != "argon2id" || parsed.version.is_some_and(|v| v != 0x13) {
-        return false;
+    match hash_matches(memory, password, hash) {
+        Some(matches) => matches,
+        None => {
+            let _ = hash_matches(memory, password, dummy_hash());
+            false
+        }
     }
-    let (Ok(params), Some(salt), Some(expected)) = (Params::try_from(&parsed), parsed.salt, parsed.hash) else { return false };
+}
+
+/// `None` when `hash` is not an argon2id hash of version 0x13.
+fn hash_matches(memory: &mut Vec<Block>, password: &str, hash: &str) -> Option<bool> {
+    let parsed = PasswordHash::new(hash).ok()?;
+    if parsed.algorithm.as_str() != "argon2id" || parsed.version.is_some_and(|v| v != 0x13) {
+        return None;
+    }
+    let (Ok(params), Some(salt), Some(expected)) = (Params::try_from(&parsed), parsed.salt, parsed.hash) else { return None };
     let mut salt_bytes = [0u8; 64];
-    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let salt = salt.decode_b64(&mut salt_bytes).ok()?;
     if memory.len() != params.block_count() {
         *memory = vec![Block::default(); params.block_count()];
     }
     let mut computed = vec![0u8; expected.len()];
     let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    if hasher.hash_password_into_with_memory(password.as_bytes(), salt, &mut computed, memory.as_mut_slice()).is_err() {
-        return false;
-    }
+    hasher.hash_password_into_with_memory(password.as_bytes(), salt, &mut computed, memory.as_mut_slice()).ok()?;
     // `Output` compares in constant time.
-    Output::new(&computed).is_ok_and(|computed| computed == expected)
+    Some(Output::new(&computed).is_ok_and(|computed| computed == expected))
 }
 
 /// Work for a hashing thread; it lends the thread's reusable memory.
@@ -239,8 +252,8 @@ mod tests {
         assert_eq!(memory.len(), 8 * 1024);
     }
 
-    /// An unknown login must do the full argon2 work, or its speed would tell that the
-    /// account does not exist. (A shortcut is ~1000x faster; the bound leaves room for a
+    /// An unknown login, or an account with no password yet, must do the full argon2 work,
+    /// or its speed would tell what the account is. (A shortcut is ~1000x faster; the bound leaves room for a
     /// busy machine.)
     #[test]
     fn unknown_logins_cost_a_full_hash() {
@@ -257,5 +270,8 @@ mod tests {
         let with_account = time(Some(&known), &mut memory);
         let without_account = time(None, &mut memory);
         assert!(without_account * 3 > with_account, "unknown {without_account:?} vs known {with_account:?}");
+        // An account whose person has not chosen a password yet stores no hash.
+        let without_password = time(Some("!unset"), &mut memory);
+        assert!(without_password * 3 > with_account, "no password yet {without_password:?} vs known {with_account:?}");
     }
 }
