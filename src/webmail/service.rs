@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use super::imap_client::{self, ImapLogin, ImapProblem};
 use super::targets::ImapTargets;
 use super::{Mailbox, MailboxAccount, Security, parse_host, parse_port};
-use crate::access::PortalCaller;
+use crate::access::{PortalCaller, lock_portal_as_admin};
 use crate::crypto::sealing::{MailboxKey, owner_tag};
 use crate::domain::Email;
 use crate::error::AppError;
@@ -187,6 +187,11 @@ pub async fn connect(
         AppError::Internal
     })?;
     let mut tx = pool.begin().await?;
+    // The check can take seconds: an administrator saving someone else's mailbox may have
+    // lost the role meanwhile, so it is checked again under the portal's lock.
+    if owner.account_id != caller.account_id {
+        lock_portal_as_admin(&mut tx, caller).await?;
+    }
     // The owner may have been dismissed while the check ran; the foreign key to an
     // existing membership holds, so re-check the status under this transaction.
     let still_active = sqlx::query_scalar!(
@@ -242,10 +247,11 @@ pub async fn connect(
 
 /// Removes `owner`'s mailbox (and with it the sealed password).
 pub async fn disconnect(pool: &PgPool, caller: &PortalCaller, owner: Owner, now: DateTime<Utc>) -> Result<(), AppError> {
-    if owner.account_id != caller.account_id {
-        caller.require_admin()?;
-    }
     let mut tx = pool.begin().await?;
+    // Someone else's mailbox: the role as it is now, under the portal's lock.
+    if owner.account_id != caller.account_id {
+        lock_portal_as_admin(&mut tx, caller).await?;
+    }
     let removed = sqlx::query_scalar!(
         "DELETE FROM mailboxes WHERE portal_id = $1 AND account_id = $2 RETURNING address",
         owner.portal_id,

@@ -575,3 +575,36 @@ async fn the_inviter_hears_in_the_bell_that_an_invitation_was_accepted(pool: PgP
     intranet::notices::server::mark_read(&pool, admin.portal_id, ann, None, now).await.unwrap();
     assert_eq!(intranet::notices::server::list(&pool, admin.portal_id, ann, admin.zone, now).await.unwrap().unread, 0);
 }
+
+/// An administrator who stops being one while a registration or a mailbox change is on its
+/// way (a password being hashed, a mail server being checked) is refused when it would be
+/// written: the role is read again under the portal's lock, not taken from the request's
+/// start.
+#[sqlx::test]
+async fn an_administrator_demoted_mid_request_registers_and_disconnects_no_one(pool: PgPool) {
+    let Acme { ann, sales, .. } = acme(&pool).await;
+    let bo = add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    // The portal keeps a confirmed administrator, so it may still send.
+    let cy = add_member(&pool, "acme", "cy@acme.test", ("Cy", "Cole"), "active", "admin").await;
+    sqlx::query("UPDATE accounts SET email_confirmed_at = now() WHERE id = $1").bind(cy).execute(&pool).await.unwrap();
+    let as_started = caller(&pool, ann, "acme").await;
+    assert!(as_started.is_admin);
+    sqlx::query("UPDATE memberships SET role = 'employee' WHERE account_id = $1").bind(ann).execute(&pool).await.unwrap();
+
+    let form = service::Registration {
+        email: "kit@new.test".into(),
+        first_name: "Kit".into(),
+        last_name: "Tan".into(),
+        position: String::new(),
+        department_id: Some(sales),
+        without_confirmation: true,
+    };
+    let refused = service::register(&pool, &passwords(), &local(), &as_started, &form, Utc::now()).await;
+    assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
+    let created: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE login = 'kit@new.test'").fetch_one(&pool).await.unwrap();
+    assert_eq!(created, 0);
+
+    let bos_mailbox = intranet::webmail::service::Owner { portal_id: as_started.portal_id, account_id: bo };
+    let refused = intranet::webmail::service::disconnect(&pool, &as_started, bos_mailbox, Utc::now()).await;
+    assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
+}

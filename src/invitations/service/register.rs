@@ -127,6 +127,9 @@ pub async fn register(
     };
 
     let mut tx = pool.begin().await?;
+    // The role is checked again under the portal's lock: the caller may have stopped
+    // being an administrator while the password was hashed.
+    crate::access::lock_portal_as_admin(&mut tx, caller).await?;
     let facts = portal_facts(&mut tx, caller.portal_id, false).await?;
     let department = checked_department(&mut tx, caller, form.department_id).await?;
     crate::membership::lock_address(&mut tx, caller.portal_id, &email).await?;
