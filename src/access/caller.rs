@@ -142,8 +142,14 @@ pub async fn share_caller_per_request(mut request: axum::extract::Request, next:
 
 /// Serializes the writes of one portal that check a portal-wide rule (the last admin,
 /// the department tree), so two concurrent edits cannot both pass the check.
+///
+/// `FOR NO KEY UPDATE`, the lock an UPDATE takes, and not `FOR UPDATE`: the writers above
+/// still wait for each other, but a row that merely refers to the portal (a membership,
+/// a registration request) can be inserted meanwhile. With `FOR UPDATE` such an insert
+/// waited for the lock, and a transaction holding another lock that the lock's holder
+/// wanted next (an address, a day's quota) deadlocked with it.
 pub async fn lock_portal(tx: &mut sqlx::PgConnection, portal_id: i64) -> Result<(), AppError> {
-    sqlx::query!("SELECT id FROM portals WHERE id = $1 FOR UPDATE", portal_id).fetch_one(&mut *tx).await?;
+    sqlx::query!("SELECT id FROM portals WHERE id = $1 FOR NO KEY UPDATE", portal_id).fetch_one(&mut *tx).await?;
     Ok(())
 }
 

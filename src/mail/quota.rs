@@ -2,7 +2,9 @@
 //! (`EMAILS_PER_DAY_PER_PORTAL`, `EMAILS_PER_DAY`, `SMS_PER_DAY_PER_PORTAL`,
 //! `SMS_PER_DAY`). They apply to messages whose recipient someone typed: invitations,
 //! registrations, login changes, password resets. Spent inside the transaction that
-//! queues the messages, so a refused or failed change gives its share back.
+//! queues the messages, so a refused or failed change gives its share back. One refusal
+//! keeps its share: an administrator's registration of an address that already has an
+//! account, since that answer tells something about the address (invitations::register).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;

@@ -608,3 +608,35 @@ async fn an_administrator_demoted_mid_request_registers_and_disconnects_no_one(p
     let refused = intranet::webmail::service::disconnect(&pool, &as_started, bos_mailbox, Utc::now()).await;
     assert!(matches!(refused, Err(AppError::Forbidden)), "{refused:?}");
 }
+
+/// The portal lock that administrators' writes take does not hold up rows that only refer
+/// to the portal. A self-registration being confirmed holds its address's lock and then
+/// adds a membership; an administrator registering the same address holds the portal and
+/// then wants the address. If the membership had to wait for the portal, the two would
+/// wait for each other (Postgres ends one of them with a deadlock error).
+#[sqlx::test]
+async fn the_portal_lock_lets_rows_that_refer_to_the_portal_in(pool: PgPool) {
+    let Acme { ann, .. } = acme(&pool).await;
+    let portal_id = caller(&pool, ann, "acme").await.portal_id;
+    let mut holder = pool.begin().await.unwrap();
+    intranet::access::lock_portal(&mut holder, portal_id).await.unwrap();
+
+    let mut other = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL lock_timeout = '2s'").execute(&mut *other).await.unwrap();
+    let inserted =
+        sqlx::query("INSERT INTO workgroups (portal_id, name, description, created_by, created_at) VALUES ($1, 'Walkers', '', $2, now())")
+            .bind(portal_id)
+            .bind(ann)
+            .execute(&mut *other)
+            .await;
+    assert!(inserted.is_ok(), "waited for the portal lock: {inserted:?}");
+    other.commit().await.unwrap();
+
+    // Writers that take the lock still go one at a time.
+    let mut second = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL lock_timeout = '200ms'").execute(&mut *second).await.unwrap();
+    let locked = intranet::access::lock_portal(&mut second, portal_id).await;
+    assert!(locked.is_err(), "a second writer took the portal lock while the first held it");
+    drop(second);
+    holder.commit().await.unwrap();
+}

@@ -29,9 +29,10 @@ pub(super) struct PortalFacts {
     pub plan: Plan,
 }
 
+/// The portal's name and plan; with `lock`, under the same lock as `access::lock_portal`.
 pub(super) async fn portal_facts(db: &mut PgConnection, portal_id: i64, lock: bool) -> Result<PortalFacts, AppError> {
     let row = if lock {
-        sqlx::query_as!(PortalFacts, r#"SELECT name, plan AS "plan: Plan" FROM portals WHERE id = $1 FOR UPDATE"#, portal_id)
+        sqlx::query_as!(PortalFacts, r#"SELECT name, plan AS "plan: Plan" FROM portals WHERE id = $1 FOR NO KEY UPDATE"#, portal_id)
             .fetch_one(&mut *db)
             .await?
     } else {
