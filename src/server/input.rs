@@ -29,8 +29,9 @@ pub const MAX_FORM_BYTES: usize = 1024 * 1024;
 /// and hold its connection for ever (a slow-body attack). Such a request is answered 408
 /// and its connection closed. Every body the app takes is a form or a server function's
 /// arguments, read whole by the function anyway, so holding it here costs nothing extra.
-pub async fn whole_body_in_time(State(body_timeout): State<Duration>, request: Request, next: Next) -> Response {
+pub async fn whole_body_in_time(State(body_timeout): State<Duration>, mut request: Request, next: Next) -> Response {
     if request.body().is_end_stream() {
+        request.extensions_mut().insert(WholeBody(Bytes::new()));
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
@@ -72,27 +73,25 @@ async fn read_whole(body: Body) -> Result<Bytes, BodyProblem> {
     })
 }
 
-/// The body [`whole_body_in_time`] read, for the layers inside it to look at without
-/// reading it again.
+/// The body [`whole_body_in_time`] read (empty when there was none), for the layers inside
+/// it to look at without reading it again.
 #[derive(Clone)]
 struct WholeBody(Bytes);
 
+/// Every server function takes its arguments URL-encoded (`PostUrl`), and server_fn decodes
+/// a body that way whatever its Content-Type says, so every body posted to `/api/` is
+/// looked at, not only those labelled as a form.
 pub async fn refuse_unstorable_input(request: Request, next: Next) -> Response {
-    let is_form = request.method() == Method::POST
-        && request.uri().path().starts_with("/api/")
-        && request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if request.method() != Method::POST || !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
-    // A form's body was read whole by `whole_body_in_time`, outside this layer; an empty
-    // one was left alone there and has no fields to look at.
-    if let Some(WholeBody(bytes)) = request.extensions().get::<WholeBody>()
-        && let Some((field, _)) = form_urlencoded::parse(bytes).find(|(_, value)| !storable(value))
-    {
+    // Read whole by `whole_body_in_time`, the layer outside this one. Without it nothing
+    // here could be checked, so nothing goes through.
+    let Some(WholeBody(bytes)) = request.extensions().get::<WholeBody>() else {
+        tracing::error!("refuse_unstorable_input runs outside whole_body_in_time; refusing the request");
+        return json_error(StatusCode::INTERNAL_SERVER_ERROR, &AppError::Internal);
+    };
+    if let Some((field, _)) = form_urlencoded::parse(bytes).find(|(_, value)| !storable(value)) {
         let error = AppError::invalid(&field, "This contains characters that are not allowed (control characters).");
         return json_error(StatusCode::UNPROCESSABLE_ENTITY, &error);
     }

@@ -262,6 +262,24 @@ async fn a_body_too_large_is_answered_413_and_a_broken_one_400(pool: PgPool) {
     assert!(answer.contains("did not arrive whole"), "answered: {answer}");
 }
 
+/// server_fn decodes a body as a form whatever its Content-Type says, so the check for
+/// control characters looks at every body posted to a function, labelled as a form or not.
+#[sqlx::test]
+async fn control_characters_are_refused_whatever_the_content_type(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for content_type in [None, Some("text/plain"), Some("Application/X-WWW-Form-Urlencoded")] {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/api/login", app.base))
+            .header("Origin", &app.base)
+            .body("login=a%00b&password=wrong-password-1");
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let (status, error) = error_of(request.send().await.unwrap()).await;
+        assert_eq!((status, error.for_field("login").is_some()), (422, true), "{content_type:?}: {error:?}");
+    }
+}
+
 /// The same clock closes a keep-alive connection left idle after its answer, which is why
 /// the proxy in front lets its own idle connections go sooner (docs/deploy.md).
 #[sqlx::test]
