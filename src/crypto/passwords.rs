@@ -252,9 +252,9 @@ mod tests {
         assert_eq!(memory.len(), 8 * 1024);
     }
 
-    /// An unknown login, or an account with no password yet, must do the full argon2 work,
-    /// or its speed would tell what the account is. (A shortcut is ~1000x faster; the bound leaves room for a
-    /// busy machine.)
+    /// An unknown login, or an account with no password yet, must do the full argon2
+    /// work, or its speed would tell what the account is. (A shortcut is ~1000x faster;
+    /// the bound leaves room for a busy machine.)
     #[test]
     fn unknown_logins_cost_a_full_hash() {
         let known = hash_now("correct horse battery").unwrap_or_default();

@@ -29,17 +29,15 @@ pub(super) struct PortalFacts {
     pub plan: Plan,
 }
 
-/// The portal's name and plan; with `lock`, under the same lock as `access::lock_portal`.
+/// The portal's name and plan; with `lock`, read under `access::lock_portal`, so the
+/// lock is the same as every other portal-wide writer's.
 pub(super) async fn portal_facts(db: &mut PgConnection, portal_id: i64, lock: bool) -> Result<PortalFacts, AppError> {
-    let row = if lock {
-        sqlx::query_as!(PortalFacts, r#"SELECT name, plan AS "plan: Plan" FROM portals WHERE id = $1 FOR NO KEY UPDATE"#, portal_id)
-            .fetch_one(&mut *db)
-            .await?
-    } else {
-        sqlx::query_as!(PortalFacts, r#"SELECT name, plan AS "plan: Plan" FROM portals WHERE id = $1"#, portal_id)
-            .fetch_one(&mut *db)
-            .await?
-    };
+    if lock {
+        crate::access::lock_portal(&mut *db, portal_id).await?;
+    }
+    let row = sqlx::query_as!(PortalFacts, r#"SELECT name, plan AS "plan: Plan" FROM portals WHERE id = $1"#, portal_id)
+        .fetch_one(&mut *db)
+        .await?;
     Ok(row)
 }
 
