@@ -5,30 +5,11 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::auth::guard;
+use crate::auth::session::{self, PortalSeat, SessionAccount};
 use crate::domain::time::Zone;
 use crate::domain::{Plan, Role};
 use crate::error::AppError;
 use crate::server::{AppState, Call, call};
-
-/// The caller's active membership in the portal, or NotFound: outsiders cannot even
-/// learn that the portal exists.
-pub struct Member {
-    pub portal_id: i64,
-    pub role: Role,
-}
-
-pub async fn require_active_member(pool: &PgPool, account_id: i64, slug: &str) -> Result<Member, AppError> {
-    sqlx::query_as!(
-        Member,
-        r#"SELECT m.portal_id, m.role AS "role: Role" FROM memberships m JOIN portals p ON p.id = m.portal_id
-         WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'"#,
-        slug,
-        account_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(AppError::NotFound)
-}
 
 /// Whether the account is an active member of the portal (the person an action names,
 /// as opposed to the caller).
@@ -71,30 +52,45 @@ impl PortalCaller {
     }
 }
 
+/// The caller for an account (by its id) in the portal at `slug`: 404 unless the account
+/// is an active member. Requests find their caller with their session instead
+/// ([`current_caller`]); this is for code that starts from an account.
 pub async fn portal_caller(pool: &PgPool, account_id: i64, slug: &str) -> Result<PortalCaller, AppError> {
-    let row = sqlx::query!(
-        r#"SELECT m.portal_id, m.role AS "role: Role", a.time_zone, p.name, p.plan AS "plan: Plan", p.everyone_can_invite,
-                  p.admins_need_two_factor AND m.role = 'admin'
-                    AND NOT EXISTS (SELECT 1 FROM two_factor t WHERE t.account_id = m.account_id AND t.enabled_at IS NOT NULL)
-                    AS "admin_needs_two_factor!"
-           FROM memberships m JOIN portals p ON p.id = m.portal_id JOIN accounts a ON a.id = m.account_id
-           WHERE p.slug = $1 AND m.account_id = $2 AND m.status = 'active'"#,
+    let seat = sqlx::query_as!(
+        PortalSeat,
+        r#"SELECT seat.portal_id AS "portal_id!", seat.role AS "role!: Role", a.time_zone, seat.portal_name AS "portal_name!",
+                  seat.plan AS "plan!: Plan", seat.everyone_can_invite AS "everyone_can_invite!",
+                  seat.admin_needs_two_factor AS "admin_needs_two_factor!"
+           FROM portal_seats seat JOIN accounts a ON a.id = seat.account_id
+           WHERE seat.slug = $1 AND seat.account_id = $2"#,
         slug,
         account_id
     )
     .fetch_optional(pool)
     .await?
     .ok_or(AppError::NotFound)?;
-    Ok(PortalCaller {
+    Ok(caller_in_seat(account_id, seat))
+}
+
+fn caller_in_seat(account_id: i64, seat: PortalSeat) -> PortalCaller {
+    PortalCaller {
         account_id,
-        portal_id: row.portal_id,
-        is_admin: row.role == Role::Admin && !row.admin_needs_two_factor,
-        zone: Zone::from_stored(&row.time_zone),
-        portal_name: row.name,
-        plan: row.plan,
-        everyone_can_invite: row.everyone_can_invite,
-        admin_needs_two_factor: row.admin_needs_two_factor,
-    })
+        portal_id: seat.portal_id,
+        is_admin: seat.role == Role::Admin && !seat.admin_needs_two_factor,
+        zone: Zone::from_stored(&seat.time_zone),
+        portal_name: seat.portal_name,
+        plan: seat.plan,
+        everyone_can_invite: seat.everyone_can_invite,
+        admin_needs_two_factor: seat.admin_needs_two_factor,
+    }
+}
+
+/// The caller of a request from its session: the account (401 without a live session),
+/// allowed into portals (a mailed first password changed), and its active membership of
+/// the portal (404 without one, so outsiders learn nothing).
+fn caller_of_session(me: &SessionAccount, seat: Option<PortalSeat>) -> Result<PortalCaller, AppError> {
+    me.require_portal_access()?;
+    Ok(caller_in_seat(me.account_id, seat.ok_or(AppError::NotFound)?))
 }
 
 /// The first step of every portal server function: the logged-in account (401 if none)
@@ -113,19 +109,24 @@ pub async fn current_caller(state: &AppState, slug: &str) -> Result<PortalCaller
     if shared_slug == slug { Ok(caller.clone()) } else { look_up_caller(state, slug).await }
 }
 
+/// A portal page's request was checked by the log-in gate, which read the membership with
+/// the session; any other request reads both in one statement.
 async fn look_up_caller(state: &AppState, slug: &str) -> Result<PortalCaller, AppError> {
-    let me = guard::require_account(state).await?;
-    me.require_portal_access()?;
-    portal_caller(&state.pool, me.account_id, slug).await
+    if let Some(seat) = guard::checked_seat(slug) {
+        let me = guard::require_account(state).await?;
+        return caller_of_session(&me, seat);
+    }
+    let token = guard::session_token(state.config.secure_cookies).ok_or(AppError::Unauthorized)?;
+    let (me, seat) = session::find_in_portal(&state.pool, &token, Utc::now(), slug, true).await?.ok_or(AppError::Unauthorized)?;
+    caller_of_session(&me, seat)
 }
 
 /// The caller of a plain HTTP route (a file download), from the request's session
 /// cookie: the same checks as a server function's.
 pub async fn caller_from_headers(state: &AppState, headers: &axum::http::HeaderMap, slug: &str) -> Result<PortalCaller, AppError> {
     let token = guard::token_from_headers(headers, state.config.secure_cookies).ok_or(AppError::Unauthorized)?;
-    let me = crate::auth::session::find(&state.pool, &token, Utc::now()).await?.ok_or(AppError::Unauthorized)?;
-    me.require_portal_access()?;
-    portal_caller(&state.pool, me.account_id, slug).await
+    let (me, seat) = session::find_in_portal(&state.pool, &token, Utc::now(), slug, true).await?.ok_or(AppError::Unauthorized)?;
+    caller_of_session(&me, seat)
 }
 
 /// The request's slot for its caller, filled by the first [`current_caller`]. Errors are
@@ -160,11 +161,8 @@ pub async fn lock_portal_as_admin(tx: &mut sqlx::PgConnection, caller: &PortalCa
     caller.require_admin()?;
     lock_portal(tx, caller.portal_id).await?;
     let still_admin = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM memberships m JOIN portals p ON p.id = m.portal_id
-           WHERE m.portal_id = $1 AND m.account_id = $2 AND m.status = 'active' AND m.role = 'admin'
-             AND NOT (p.admins_need_two_factor
-                      AND NOT EXISTS (SELECT 1 FROM two_factor t WHERE t.account_id = m.account_id AND t.enabled_at IS NOT NULL))
-           ) AS "admin!""#,
+        r#"SELECT EXISTS (SELECT 1 FROM portal_seats
+           WHERE portal_id = $1 AND account_id = $2 AND role = 'admin' AND NOT admin_needs_two_factor) AS "admin!""#,
         caller.portal_id,
         caller.account_id
     )

@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use sqlx::PgPool;
 
-use super::require_active_member;
 use crate::auth::{guard, session};
 use crate::crypto::tokens::hash_secret;
 use crate::live::Topic;
@@ -51,17 +50,13 @@ pub async fn portal_events(State(state): State<AppState>, Path(slug): Path<Strin
 /// `touch`: whether the lookup counts as the session's activity (opening the page does;
 /// the stream's own re-checks do not).
 async fn member_portal(pool: &PgPool, token: &str, slug: &str, touch: bool) -> Result<i64, StatusCode> {
-    let found = if touch { session::find(pool, token, Utc::now()).await } else { session::peek(pool, token, Utc::now()).await };
-    let account = found.map_err(|error| {
+    let found = session::find_in_portal(pool, token, Utc::now(), slug, touch).await.map_err(|error| {
         tracing::error!(%error, "live updates: session lookup failed");
         StatusCode::INTERNAL_SERVER_ERROR
     })?;
-    let account = account.ok_or(StatusCode::UNAUTHORIZED)?;
+    let (account, seat) = found.ok_or(StatusCode::UNAUTHORIZED)?;
     if let Err(error) = account.require_portal_access() {
         return Err(StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::FORBIDDEN));
     }
-    match require_active_member(pool, account.account_id, slug).await {
-        Ok(member) => Ok(member.portal_id),
-        Err(error) => Err(StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::NOT_FOUND)),
-    }
+    seat.map(|seat| seat.portal_id).ok_or(StatusCode::NOT_FOUND)
 }

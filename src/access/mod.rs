@@ -11,6 +11,6 @@ pub mod invite;
 
 #[cfg(feature = "ssr")]
 pub use caller::{
-    Member, PortalCall, PortalCaller, caller_from_headers, current_caller, in_portal, is_active_member, lock_portal, lock_portal_as_admin,
-    portal_caller, require_active_member, share_caller_per_request,
+    PortalCall, PortalCaller, caller_from_headers, current_caller, in_portal, is_active_member, lock_portal, lock_portal_as_admin,
+    portal_caller, share_caller_per_request,
 };

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, header, request::Parts};
 use chrono::Utc;
 use leptos::prelude::use_context;
 
-use super::session::{self, SessionAccount};
+use super::session::{self, PortalSeat, SessionAccount};
 use crate::error::AppError;
 use crate::server::config::Config;
 use crate::server::{AppState, Call, call};
@@ -47,6 +47,21 @@ pub fn token_from_headers(headers: &axum::http::HeaderMap, secure: bool) -> Opti
 #[derive(Clone)]
 struct CheckedSession(SessionAccount);
 
+/// The portal page's membership, read by [`log_in_first`] with the session: the portal
+/// named by the page's address, and the account's active membership of it, if any.
+#[derive(Clone)]
+struct CheckedSeat {
+    slug: String,
+    seat: Option<PortalSeat>,
+}
+
+/// What [`log_in_first`] found of the account's active membership of the portal at
+/// `slug` (`Some(None)`: none), or None when this request was not checked for that portal.
+pub fn checked_seat(slug: &str) -> Option<Option<PortalSeat>> {
+    let checked = request_parts()?.extensions.get::<CheckedSeat>().cloned()?;
+    (checked.slug == slug).then_some(checked.seat)
+}
+
 pub async fn current_session(state: &AppState) -> Result<Option<SessionAccount>, AppError> {
     if let Some(CheckedSession(me)) = request_parts().and_then(|parts| parts.extensions.get::<CheckedSession>().cloned()) {
         return Ok(Some(me));
@@ -69,9 +84,11 @@ pub async fn log_in_first(
     if !is_portal_page {
         return next.run(request).await;
     }
+    // The portal's address as the page's route reads it (`/p/:slug/...`).
+    let slug = path.trim_start_matches("/p/").split('/').next().unwrap_or_default().to_string();
     let token = token_from_headers(request.headers(), state.config.secure_cookies);
     let found = match token {
-        Some(token) => match session::find(&state.pool, &token, Utc::now()).await {
+        Some(token) => match session::find_in_portal(&state.pool, &token, Utc::now(), &slug, true).await {
             Ok(found) => found,
             // The page itself will show the error; the gate does not guess.
             Err(_) => return next.run(request).await,
@@ -79,8 +96,9 @@ pub async fn log_in_first(
         None => None,
     };
     match found {
-        Some(me) => {
+        Some((me, seat)) => {
             request.extensions_mut().insert(CheckedSession(me));
+            request.extensions_mut().insert(CheckedSeat { slug, seat });
             next.run(request).await
         }
         None => {

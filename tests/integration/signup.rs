@@ -1,5 +1,7 @@
 use chrono::Utc;
-use intranet::access::require_active_member;
+use intranet::access::portal_caller;
+use intranet::auth::session::{self, Origin};
+use intranet::domain::Role;
 use intranet::error::AppError;
 use intranet::portals::service::{SignUpForm, sign_up};
 use sqlx::PgPool;
@@ -15,6 +17,13 @@ fn form(slug: &str, email: &str) -> SignUpForm {
         email: Some(email.into()),
         password: Some(PASSWORD.into()),
     }
+}
+
+/// What a request with this session finds in the portal: None without a live session,
+/// else the active membership's portal and role, if any.
+async fn seat_in(pool: &PgPool, token: &str, slug: &str) -> Option<Option<(i64, Role)>> {
+    let found = session::find_in_portal(pool, token, Utc::now(), slug, false).await.unwrap();
+    found.map(|(_, seat)| seat.map(|seat| (seat.portal_id, seat.role)))
 }
 
 fn field_of(result: &Result<impl std::fmt::Debug, AppError>) -> String {
@@ -84,7 +93,7 @@ async fn a_logged_in_person_creates_another_portal_with_the_same_account(pool: P
     let done = sign_up(&pool, &passwords, &config("http://127.0.0.1:9"), &second, Some(account), Utc::now()).await.unwrap();
     assert_eq!(done.account_id, account);
     assert!(!done.new_account);
-    assert!(require_active_member(&pool, account, "south").await.is_ok());
+    assert!(portal_caller(&pool, account, "south").await.is_ok());
 }
 
 #[sqlx::test]
@@ -92,13 +101,34 @@ async fn portal_pages_are_for_active_members_only(pool: PgPool) {
     let passwords = passwords();
     let ann = portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", Utc::now()).await;
     let bo = portal_with_admin(&pool, &passwords, "other", "bo@other.test", Utc::now()).await;
-    assert!(require_active_member(&pool, ann, "acme").await.is_ok());
-    assert!(matches!(require_active_member(&pool, bo, "acme").await, Err(AppError::NotFound)));
-    sqlx::query("UPDATE memberships SET status = 'dismissed' WHERE account_id = $1").bind(ann).execute(&pool).await.unwrap();
-    assert!(matches!(require_active_member(&pool, ann, "acme").await, Err(AppError::NotFound)));
+    assert!(portal_caller(&pool, ann, "acme").await.is_ok());
+    assert!(matches!(portal_caller(&pool, bo, "acme").await, Err(AppError::NotFound)));
+    // A request reads the membership with its session, in the same statement: the same
+    // answer as by account.
+    let ann_session = session::create(&pool, ann, false, &Origin::default(), Utc::now()).await.unwrap();
+    let bo_session = session::create(&pool, bo, false, &Origin::default(), Utc::now()).await.unwrap();
+    let acme: i64 = sqlx::query_scalar("SELECT id FROM portals WHERE slug = 'acme'").fetch_one(&pool).await.unwrap();
+    assert_eq!(seat_in(&pool, &ann_session, "acme").await, Some(Some((acme, Role::Admin))));
+    assert_eq!(seat_in(&pool, &bo_session, "acme").await, Some(None), "a live session, no membership of this portal");
+    assert_eq!(seat_in(&pool, &bo_session, "nowhere").await, Some(None));
+    assert_eq!(seat_in(&pool, "not-a-session", "acme").await, None);
 
-    // Over HTTP: anonymous callers are asked to log in; other portals' members see nothing.
+    // Over HTTP, a portal's pages open for its members only; the gate reads both at once.
     let app = spawn_app(pool.clone()).await;
+    let bo_client = app.logged_in("bo@other.test").await;
+    let page = |slug: &str| bo_client.get(format!("{}/p/{slug}/employees", app.base)).send();
+    let inside = page("other").await.unwrap();
+    assert_eq!(inside.status(), 200);
+    assert!(inside.text().await.unwrap().contains("other Ltd"), "the frame names the member's portal");
+    let outside = page("acme").await.unwrap();
+    assert_eq!(outside.status(), 404);
+    assert!(!outside.text().await.unwrap().contains("acme Ltd"), "an outsider learns nothing of the portal");
+
+    sqlx::query("UPDATE memberships SET status = 'dismissed' WHERE account_id = $1").bind(ann).execute(&pool).await.unwrap();
+    assert!(matches!(portal_caller(&pool, ann, "acme").await, Err(AppError::NotFound)));
+    assert_eq!(seat_in(&pool, &ann_session, "acme").await, Some(None), "dismissed: the session lives on, the membership is gone");
+
+    // Anonymous callers are asked to log in; other portals' members see nothing.
     let anonymous = app.client();
     assert_eq!(error_of(app.post(&anonymous, "portal_home", &[("slug", "other")]).await).await, (401, AppError::Unauthorized));
 }
