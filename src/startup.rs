@@ -23,7 +23,7 @@ use crate::crypto::passwords::Passwords;
 use crate::live::server::LiveHub;
 use crate::mail::worker::{self, Deliverer};
 use crate::registration::events::registration_events;
-use crate::server::config::Config;
+use crate::server::config::{Config, DEFAULT_DATABASE_POOL_SIZE};
 use crate::server::origin::refuse_cross_site;
 use crate::server::state::AppState;
 
@@ -61,7 +61,7 @@ pub async fn serve() -> Result<(), String> {
         .map_err(|e| format!("LEPTOS_SITE_ADDR is not an address: {e}"))?;
     let config = Config::from_env(addr)?;
     let listener = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let pool = connect_and_migrate(&config.database_url).await?;
+    let pool = connect_and_migrate(&config.database_url, config.database_pool_size).await?;
     let started = start(listener, config, pool, true)?;
     // Through the log, so that with LOG_FORMAT=json every line of output is JSON.
     tracing::info!(origin = %started.state.config.site_origin, "serving (stop with Ctrl-C)");
@@ -80,7 +80,7 @@ pub async fn operator_command(args: &[String]) -> Result<(), String> {
         return Err(usage.into());
     }
     let database_url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set".to_string())?;
-    let pool = connect_and_migrate(&database_url).await?;
+    let pool = connect_and_migrate(&database_url, DEFAULT_DATABASE_POOL_SIZE).await?;
     let (old, new) = crate::portals::service::set_plan_by_operator(&pool, portal, plan, chrono::Utc::now()).await?;
     if old == new {
         println!("{portal} is already on the {} plan.", new.name());
@@ -115,9 +115,9 @@ pub struct Started {
     pub server: tokio::task::JoinHandle<Result<(), String>>,
 }
 
-pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, String> {
+pub async fn connect_and_migrate(database_url: &str, pool_size: u32) -> Result<PgPool, String> {
     let pool = PgPoolOptions::new()
-        .max_connections(20)
+        .max_connections(pool_size)
         // sqlx pings a connection (a round trip) each time it is taken from the pool. A
         // connection used a moment ago is alive, so only one idle for a while is pinged:
         // under load that halves the round trips, and after Postgres restarts, the dead

@@ -16,7 +16,7 @@ use chrono::Utc;
 use intranet::crypto::passwords::Passwords;
 use intranet::mail::worker::{Deliverer, deliver_due};
 use intranet::portals::service::{SignUpForm, sign_up};
-use intranet::server::config::Config;
+use intranet::server::config::{Config, DEFAULT_DATABASE_POOL_SIZE};
 use intranet::startup;
 
 const PASSWORD: &str = "violet-harbor-42";
@@ -30,7 +30,7 @@ async fn main() -> Result<(), String> {
     let smtp_url = std::env::var("BENCH_SMTP_URL").map_err(|_| "set BENCH_SMTP_URL (scripts/bench does)")?;
     // As the server does at start, so the app is measured as it is served.
     startup::without_transparent_huge_pages();
-    let pool = startup::connect_and_migrate(&database_url).await?;
+    let pool = startup::connect_and_migrate(&database_url, DEFAULT_DATABASE_POOL_SIZE).await?;
     let slug = format!("inv{}", Utc::now().timestamp());
     let admin = format!("admin@{slug}.test");
     let form = SignUpForm {

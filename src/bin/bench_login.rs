@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use intranet::crypto::passwords::{MEMORY_KIB, hash_now, verify_now};
 use intranet::portals::service::{SignUpForm, sign_up};
-use intranet::server::config::Config;
+use intranet::server::config::{Config, DEFAULT_DATABASE_POOL_SIZE};
 use intranet::startup;
 
 const PASSWORD: &str = "bench-password-2026";
@@ -32,7 +32,7 @@ async fn main() -> Result<(), String> {
     let config = Config::local(&database_url, &base);
     // As the server does at start, so the app is measured as it is served.
     startup::without_transparent_huge_pages();
-    let pool = startup::connect_and_migrate(&database_url).await?;
+    let pool = startup::connect_and_migrate(&database_url, DEFAULT_DATABASE_POOL_SIZE).await?;
     let started = startup::start(listener, config, pool.clone(), false)?;
     let slug = format!("bench{}", Utc::now().timestamp_millis());
     let email = format!("{slug}@bench.test");

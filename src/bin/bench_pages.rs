@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use intranet::people::seed::{SeedSize, seed};
-use intranet::server::config::Config;
+use intranet::server::config::{Config, DEFAULT_DATABASE_POOL_SIZE};
 use intranet::startup;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -61,7 +61,7 @@ async fn main() -> Result<(), String> {
     // As the server does at start, so the pages are measured as they are served.
     startup::without_transparent_huge_pages();
 
-    let pool = startup::connect_and_migrate(&database_url).await?;
+    let pool = startup::connect_and_migrate(&database_url, DEFAULT_DATABASE_POOL_SIZE).await?;
     let admin = format!("admin@{SLUG}.test");
     seed(&pool, SLUG, &admin, PASSWORD, &SIZE).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;

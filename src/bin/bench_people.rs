@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use intranet::people::seed::{SeedSize, seed};
-use intranet::server::config::Config;
+use intranet::server::config::{Config, DEFAULT_DATABASE_POOL_SIZE};
 use intranet::startup;
 
 const PASSWORD: &str = "violet-harbor-42";
@@ -23,7 +23,7 @@ async fn main() -> Result<(), String> {
     let database_url = std::env::var("DATABASE_URL").map_err(|_| "set DATABASE_URL (scripts/bench does)")?;
     // As the server does at start, so the app is measured as it is served.
     startup::without_transparent_huge_pages();
-    let pool = startup::connect_and_migrate(&database_url).await?;
+    let pool = startup::connect_and_migrate(&database_url, DEFAULT_DATABASE_POOL_SIZE).await?;
     let number = |n: usize, default: i64| match std::env::args().nth(n) {
         Some(text) => text.replace(['_', ','], "").parse::<i64>().map_err(|_| format!("not a number: {text}")),
         None => Ok(default),
