@@ -314,3 +314,45 @@ async fn an_administrator_manages_employees_mailboxes(pool: PgPool) {
         sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE '%mailbox' ORDER BY id").fetch_all(&pool).await.unwrap();
     assert_eq!(actions, ["connected a mailbox", "disconnected a mailbox"]);
 }
+
+/// An administrator who loses the role while the mail server is being checked saves no
+/// one's mailbox: the role read when the request began is checked again, under the
+/// portal's lock, when the mailbox is written. The test holds that lock, so the request
+/// stops right before the write; the demotion lands meanwhile.
+#[sqlx::test]
+async fn an_administrator_demoted_during_the_check_saves_no_ones_mailbox(pool: PgPool) {
+    let (ann, _) = acme(&pool).await;
+    let imap = test_imap();
+    let app = spawn_app_trusting_test_imap(pool.clone()).await;
+    let admin = app.logged_in("ann@acme.test").await;
+
+    let mut holder = pool.begin().await.unwrap();
+    let portal_id: i64 = sqlx::query_scalar("SELECT id FROM portals WHERE slug = 'acme'").fetch_one(&mut *holder).await.unwrap();
+    intranet::access::lock_portal(&mut holder, portal_id).await.unwrap();
+    let mut form: Vec<(String, String)> =
+        connect_form(&imap, &imap.tls_port, "tls", &imap.password).into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+    form.push(("employee".into(), "bo@acme.test".into()));
+    let url = format!("{}/api/mailbox_connect", app.base);
+    let sent = tokio::spawn(async move { admin.post(url).form(&form).send().await.unwrap() });
+
+    // The request has logged in to the mail server and waits for the portal's lock.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the request never reached the portal's lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sqlx::query("UPDATE memberships SET role = 'employee' WHERE account_id = $1").bind(ann).execute(&pool).await.unwrap();
+    holder.commit().await.unwrap();
+
+    let refused = error_of(sent.await.unwrap()).await;
+    assert_eq!(refused.0, 403, "{refused:?}");
+    assert_eq!(mailbox_rows(&pool).await, 0, "nothing was saved");
+}
