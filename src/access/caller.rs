@@ -116,15 +116,18 @@ async fn look_up_caller(state: &AppState, slug: &str) -> Result<PortalCaller, Ap
         let me = guard::require_account(state).await?;
         return caller_of_session(&me, seat);
     }
-    let token = guard::session_token(state.config.secure_cookies).ok_or(AppError::Unauthorized)?;
-    let (me, seat) = session::find_in_portal(&state.pool, &token, Utc::now(), slug, true).await?.ok_or(AppError::Unauthorized)?;
-    caller_of_session(&me, seat)
+    caller_of_token(state, guard::session_token(state.config.secure_cookies), slug).await
 }
 
 /// The caller of a plain HTTP route (a file download), from the request's session
 /// cookie: the same checks as a server function's.
 pub async fn caller_from_headers(state: &AppState, headers: &axum::http::HeaderMap, slug: &str) -> Result<PortalCaller, AppError> {
-    let token = guard::token_from_headers(headers, state.config.secure_cookies).ok_or(AppError::Unauthorized)?;
+    caller_of_token(state, guard::token_from_headers(headers, state.config.secure_cookies), slug).await
+}
+
+/// The session and the caller's membership, read in one statement.
+async fn caller_of_token(state: &AppState, token: Option<String>, slug: &str) -> Result<PortalCaller, AppError> {
+    let token = token.ok_or(AppError::Unauthorized)?;
     let (me, seat) = session::find_in_portal(&state.pool, &token, Utc::now(), slug, true).await?.ok_or(AppError::Unauthorized)?;
     caller_of_session(&me, seat)
 }

@@ -85,7 +85,7 @@ pub async fn log_in_first(
         return next.run(request).await;
     }
     // The portal's address as the page's route reads it (`/p/:slug/...`).
-    let slug = path.trim_start_matches("/p/").split('/').next().unwrap_or_default().to_string();
+    let slug = path.strip_prefix("/p/").and_then(|rest| rest.split('/').next()).unwrap_or_default().to_string();
     let token = token_from_headers(request.headers(), state.config.secure_cookies);
     let found = match token {
         Some(token) => match session::find_in_portal(&state.pool, &token, Utc::now(), &slug, true).await {

@@ -106,8 +106,6 @@ impl Default for Operations {
     }
 }
 
-/// A batch still sending when its lease ends starts none of its remaining messages (they
-/// go to whoever claims them next), so the lease bounds how late a claim can send.
 /// Connections to Postgres per instance. More backends than the machine has cores only
 /// take turns on them: on 2 cores, the signed-in Employees page under load used more of
 /// Postgres's CPU per page with 20 than with 8 (0.37-0.47 ms against 0.28-0.32), and its
@@ -115,6 +113,8 @@ impl Default for Operations {
 /// connection (scripts/bench pages). Several instances share Postgres's connection limit.
 pub const DEFAULT_DATABASE_POOL_SIZE: u32 = 8;
 
+/// A batch still sending when its lease ends starts none of its remaining messages (they
+/// go to whoever claims them next), so the lease bounds how late a claim can send.
 pub const DEFAULT_OUTBOX_LEASE_SECS: i64 = 300;
 pub const DEFAULT_SHUTDOWN_GRACE_SECS: i64 = 20;
 /// Longer than a person's slowest network needs for a few hundred bytes of headers, and
