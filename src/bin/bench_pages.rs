@@ -9,6 +9,8 @@
 //! Employees p99 <= 25 ms), the CPU the app and Postgres spend per Employees page, and at
 //! 200 connections whether any request waited longer than 1 s for a database connection
 //! (sqlx reports such waits; they are counted here).
+//! The app runs as it does in production, its outbox worker included, with the default
+//! pool size or `DATABASE_POOL_SIZE` (to compare sizes).
 //! Needs DATABASE_URL and wrk.
 
 use std::process::Command;
@@ -61,13 +63,17 @@ async fn main() -> Result<(), String> {
     // As the server does at start, so the pages are measured as they are served.
     startup::without_transparent_huge_pages();
 
-    let pool = startup::connect_and_migrate(&database_url, DEFAULT_DATABASE_POOL_SIZE).await?;
+    let pool_size = match std::env::var("DATABASE_POOL_SIZE") {
+        Ok(size) => size.parse().map_err(|_| format!("DATABASE_POOL_SIZE is not a number: {size:?}"))?,
+        Err(_) => DEFAULT_DATABASE_POOL_SIZE,
+    };
+    let pool = startup::connect_and_migrate(&database_url, pool_size).await?;
     let admin = format!("admin@{SLUG}.test");
     seed(&pool, SLUG, &admin, PASSWORD, &SIZE).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
     let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
     let config = Config::local(&database_url, &base);
-    let started = startup::start(listener, config, pool.clone(), false)?;
+    let started = startup::start(listener, config, pool.clone(), true)?;
     let max_connections = started.state.pool.options().get_max_connections();
 
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
@@ -142,7 +148,7 @@ async fn main() -> Result<(), String> {
     print_load("GET Employees (signed in), 100 connections", &employees_page);
     let per_page = |cpu_ms: u64| cpu_ms as f64 / employees_page.requests.max(1) as f64;
     println!(
-        "CPU per signed-in Employees page at 100 connections: app {:.2} ms, Postgres {:.2} ms (the pool's {} backends)",
+        "CPU per signed-in Employees page at 100 connections: app {:.2} ms, Postgres {:.2} ms (the app's {} backends)",
         per_page(app_cpu),
         per_page(database_cpu),
         database_after.len()

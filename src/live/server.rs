@@ -152,9 +152,33 @@ impl LiveHub {
     }
 }
 
+/// A pool of one connection of its own, to the database of `pool`, for a LISTEN. A
+/// listener keeps its connection for as long as it runs: taken from the requests' pool,
+/// it would leave that pool one connection short for good (and a pool of one with none).
+/// Connects when the listener first asks, so a database that is down is retried where
+/// the listener retries.
+pub fn listen_pool(pool: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_lazy_with(pool.connect_options().as_ref().clone())
+}
+
+/// Listens on a connection of its own until `pool` closes: tests close their pool, then
+/// drop their database, which nobody may still be connected to.
 async fn listen(pool: PgPool, sender: broadcast::Sender<HubMessage>, listening: Arc<AtomicBool>) {
+    let own = listen_pool(&pool);
+    tokio::select! {
+        () = pool.close_event() => {}
+        () = listen_on(&own, sender, listening) => {}
+    }
+    own.close().await;
+}
+
+async fn listen_on(pool: &PgPool, sender: broadcast::Sender<HubMessage>, listening: Arc<AtomicBool>) {
     loop {
-        match PgListener::connect_with(&pool).await {
+        match PgListener::connect_with(pool).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
                     listening.store(true, Ordering::Relaxed);

@@ -1,7 +1,7 @@
 //! The outbox: every email and SMS is a row written in the same transaction as
 //! the change that caused it, then delivered by a worker with retries. With no SMTP
 //! server configured, the development Outbox page shows what would have been sent.
-//! Platform layer. May depend on: `server`, `components`, `domain`, `error`.
+//! Platform layer. May depend on: `server`, `live`, `components`, `domain`, `error`.
 
 pub mod api;
 #[cfg(feature = "ssr")]

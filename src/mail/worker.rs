@@ -16,6 +16,7 @@ use lettre::transport::smtp::PoolConfig;
 use super::outbox::{scrub, scrub_html};
 use super::sms::SmsGateway;
 use crate::domain::{Channel, DeliveryStatus};
+use crate::live::server::listen_pool;
 use crate::server::config::Config;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
@@ -243,7 +244,7 @@ async fn record_outcomes(pool: &PgPool, outcomes: Vec<Outcome>, now: DateTime<Ut
 /// something new was queued or the poll interval passes (for retries). A stop lets the
 /// batch in hand finish its sends and record them; nothing new is claimed after it.
 pub async fn run(pool: PgPool, deliverer: Deliverer, mut stop: watch::Receiver<bool>) {
-    let mut listener = match PgListener::connect_with(&pool).await {
+    let mut listener = match PgListener::connect_with(&listen_pool(&pool)).await {
         Ok(mut listener) => match listener.listen("outbox").await {
             Ok(()) => Some(listener),
             Err(error) => {

@@ -106,7 +106,8 @@ impl Default for Operations {
     }
 }
 
-/// Connections to Postgres per instance. More backends than the machine has cores only
+/// Connections to Postgres per instance for requests (the two LISTENs have their own,
+/// `live::server::listen_pool`). More backends than the machine has cores only
 /// take turns on them: on 2 cores, the signed-in Employees page under load used more of
 /// Postgres's CPU per page with 20 than with 8 (0.37-0.47 ms against 0.28-0.32), and its
 /// throughput was no higher; at 200 concurrent requests no request waited a second for a

@@ -152,3 +152,46 @@ async fn streams_are_capped_per_session(pool: PgPool) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// The instance's LISTEN has a connection of its own. With a pool of one connection for
+/// requests (`DATABASE_POOL_SIZE=1`), the instance is ready, people log in, a post
+/// reaches an open page and pages load. When the listener took its connection from the
+/// pool, that pool had none left, and every request waited for one until it timed out.
+#[sqlx::test]
+async fn a_pool_of_one_connection_serves_requests_while_listening(pool: PgPool) {
+    let passwords = passwords();
+    portal_with_admin(&pool, &passwords, "acme", "ann@acme.test", Utc::now()).await;
+    add_member(&pool, "acme", "bo@acme.test", ("Bo", "Berg"), "active", "employee").await;
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let app = spawn_app(one.clone()).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = app.client().get(format!("{}/readyz", app.base)).send().await.unwrap();
+        if ready.status() == 200 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never ready: {}", ready.text().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let watcher = app.logged_in("bo@acme.test").await;
+    let mut events = watcher.get(format!("{}/p/acme/live", app.base)).send().await.unwrap();
+    assert_eq!(events.status(), 200);
+    wait_for(&mut events, "ready").await;
+    let ann = app.logged_in("ann@acme.test").await;
+    assert_eq!(app.post(&ann, "publish_post", &[("slug", "acme"), ("text", "One connection")]).await.status(), 200);
+    wait_for(&mut events, "stream").await;
+    let page = ann.get(format!("{}/p/acme/employees", app.base)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Bo Berg"), "the Employees page lists Bo");
+
+    // The listener's own connection goes with the pool, so the test's database can be
+    // dropped.
+    drop(events);
+    one.close().await;
+}
