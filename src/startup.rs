@@ -25,7 +25,7 @@ use crate::mail::worker::{self, Deliverer};
 use crate::registration::events::registration_events;
 use crate::server::config::{Config, DEFAULT_DATABASE_POOL_SIZE};
 use crate::server::origin::refuse_cross_site;
-use crate::server::state::AppState;
+use crate::server::state::{AppState, SharedState};
 
 /// The allocator (mimalloc, lib.rs) reserves memory in large aligned regions. Where the
 /// kernel backs such regions with transparent huge pages on its own (THP "always", as on
@@ -180,8 +180,14 @@ pub fn start(listener: TcpListener, config: Config, pool: PgPool, run_outbox_wor
     let grace = config.operations.shutdown_grace;
     let header_timeout = config.operations.header_timeout;
     let live = LiveHub::start(pool.clone(), config.live);
-    let state =
-        AppState { leptos_options, pool, config: Arc::new(config), passwords: Passwords::start(cores)?, live: live.clone(), imap_tls };
+    let state = AppState::new(SharedState {
+        leptos_options,
+        pool,
+        config: Arc::new(config),
+        passwords: Passwords::start(cores)?,
+        live: live.clone(),
+        imap_tls,
+    });
     let router = router(state.clone());
     let server = tokio::spawn(async move {
         // One deadline for everything in flight, set when the signal comes.

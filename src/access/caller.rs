@@ -109,20 +109,21 @@ pub async fn current_caller(state: &AppState, slug: &str) -> Result<PortalCaller
     if shared_slug == slug { Ok(caller.clone()) } else { look_up_caller(state, slug).await }
 }
 
-/// A portal page's request was checked by the log-in gate, which read the membership with
-/// the session; any other request reads both in one statement.
+/// The caller of the request in context (a server function's, a rendered page's).
 async fn look_up_caller(state: &AppState, slug: &str) -> Result<PortalCaller, AppError> {
-    if let Some(seat) = guard::checked_seat(slug) {
-        let me = guard::require_account(state).await?;
-        return caller_of_session(&me, seat);
-    }
-    caller_of_token(state, guard::session_token(state.config.secure_cookies), slug).await
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>().ok_or(AppError::Unauthorized)?;
+    caller_of_request(state, &parts, slug).await
 }
 
-/// The caller of a plain HTTP route (a file download), from the request's session
-/// cookie: the same checks as a server function's.
-pub async fn caller_from_headers(state: &AppState, headers: &axum::http::HeaderMap, slug: &str) -> Result<PortalCaller, AppError> {
-    caller_of_token(state, guard::token_from_headers(headers, state.config.secure_cookies), slug).await
+/// The caller of a request, with the same checks whether it is a server function or a
+/// plain HTTP route (a file download). A GET under `/p/` was checked by the log-in gate,
+/// which read the membership with the session; any other request reads both in one
+/// statement.
+pub async fn caller_of_request(state: &AppState, parts: &axum::http::request::Parts, slug: &str) -> Result<PortalCaller, AppError> {
+    if let Some((me, seat)) = guard::checked_for_portal(parts, slug) {
+        return caller_of_session(&me, seat);
+    }
+    caller_of_token(state, guard::token_from_headers(&parts.headers, state.config.secure_cookies), slug).await
 }
 
 /// The session and the caller's membership, read in one statement.

@@ -11,6 +11,6 @@ pub mod invite;
 
 #[cfg(feature = "ssr")]
 pub use caller::{
-    PortalCall, PortalCaller, caller_from_headers, current_caller, in_portal, is_active_member, lock_portal, lock_portal_as_admin,
+    PortalCall, PortalCaller, caller_of_request, current_caller, in_portal, is_active_member, lock_portal, lock_portal_as_admin,
     portal_caller, share_caller_per_request,
 };

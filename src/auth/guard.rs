@@ -55,11 +55,12 @@ struct CheckedSeat {
     seat: Option<PortalSeat>,
 }
 
-/// What [`log_in_first`] found of the account's active membership of the portal at
-/// `slug` (`Some(None)`: none), or None when this request was not checked for that portal.
-pub fn checked_seat(slug: &str) -> Option<Option<PortalSeat>> {
-    let checked = request_parts()?.extensions.get::<CheckedSeat>().cloned()?;
-    (checked.slug == slug).then_some(checked.seat)
+/// What [`log_in_first`] found for this request, when it checked it for the portal at
+/// `slug`: the session, and the account's active membership of that portal (None: none).
+pub fn checked_for_portal(parts: &Parts, slug: &str) -> Option<(SessionAccount, Option<PortalSeat>)> {
+    let checked = parts.extensions.get::<CheckedSeat>().filter(|checked| checked.slug == slug)?;
+    let CheckedSession(me) = parts.extensions.get::<CheckedSession>()?;
+    Some((me.clone(), checked.seat.clone()))
 }
 
 pub async fn current_session(state: &AppState) -> Result<Option<SessionAccount>, AppError> {

@@ -3,13 +3,14 @@
 //! the answer as a file.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::funnel::FunnelGrouping;
 use super::service::funnel::{counts_csv, rows_csv};
-use crate::access::caller_from_headers;
+use crate::access::caller_of_request;
 use crate::error::AppError;
 use crate::server::AppState;
 
@@ -25,10 +26,10 @@ pub async fn funnel_csv(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(query): Query<ExportQuery>,
-    headers: HeaderMap,
+    request: Parts,
 ) -> Response {
     let answer = async {
-        let caller = caller_from_headers(&state, &headers, &slug).await?;
+        let caller = caller_of_request(&state, &request, &slug).await?;
         if query.by == "invitation" {
             Ok::<_, AppError>(("invitations.csv".to_string(), rows_csv(&state.pool, &caller).await?))
         } else {

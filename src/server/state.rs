@@ -10,9 +10,12 @@ use crate::error::AppError;
 use crate::live::server::LiveHub;
 
 /// What every handler and server function can reach. Holds no state another app
-/// instance would need: all of that lives in Postgres.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// instance would need: all of that lives in Postgres. Handlers, middleware and server
+/// functions each take a copy, several times per request: a copy is one reference count.
+#[derive(Clone)]
+pub struct AppState(Arc<SharedState>);
+
+pub struct SharedState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub config: Arc<Config>,
@@ -21,6 +24,27 @@ pub struct AppState {
     pub live: LiveHub,
     /// TLS settings for connections to mail servers (Webmail).
     pub imap_tls: Arc<tokio_rustls::rustls::ClientConfig>,
+}
+
+impl AppState {
+    pub fn new(shared: SharedState) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// leptos_axum reads the site's options from the router's state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos_options.clone()
+    }
 }
 
 /// The state inside a server function or a server-rendered component.
