@@ -5,7 +5,8 @@
 //!   - the signed-in Employees page (the portal frame, the bell and the first page of
 //!     the list, all rendered on the server).
 //!
-//! Prints throughput and p50/p99 of each at 100 connections, their ratio (target >= 0.15,
+//! Prints throughput and p50/p99 of each at 100 connections (and of the Employees page
+//! compressed, as a browser asks for it), their ratio (target >= 0.15,
 //! Employees p99 <= 25 ms), the CPU the app and Postgres spend per Employees page, and at
 //! 200 connections whether any request waited longer than 1 s for a database connection
 //! (sqlx reports such waits; they are counted here).
@@ -133,13 +134,14 @@ async fn main() -> Result<(), String> {
         "database statements per signed-in Employees page, from Postgres's counters less an idle window's background work (approximate): {statements:.1}; page size {} bytes",
         html.len()
     );
-    let login_page = wrk(&format!("{base}/login"), None, 100)?;
+    let login_page = wrk(&format!("{base}/login"), &[], 100)?;
+    let signed_in = [format!("Cookie: {cookie}")];
     // Where a page's CPU goes: this process is the app (the benchmark's own client is idle
     // while wrk runs), and the pool's Postgres backends do its queries. The pool opens
     // backends as the load grows: one that was not there before counts from its start.
     let app_before = cpu_ms(std::process::id())?;
     let database_before = backend_cpu(&pool).await?;
-    let employees_page = wrk(&employees, Some(&cookie), 100)?;
+    let employees_page = wrk(&employees, &signed_in, 100)?;
     let app_cpu = cpu_ms(std::process::id())? - app_before;
     let database_after = backend_cpu(&pool).await?;
     let database_cpu: u64 =
@@ -158,13 +160,22 @@ async fn main() -> Result<(), String> {
         employees_page.requests_per_sec / login_page.requests_per_sec
     );
     let before = slow_acquires.load(Ordering::Relaxed);
-    let crowded = wrk(&employees, Some(&cookie), 200)?;
+    let crowded = wrk(&employees, &signed_in, 200)?;
     print_load("GET Employees (signed in), 200 connections", &crowded);
     let waits = slow_acquires.load(Ordering::Relaxed) - before;
     println!(
         "requests that waited > 1 s for a database connection at 200 connections: {waits} ({})",
         if waits == 0 { "none" } else { "the pool is too small" }
     );
+    // As a browser asks for it: compressed on the way out (the runs above are not).
+    let accept = "br, gzip";
+    let sent =
+        client.get(&employees).header("Cookie", &cookie).header("Accept-Encoding", accept).send().await.map_err(|e| e.to_string())?;
+    let encoding = sent.headers().get("content-encoding").and_then(|v| v.to_str().ok()).unwrap_or("none").to_string();
+    let sent_bytes = sent.bytes().await.map_err(|e| e.to_string())?.len();
+    let browser_like = wrk(&employees, &[signed_in[0].clone(), format!("Accept-Encoding: {accept}")], 100)?;
+    print_load("GET Employees (signed in, compressed), 100 c.", &browser_like);
+    println!("Employees page as a browser gets it: {sent_bytes} bytes sent ({encoding}) for {} bytes of HTML", html.len());
     Ok(())
 }
 
@@ -185,11 +196,11 @@ fn print_load(name: &str, load: &Load) {
     );
 }
 
-fn wrk(url: &str, cookie: Option<&str>, connections: u32) -> Result<Load, String> {
+fn wrk(url: &str, headers: &[String], connections: u32) -> Result<Load, String> {
     let mut command = Command::new("wrk");
     command.args(["-t2", &format!("-c{connections}"), &format!("-d{DURATION}"), "--latency", "--timeout", "10s"]);
-    if let Some(cookie) = cookie {
-        command.args(["-H", &format!("Cookie: {cookie}")]);
+    for header in headers {
+        command.args(["-H", header]);
     }
     let output = command.arg(url).output().map_err(|e| format!("cannot run wrk (scripts/bench installs it): {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout).to_string();

@@ -307,3 +307,38 @@ async fn a_keep_alive_connection_left_idle_is_closed_after_the_header_timeout(po
     // The server's clock started when it sent the answer, a moment before it was read here.
     assert!(closed_after >= timeout / 2, "closed {closed_after:?} after the answer, well before the timeout of {timeout:?}");
 }
+
+/// A page goes out compressed to a browser that asks (brotli first, else gzip), marked as
+/// varying by what was asked; a client that does not ask gets plain HTML; and the live
+/// stream is never compressed, so each event leaves the moment it happens.
+#[sqlx::test]
+async fn pages_are_compressed_for_browsers_that_ask_and_event_streams_never(pool: PgPool) {
+    use std::io::Read;
+    portal_with_admin(&pool, &passwords(), "acme", "ann@acme.test", Utc::now()).await;
+    let app = spawn_app(pool.clone()).await;
+    // The test client does not decompress by itself: it reads what was sent.
+    let ann = app.logged_in("ann@acme.test").await;
+    let page = format!("{}/p/acme/employees", app.base);
+    let encoding = |response: &reqwest::Response| response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+
+    let plain = ann.get(&page).send().await.unwrap();
+    assert_eq!((plain.status().as_u16(), encoding(&plain)), (200, None));
+    let html = plain.text().await.unwrap();
+    assert!(html.contains("<h1>Employees</h1>"), "plain HTML");
+
+    let brotli = ann.get(&page).header("accept-encoding", "gzip, br").send().await.unwrap();
+    assert_eq!((brotli.status().as_u16(), encoding(&brotli).as_deref()), (200, Some("br")));
+    assert!(brotli.headers().get_all("vary").iter().any(|v| v.to_str().unwrap().to_ascii_lowercase().contains("accept-encoding")));
+    let sent = brotli.bytes().await.unwrap();
+    assert!(sent.len() * 2 < html.len(), "{} bytes sent for {} of HTML", sent.len(), html.len());
+
+    let gzip = ann.get(&page).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(encoding(&gzip).as_deref(), Some("gzip"));
+    let mut unpacked = String::new();
+    flate2::read::GzDecoder::new(gzip.bytes().await.unwrap().as_ref()).read_to_string(&mut unpacked).unwrap();
+    assert!(unpacked.contains("<h1>Employees</h1>") && unpacked.contains("</html>"), "the whole page, unpacked");
+
+    let mut events = ann.get(format!("{}/p/acme/live", app.base)).header("accept-encoding", "gzip, br").send().await.unwrap();
+    assert_eq!((events.status().as_u16(), encoding(&events)), (200, None));
+    crate::live::wait_for(&mut events, "ready").await;
+}
