@@ -274,12 +274,17 @@ pub fn router(state: AppState) -> Router {
 /// Employees page a quarter of its throughput for 3.9 KB, at 1 about a seventh for 4.5 KB.
 /// Left alone: event streams (each event must leave when it happens), answers under 512
 /// bytes, images, and the precompressed browser files (they carry their encoding).
+/// A compressed page leaves whole, when it is done: the public pages that Leptos streams
+/// in parts wait for their data (a query or two) before anything is sent, as portal pages
+/// always do.
 ///
 /// Compression can leak a secret through the answer's length when the same answer also
-/// echoes what an attacker chose (BREACH). No answer here carries such a secret: the
-/// session is in a cookie, cross-site posts are refused by their origin rather than a
+/// echoes text an attacker chose (BREACH). No answer carries a token beside such text:
+/// the session is in a cookie, cross-site posts are refused by their origin rather than a
 /// token in the page, and a link's token (password reset, invitation) is only in the
-/// answer to the address that holds it, which an attacker would have to know.
+/// answer to the address that holds it. The Employees search echoes its words beside
+/// private data (names, addresses), but which people it lists already tells whether a
+/// guess matches, compressed or not.
 fn compress_answers() -> CompressionLayer<impl Predicate> {
     const QUALITY: i32 = 1;
     const SMALLEST: u16 = 512;

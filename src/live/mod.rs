@@ -3,7 +3,8 @@
 //! that portal over server-sent events. Events carry no data: a page refetches what the
 //! topic names through its own (authorized) server functions.
 //! Platform layer. May depend on: `error`. The event stream takes its access check as a
-//! closure, so it knows no feature.
+//! closure, so it knows no feature. `server::listen_pool` gives a LISTEN (this module's,
+//! and the outbox worker's in `mail`) a connection apart from the requests' pool.
 
 #[cfg(feature = "hydrate")]
 mod browser;

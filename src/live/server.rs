@@ -162,6 +162,8 @@ pub fn listen_pool(pool: &PgPool) -> PgPool {
         .max_connections(1)
         .max_lifetime(None)
         .idle_timeout(None)
+        // As long as a request waits for the requests' pool (startup::connect_and_migrate).
+        .acquire_timeout(Duration::from_secs(10))
         .connect_lazy_with(pool.connect_options().as_ref().clone())
 }
 
@@ -171,8 +173,9 @@ async fn listen(pool: PgPool, sender: broadcast::Sender<HubMessage>, listening: 
     let own = listen_pool(&pool);
     tokio::select! {
         () = pool.close_event() => {}
-        () = listen_on(&own, sender, listening) => {}
+        () = listen_on(&own, sender, Arc::clone(&listening)) => {}
     }
+    listening.store(false, Ordering::Relaxed);
     own.close().await;
 }
 

@@ -194,4 +194,18 @@ async fn a_pool_of_one_connection_serves_requests_while_listening(pool: PgPool) 
     // dropped.
     drop(events);
     one.close().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let listening: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE '%LISTEN%'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if listening == 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the LISTEN connection outlived the app's pool");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
